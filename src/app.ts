@@ -1,0 +1,81 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
+import { ApiError, problemResponse } from "./lib/errors";
+import { bodyLimit } from "./middleware/body-limit";
+import { errorHandler, notFoundHandler } from "./middleware/error-handler";
+import { requestContext } from "./middleware/request-context";
+import { services } from "./middleware/services";
+import { healthRoutes } from "./routes/health";
+import type { AppEnv } from "./env";
+
+/** Headers a browser client may read from our responses. */
+const EXPOSED_HEADERS = [
+  "X-Request-Id",
+  "RateLimit",
+  "RateLimit-Policy",
+  "X-RateLimit-Limit",
+  "X-RateLimit-Remaining",
+  "X-RateLimit-Reset",
+  "Retry-After",
+];
+
+/**
+ * Builds the HTTP app: the request spine in order (context → security headers → services → CORS →
+ * body cap), the error handlers, and every route group.
+ */
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestContext());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+      strictTransportSecurity: "max-age=63072000; includeSubDomains; preload",
+      referrerPolicy: "no-referrer",
+      xFrameOptions: "DENY",
+      crossOriginResourcePolicy: "same-site",
+    }),
+  );
+  app.use(services());
+  app.use(
+    cors({
+      origin: (origin, c) => ((c.var as AppEnv["Variables"]).config.corsOrigins.includes(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "Idempotency-Key"],
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxBytes: (c) =>
+        c.req.header("Content-Type")?.startsWith("multipart/form-data")
+          ? c.var.config.maxUploadBytes
+          : c.var.config.maxJsonBodyBytes,
+    }),
+  );
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(
+          c,
+          new ApiError("method_not_allowed", `${c.req.method} is not allowed here. Allowed: ${methods.join(", ")}.`, {
+            headers: { Allow: methods.join(", ") },
+          }),
+        ),
+    }),
+  );
+
+  app.onError(errorHandler());
+  app.notFound(notFoundHandler());
+
+  app.route("/", healthRoutes);
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

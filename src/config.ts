@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { Env } from "./env";
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Every plain setting the Worker reads, validated once per environment object. Bindings are checked
+ * here too, so a deployment missing one answers a clear `misconfigured` problem naming it.
+ */
+const configSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
+  APP_VERSION: z.string().min(1),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "critical"]).default("info"),
+  CORS_ORIGINS: list,
+  ADMIN_EMAILS: list.transform((emails) => emails.map((email) => email.toLowerCase())),
+  MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
+  MAX_UPLOAD_BYTES: positiveInt(10 * 1024 * 1024),
+  SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  SENTRY_DSN: z.string().url().optional(),
+  SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
+  FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
+  RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
+});
+
+export type Config = {
+  environment: z.infer<typeof configSchema>["ENVIRONMENT"];
+  version: string;
+  logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
+  corsOrigins: string[];
+  adminEmails: string[];
+  maxJsonBodyBytes: number;
+  maxUploadBytes: number;
+  sessionTtlSeconds: number;
+  sentry: { dsn: string; tracesSampleRate: number } | null;
+  alertWebhookUrl: string | null;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly settings: string[]) {
+    super(`Invalid or missing settings: ${settings.join(", ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Reads and validates the configuration; the result is cached for the life of the env object. */
+export function loadConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError([...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))]);
+  }
+  const s = parsed.data;
+  const config: Config = {
+    environment: s.ENVIRONMENT,
+    version: s.APP_VERSION,
+    logLevel: s.LOG_LEVEL,
+    corsOrigins: s.CORS_ORIGINS,
+    adminEmails: s.ADMIN_EMAILS,
+    maxJsonBodyBytes: s.MAX_JSON_BODY_BYTES,
+    maxUploadBytes: s.MAX_UPLOAD_BYTES,
+    sessionTtlSeconds: s.SESSION_TTL_SECONDS,
+    sentry: s.SENTRY_DSN ? { dsn: s.SENTRY_DSN, tracesSampleRate: s.SENTRY_TRACES_SAMPLE_RATE } : null,
+    alertWebhookUrl: s.ALERT_WEBHOOK_URL ?? null,
+  };
+  cache.set(env, config);
+  return config;
+}

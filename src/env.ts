@@ -1,0 +1,48 @@
+import type { Config } from "./config";
+import type { Database } from "./db";
+import type { RateLimiter } from "./durable-objects/rate-limiter";
+import type { AuthContext } from "./lib/auth/context";
+import type { Logger } from "./lib/logger";
+import type { MetricsRecorder } from "./lib/metrics/recorder";
+import type { RequestContext } from "./middleware/request-context";
+
+/** The Worker's bindings and settings: the single declaration of `env` (see wrangler.toml). */
+export interface Env {
+  DB: D1Database;
+  FILES: R2Bucket;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  QUEUE_DEFAULT: Queue;
+  QUEUE_SCORING: Queue;
+  QUEUE_EMAILS: Queue;
+  QUEUE_EXPORTS: Queue;
+  QUEUE_AI: Queue;
+  QUEUE_INDEXING: Queue;
+  QUEUE_WEBHOOKS: Queue;
+
+  ENVIRONMENT: string;
+  APP_VERSION: string;
+  LOG_LEVEL?: string;
+  CORS_ORIGINS?: string;
+  ADMIN_EMAILS?: string;
+  MAX_JSON_BODY_BYTES?: string;
+  MAX_UPLOAD_BYTES?: string;
+  SESSION_TTL_SECONDS?: string;
+
+  // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
+  SENTRY_DSN?: string;
+  SENTRY_TRACES_SAMPLE_RATE?: string;
+  ALERT_WEBHOOK_URL?: string;
+}
+
+export interface Variables {
+  requestId: string;
+  requestContext: RequestContext;
+  config: Config;
+  db: Database;
+  logger: Logger;
+  metrics: MetricsRecorder;
+  /** Set by the auth middleware when the caller is authenticated. */
+  auth: AuthContext | undefined;
+}
+
+export type AppEnv = { Bindings: Env; Variables: Variables };

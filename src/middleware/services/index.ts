@@ -1,0 +1,53 @@
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { ConfigError, loadConfig } from "../../config";
+import { createDb } from "../../db";
+import { clock } from "../../lib/clock";
+import { ApiError } from "../../lib/errors";
+import { Logger } from "../../lib/logger";
+import { MetricsRecorder } from "../../lib/metrics/recorder";
+import type { AppEnv } from "../../env";
+
+/**
+ * Gives every request its services: validated configuration, the database, a logger bound to the
+ * request, and a metrics buffer. After the response it records the request's own metric point and
+ * flushes the buffer in one batch through `waitUntil`, off the response path.
+ */
+export const services = (): MiddlewareHandler<AppEnv> => {
+  return async function services(c, next) {
+    let config;
+    try {
+      config = loadConfig(c.env);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(JSON.stringify({ level: "critical", message: error.message }));
+        throw new ApiError("misconfigured", `The server is missing or has invalid settings: ${error.settings.join(", ")}.`);
+      }
+      throw error;
+    }
+    const ctx = c.get("requestContext");
+    const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
+    const metrics = new MetricsRecorder();
+    const db = createDb(c.env.DB);
+    c.set("config", config);
+    c.set("db", db);
+    c.set("logger", logger);
+    c.set("metrics", metrics);
+
+    await next();
+
+    const durationMs = clock.now() - ctx.startedAt;
+    const matched = routePath(c, -1);
+    const route = !matched || matched.endsWith("*") ? "unmatched" : matched;
+    const status = c.res.status;
+    metrics.record("http.request", durationMs, {
+      route,
+      method: c.req.method,
+      status: `${Math.floor(status / 100)}xx`,
+    });
+    logger.info("request", { route, status, durationMs, actor: c.get("auth")?.userId ?? null });
+    c.executionCtx.waitUntil(
+      metrics.flush(db).catch((error: unknown) => logger.warn("metrics flush failed", { error: String(error) })),
+    );
+  };
+};

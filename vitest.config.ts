@@ -1,0 +1,25 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: "test",
+          LOG_LEVEL: "error",
+          ADMIN_EMAILS: "root@proctor.test",
+          TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    setupFiles: ["./test/setup.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});

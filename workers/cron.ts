@@ -1,0 +1,51 @@
+import { clock } from "../src/lib/clock";
+import { createDb, type Database } from "../src/db";
+import { Logger } from "../src/lib/logger";
+import { loadConfig } from "../src/config";
+import type { Env } from "../src/env";
+import { purgeExpiredSessions } from "./tasks/purge-expired-sessions";
+import { purgeExpiredCache } from "./tasks/purge-expired-cache";
+
+export const MAINTENANCE_CRON = "* * * * *";
+export const RETENTION_CRON = "17 3 * * *";
+
+export interface TaskContext {
+  env: Env;
+  db: Database;
+  logger: Logger;
+  now: number;
+}
+
+export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record<string, unknown> | void> };
+
+/** What each Cron Trigger runs, in order. Later features append their tasks here. */
+export const CRON_TASKS: Record<string, CronTask[]> = {
+  [MAINTENANCE_CRON]: [purgeExpiredCache],
+  [RETENTION_CRON]: [purgeExpiredSessions],
+};
+
+/**
+ * Runs every task of the trigger, each isolated from the others' failures, logging what each did.
+ * Returns the per-task outcome so tests (and a manual trigger) can see it.
+ */
+export async function runCron(cron: string, env: Env): Promise<Record<string, unknown>> {
+  const config = loadConfig(env);
+  const logger = new Logger({ cron }, config.logLevel);
+  const ctx: TaskContext = { env, db: createDb(env.DB), logger, now: clock.now() };
+  const outcome: Record<string, unknown> = {};
+  for (const task of CRON_TASKS[cron] ?? []) {
+    try {
+      outcome[task.name] = (await task.run(ctx)) ?? "ok";
+    } catch (error) {
+      outcome[task.name] = { error: String(error) };
+      logger.error("cron task failed", { task: task.name, error: String(error), stack: (error as Error)?.stack });
+    }
+  }
+  logger.info("cron finished", { outcome });
+  return outcome;
+}
+
+/** The Worker's `scheduled` entry point. */
+export async function handleScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  ctx.waitUntil(runCron(controller.cron, env).then(() => undefined));
+}
