@@ -7,7 +7,7 @@ import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
-import { healthRoutes } from "./routes/health";
+import { registerRoutes } from "./routes";
 import type { AppEnv } from "./env";
 
 /** Headers a browser client may read from our responses. */
@@ -73,7 +73,7 @@ export function createApp() {
   app.onError(errorHandler());
   app.notFound(notFoundHandler());
 
-  app.route("/", healthRoutes);
+  registerRoutes(app);
 
   return app;
 }

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface LocalServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`))));
+  });
+}
+
+/**
+ * Starts the Worker under `wrangler dev` (Miniflare, local bindings) on a fresh state directory with
+ * the migrations applied, and waits until /health answers. `vars` override wrangler.toml settings.
+ */
+export async function startLocalServer(port: number, vars: Record<string, string> = {}): Promise<LocalServer> {
+  const state = mkdtempSync(join(tmpdir(), "proctor-bench-"));
+  const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
+  await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env);
+  const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
+  const child: ChildProcess = spawn(
+    "npx",
+    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "error", ...varArgs],
+    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error("wrangler dev did not become healthy within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    async stop() {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * `npm run bench [suite…]`: runs every suite in bench/suites (or the named ones) in turn. Each suite
+ * exports `name` and `run()`, which measures and prints its own table.
+ */
+export interface BenchSuite {
+  name: string;
+  run(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wanted = process.argv.slice(2);
+const files = readdirSync(join(here, "suites"))
+  .filter((file) => file.endsWith(".ts"))
+  .sort();
+
+for (const file of files) {
+  const suite = (await import(join(here, "suites", file))) as BenchSuite;
+  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+  console.log(`\n=== ${suite.name} ===`);
+  await suite.run();
+}
