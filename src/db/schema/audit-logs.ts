@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const AUDIT_ACTIONS = [
   "auth.register",
@@ -121,7 +121,27 @@ export const auditSeals = sqliteTable("audit_seals", {
   /** Null only for the first seal of the chain. */
   previousHash: text("previous_hash"),
   createdAt: integer("created_at").notNull(),
+  /** Set when retention deleted the period's rows: the seal stays so the chain still links across it. */
+  prunedAt: integer("pruned_at"),
 });
 
 export type AuditSeal = typeof auditSeals.$inferSelect;
 export type NewAuditSeal = typeof auditSeals.$inferInsert;
+
+/**
+ * What a seal covered, row by row: `entries` holds up to a chunk of "rowId rowHash16" lines in seal
+ * order. The seal hash alone says *that* a period changed; the manifest says *which row* first.
+ */
+export const auditSealManifests = sqliteTable(
+  "audit_seal_manifests",
+  {
+    sealId: text("seal_id")
+      .notNull()
+      .references(() => auditSeals.id, { onDelete: "cascade" }),
+    chunk: integer("chunk").notNull(),
+    entries: text("entries").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sealId, t.chunk] })],
+);
+
+export type AuditSealManifest = typeof auditSealManifests.$inferSelect;
