@@ -11,6 +11,9 @@ const list = z
       .filter(Boolean),
   );
 
+/** An optional URL where an empty value (as in a copied .dev.vars.example) means "off". */
+const optionalUrl = z.preprocess((value) => (value === "" ? undefined : value), z.string().url().optional());
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
@@ -26,9 +29,13 @@ const configSchema = z.object({
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_UPLOAD_BYTES: positiveInt(10 * 1024 * 1024),
   SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-  SENTRY_DSN: z.string().url().optional(),
+  ALERT_QUIET_PERIOD_SECONDS: positiveInt(15 * 60),
+  METRICS_RAW_RETENTION_DAYS: positiveInt(7),
+  METRICS_HOURLY_RETENTION_DAYS: positiveInt(90),
+  AUDIT_RETENTION_DAYS: positiveInt(365),
+  SENTRY_DSN: optionalUrl,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
-  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  ALERT_WEBHOOK_URL: optionalUrl,
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
@@ -45,6 +52,11 @@ export type Config = {
   sessionTtlSeconds: number;
   sentry: { dsn: string; tracesSampleRate: number } | null;
   alertWebhookUrl: string | null;
+  /** At most one alert per fingerprint within this many seconds. */
+  alertQuietPeriodSeconds: number;
+  metricsRawRetentionDays: number;
+  metricsHourlyRetentionDays: number;
+  auditRetentionDays: number;
 };
 
 export class ConfigError extends Error {
@@ -76,6 +88,10 @@ export function loadConfig(env: Env): Config {
     sessionTtlSeconds: s.SESSION_TTL_SECONDS,
     sentry: s.SENTRY_DSN ? { dsn: s.SENTRY_DSN, tracesSampleRate: s.SENTRY_TRACES_SAMPLE_RATE } : null,
     alertWebhookUrl: s.ALERT_WEBHOOK_URL ?? null,
+    alertQuietPeriodSeconds: s.ALERT_QUIET_PERIOD_SECONDS,
+    metricsRawRetentionDays: s.METRICS_RAW_RETENTION_DAYS,
+    metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
+    auditRetentionDays: s.AUDIT_RETENTION_DAYS,
   };
   cache.set(env, config);
   return config;

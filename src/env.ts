@@ -27,6 +27,10 @@ export interface Env {
   MAX_JSON_BODY_BYTES?: string;
   MAX_UPLOAD_BYTES?: string;
   SESSION_TTL_SECONDS?: string;
+  ALERT_QUIET_PERIOD_SECONDS?: string;
+  METRICS_RAW_RETENTION_DAYS?: string;
+  METRICS_HOURLY_RETENTION_DAYS?: string;
+  AUDIT_RETENTION_DAYS?: string;
 
   // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
   SENTRY_DSN?: string;
