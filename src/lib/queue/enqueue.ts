@@ -1,0 +1,162 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { ZodType } from "zod";
+import { createDb, type Database } from "../../db";
+import { jobs, type Job, type JobType, type NewJob } from "../../db/schema";
+import type { Env } from "../../env";
+import { clock } from "../clock";
+import { ApiError, zodIssuesToFieldErrors } from "../errors";
+import { newId } from "../ids";
+import { DEFAULT_JOB_ATTEMPTS, MAX_JOB_ATTEMPTS, MAX_QUEUE_DELAY_SECONDS, queueBinding, type JobMessage } from "./bindings";
+import { JOB_PAYLOADS, JOB_QUEUE, type JobPayload } from "./job-types";
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many seconds from now. */
+  delaySeconds?: number;
+  /** Run no earlier than this instant (epoch ms or Date); wins over delaySeconds. */
+  scheduledFor?: number | Date;
+  /** Deliveries before the job is FAILED (1–10, default 3). */
+  maxAttempts?: number;
+  /** A second enqueue with the same key returns the first job instead of creating another. */
+  idempotencyKey?: string;
+  /** The user who may read the job through GET /v1/jobs/:id. */
+  ownerId?: string | null;
+  priority?: number;
+}
+
+export interface EnqueueResult {
+  job: Job;
+  created: boolean;
+}
+
+/** A Job row ready to go into the caller's db.batch, and the send to run once that batch committed. */
+export interface PreparedJob {
+  job: Job;
+  statements: [ReturnType<typeof insertJob>];
+  /** Sends the message if the row landed and was not sent yet. Never throws: the maintenance cron re-sends. */
+  send(env: Env): Promise<boolean>;
+}
+
+function invalid(path: string, message: string): ApiError {
+  return ApiError.validation([{ path, message }], "The job could not be enqueued.");
+}
+
+/** Validates type, payload and options and builds the full row (defaults filled in, as D1 would). */
+export function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}, now = clock.now()): Job {
+  const schema = JOB_PAYLOADS[type] as unknown as ZodType<Record<string, unknown>> | undefined;
+  if (!schema) throw invalid("type", `Unknown job type ${String(type)}`);
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const errors = zodIssuesToFieldErrors(parsed.error.issues).map((e) => ({ ...e, path: `payload.${e.path}` }));
+    throw ApiError.validation(errors, `Invalid payload for job type ${type}.`);
+  }
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_JOB_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_JOB_ATTEMPTS) {
+    throw invalid("maxAttempts", `maxAttempts must be an integer from 1 to ${MAX_JOB_ATTEMPTS}`);
+  }
+  if (opts.delaySeconds !== undefined && !(Number.isFinite(opts.delaySeconds) && opts.delaySeconds >= 0)) {
+    throw invalid("delaySeconds", "delaySeconds must be a non-negative number");
+  }
+  if (opts.idempotencyKey !== undefined && (opts.idempotencyKey.length === 0 || opts.idempotencyKey.length > 200)) {
+    throw invalid("idempotencyKey", "idempotencyKey must be 1–200 characters");
+  }
+  const explicit = opts.scheduledFor instanceof Date ? opts.scheduledFor.getTime() : opts.scheduledFor;
+  if (explicit !== undefined && !Number.isFinite(explicit)) throw invalid("scheduledFor", "scheduledFor must be a valid time");
+  const runAt = explicit ?? (opts.delaySeconds ? now + Math.round(opts.delaySeconds * 1000) : undefined);
+  const delayed = runAt !== undefined && runAt > now;
+  return {
+    id: newId("job", now),
+    type,
+    queue: JOB_QUEUE[type],
+    status: delayed ? "DELAYED" : "PENDING",
+    priority: opts.priority ?? 0,
+    payload: parsed.data,
+    result: null,
+    error: null,
+    attempts: 0,
+    maxAttempts,
+    progress: 0,
+    progressMessage: null,
+    ownerId: opts.ownerId ?? null,
+    idempotencyKey: opts.idempotencyKey ?? null,
+    scheduledFor: delayed ? runAt! : null,
+    enqueuedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function insertJob(db: Database, row: NewJob) {
+  return db.insert(jobs).values(row).onConflictDoNothing({ target: jobs.idempotencyKey });
+}
+
+/** Seconds until the job is due, or null when that is beyond what a queue message can wait. */
+export function sendDelaySeconds(job: Pick<Job, "scheduledFor">, now: number): number | null {
+  if (job.scheduledFor == null) return 0;
+  const delay = Math.max(0, Math.ceil((job.scheduledFor - now) / 1000));
+  return delay > MAX_QUEUE_DELAY_SECONDS ? null : delay;
+}
+
+/**
+ * Sends the job's message and records that it was sent. The row is written before this runs, so a
+ * failure here leaves a row with `enqueued_at` null, which the maintenance cron sends again.
+ */
+export async function sendJobMessage(env: Env, db: Database, job: Pick<Job, "id" | "type" | "queue" | "scheduledFor">, now = clock.now()): Promise<boolean> {
+  const delaySeconds = sendDelaySeconds(job, now);
+  if (delaySeconds === null) return false;
+  const body: JobMessage = { jobId: job.id, type: job.type };
+  try {
+    await queueBinding(env, job.queue).send(body, { contentType: "json", ...(delaySeconds > 0 ? { delaySeconds } : {}) });
+  } catch (error) {
+    console.warn(JSON.stringify({ level: "warn", message: "job message not sent; the cron will retry", jobId: job.id, error: String(error) }));
+    return false;
+  }
+  await db
+    .update(jobs)
+    .set({ enqueuedAt: now })
+    .where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt)))
+    .catch((error) => {
+      // The message is out; a missing mark only means the cron may send a duplicate, which consumers ignore.
+      console.warn(JSON.stringify({ level: "warn", message: "job sent but not marked", jobId: job.id, error: String(error) }));
+    });
+  return true;
+}
+
+/**
+ * For routes: the Job row as a statement for the same db.batch as the mutation that causes it, and
+ * `send` to call (or `waitUntil`) after that batch committed.
+ */
+export function enqueueStatements<T extends JobType>(db: Database, type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}): PreparedJob {
+  const job = buildJobRow(type, payload, opts);
+  return {
+    job,
+    statements: [insertJob(db, job)],
+    async send(env) {
+      const landed = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt))).get();
+      if (!landed) return false; // an idempotency-key twin already exists (and has its own message)
+      return sendJobMessage(env, db, job);
+    },
+  };
+}
+
+/**
+ * Writes a Job row (PENDING, or DELAYED when it should run later) and sends its message. With an
+ * idempotency key that already names a job, returns that job with `created: false`.
+ */
+export async function enqueue<T extends JobType>(env: Env, type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
+  const db = createDb(env.DB);
+  const job = buildJobRow(type, payload, opts);
+  if (job.idempotencyKey) {
+    const existing = await db.select().from(jobs).where(eq(jobs.idempotencyKey, job.idempotencyKey)).get();
+    if (existing) return { job: existing, created: false };
+  }
+  const inserted = await insertJob(db, job).returning();
+  if (inserted.length === 0) {
+    const twin = await db.select().from(jobs).where(eq(jobs.idempotencyKey, job.idempotencyKey!)).get();
+    return { job: twin!, created: false };
+  }
+  const sentAt = clock.now();
+  const sent = await sendJobMessage(env, db, job, sentAt);
+  return { job: sent ? { ...job, enqueuedAt: sentAt } : job, created: true };
+}

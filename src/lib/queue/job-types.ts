@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { JOB_TYPES, type JobType, type QueueName } from "../../db/schema";
+
+const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `Must be a ${prefix}_ id`);
+const email = z.email().max(320);
+
+/**
+ * The payload each job type accepts. A payload that does not parse is refused at enqueue time, so a
+ * consumer only ever sees well-formed work. Payloads carry ids, never whole rows (the row may change
+ * between enqueue and run; the handler reads the current one).
+ */
+export const JOB_PAYLOADS = {
+  "attempt.score": z.strictObject({ attemptId: id("att") }),
+  "attempt.auto_submit": z.strictObject({ attemptId: id("att") }),
+  "email.send": z.strictObject({
+    to: email,
+    subject: z.string().min(1).max(300),
+    text: z.string().max(100_000),
+    html: z.string().max(200_000).optional(),
+  }),
+  "email.welcome": z.strictObject({ userId: id("usr") }),
+  "email.password_changed": z.strictObject({ userId: id("usr") }),
+  "email.results": z.strictObject({ attemptId: id("att") }),
+  "export.audit_logs": z.looseObject({ requestedBy: id("usr") }),
+  "export.attempts": z.looseObject({ requestedBy: id("usr") }),
+  "export.questions": z.looseObject({ requestedBy: id("usr") }),
+  "ai.generate_questions": z.looseObject({ requestedBy: id("usr") }),
+  "ai.hint": z.looseObject({ requestedBy: id("usr") }),
+  "ai.chat": z.looseObject({ requestedBy: id("usr") }),
+  "index.question": z.strictObject({ questionId: id("qst") }),
+  "index.test": z.strictObject({ testId: id("tst") }),
+  "index.rebuild": z.strictObject({}),
+  "webhook.deliver": z.looseObject({ deliveryId: id("whd") }),
+  "event.dispatch": z.looseObject({ eventId: id("evt") }),
+  "cleanup.retention": z.strictObject({}),
+  "cleanup.expired": z.strictObject({}),
+  "metrics.rollup": z.looseObject({}),
+} satisfies Record<JobType, z.ZodType<Record<string, unknown>>>;
+
+export type JobPayload<T extends JobType> = z.infer<(typeof JOB_PAYLOADS)[T]>;
+
+/** The queue each job type runs on (each queue is one Cloudflare Queue; see wrangler.toml). */
+export const JOB_QUEUE: Record<JobType, QueueName> = {
+  "attempt.score": "scoring",
+  "attempt.auto_submit": "scoring",
+  "email.send": "emails",
+  "email.welcome": "emails",
+  "email.password_changed": "emails",
+  "email.results": "emails",
+  "export.audit_logs": "exports",
+  "export.attempts": "exports",
+  "export.questions": "exports",
+  "ai.generate_questions": "ai",
+  "ai.hint": "ai",
+  "ai.chat": "ai",
+  "index.question": "indexing",
+  "index.test": "indexing",
+  "index.rebuild": "indexing",
+  "webhook.deliver": "webhooks",
+  "event.dispatch": "webhooks",
+  "cleanup.retention": "default",
+  "cleanup.expired": "default",
+  "metrics.rollup": "default",
+};
+
+export function isJobType(value: unknown): value is JobType {
+  return typeof value === "string" && (JOB_TYPES as readonly string[]).includes(value);
+}
