@@ -7,6 +7,7 @@ export * from "./system-metrics";
 export * from "./jobs";
 export * from "./rate-limit-logs";
 export * from "./security-events";
+export * from "./security-signals";
 export * from "./cache-entries";
 export * from "./events";
 export * from "./webhooks";
