@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, problemResponse } from "./lib/errors";
+import { authenticate } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { requestContext } from "./middleware/request-context";
@@ -57,6 +58,7 @@ export function createApp() {
           : c.var.config.maxJsonBodyBytes,
     }),
   );
+  app.use(authenticate());
   app.use(
     methodNotAllowed({
       app,

@@ -1,0 +1,69 @@
+import { eq, or } from "drizzle-orm";
+import { CredentialCache } from "./credential-cache";
+import { ROLE_SCOPES, isScope, type Scope } from "./scopes";
+import { apiKeys, users, type Role } from "../../db/schema";
+import type { Database } from "../../db";
+
+/** What the auth middleware needs to know about a presented API key, as read from D1 (and cached briefly). */
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  role: Role;
+  scopes: string[];
+  /** Whether the presented secret is the key's current one or the one it replaced at its last rotation. */
+  matched: "current" | "previous";
+  previousKeyExpiresAt: number | null;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  rateLimit: { limit: number; windowSeconds: number } | null;
+}
+
+export const apiKeyCache = new CredentialCache<ApiKeyRecord>();
+
+export async function findApiKey(db: Database, keyHash: string): Promise<ApiKeyRecord | null> {
+  const cached = apiKeyCache.get(keyHash);
+  if (cached) return cached;
+  const [row] = await db
+    .select({
+      id: apiKeys.id,
+      userId: apiKeys.ownerId,
+      role: users.role,
+      scopes: apiKeys.scopes,
+      keyHash: apiKeys.keyHash,
+      previousKeyExpiresAt: apiKeys.previousKeyExpiresAt,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+      rateLimitLimit: apiKeys.rateLimitLimit,
+      rateLimitWindowSeconds: apiKeys.rateLimitWindowSeconds,
+    })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.ownerId))
+    .where(or(eq(apiKeys.keyHash, keyHash), eq(apiKeys.previousKeyHash, keyHash)))
+    .limit(1);
+  if (!row) return null;
+  const record: ApiKeyRecord = {
+    id: row.id,
+    userId: row.userId,
+    role: row.role,
+    scopes: row.scopes,
+    matched: row.keyHash === keyHash ? "current" : "previous",
+    previousKeyExpiresAt: row.previousKeyExpiresAt,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    rateLimit:
+      row.rateLimitLimit != null && row.rateLimitWindowSeconds != null
+        ? { limit: row.rateLimitLimit, windowSeconds: row.rateLimitWindowSeconds }
+        : null,
+  };
+  apiKeyCache.set(keyHash, record);
+  return record;
+}
+
+/**
+ * A key's effective scopes: those it was granted that its owner's role still holds, so demoting a user
+ * narrows their keys at once instead of leaving them more powerful than their owner.
+ */
+export function effectiveKeyScopes(granted: readonly string[], role: Role): Set<Scope> {
+  const allowed = ROLE_SCOPES[role];
+  return new Set(granted.filter((scope): scope is Scope => isScope(scope) && allowed.has(scope)));
+}

@@ -1,0 +1,179 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { clock } from "../../lib/clock";
+import { ApiError } from "../../lib/errors";
+import { effectiveKeyScopes, findApiKey } from "../../lib/auth/api-keys";
+import { takeDueApiKeyUsage, trackApiKeyUse, writeApiKeyUsage } from "../../lib/auth/api-key-usage";
+import type { AuthContext } from "../../lib/auth/context";
+import { CSRF_HEADER, readCsrfCookie, readSessionCookie } from "../../lib/auth/cookies";
+import { ROLE_SCOPES, type Scope } from "../../lib/auth/scopes";
+import { findSession } from "../../lib/auth/sessions";
+import { API_KEY_SHAPE, SESSION_TOKEN_SHAPE, sha256Hex, timingSafeEqual } from "../../lib/auth/tokens";
+import { recordSecurityEvent } from "../../lib/security/events";
+import type { Role } from "../../db/schema";
+import type { AppEnv } from "../../env";
+
+type Ctx = Context<AppEnv>;
+type Verified = { auth: AuthContext } | { error: ApiError };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Why a presented cookie did not authenticate, kept for `requireAuth` to answer with. */
+const cookieFailures = new WeakMap<Request, ApiError>();
+
+const unauthenticated = (detail = "Sign in, or send an API key as `Authorization: Bearer <key>`.") =>
+  new ApiError("unauthenticated", detail);
+
+async function verifySessionToken(c: Ctx, token: string): Promise<Verified> {
+  if (!SESSION_TOKEN_SHAPE.test(token)) return { error: unauthenticated("The session token is not valid.") };
+  const session = await findSession(c.var.db, await sha256Hex(token));
+  if (!session || session.revokedAt !== null) return { error: unauthenticated("The session is not valid; sign in again.") };
+  if (session.expiresAt <= clock.now()) return { error: new ApiError("session_expired", "The session has expired; sign in again.") };
+  return {
+    auth: { kind: "session", userId: session.userId, role: session.role, scopes: ROLE_SCOPES[session.role], sessionId: session.id },
+  };
+}
+
+async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
+  if (!API_KEY_SHAPE.test(key)) return { error: unauthenticated("The API key is not valid.") };
+  const record = await findApiKey(c.var.db, await sha256Hex(key));
+  if (!record) return { error: unauthenticated("The API key is not valid.") };
+  const now = clock.now();
+  const misuse = (reason: string) =>
+    recordSecurityEvent(c, { type: "api_key_misuse", severity: "MEDIUM", actorId: record.userId, apiKeyId: record.id, details: { reason } });
+  if (record.revokedAt !== null) {
+    misuse("revoked_key_used");
+    return { error: new ApiError("key_revoked", "This API key has been revoked.") };
+  }
+  if (record.matched === "previous" && (record.previousKeyExpiresAt === null || record.previousKeyExpiresAt <= now)) {
+    misuse("rotated_key_used");
+    return { error: new ApiError("key_revoked", "This API key was rotated; use its new secret.") };
+  }
+  if (record.expiresAt !== null && record.expiresAt <= now) {
+    return { error: new ApiError("key_expired", "This API key has expired.") };
+  }
+  countUse(c, record.id, now);
+  return {
+    auth: {
+      kind: "api_key",
+      userId: record.userId,
+      role: record.role,
+      scopes: effectiveKeyScopes(record.scopes, record.role),
+      apiKeyId: record.id,
+      apiKeyRateLimit: record.rateLimit,
+    },
+  };
+}
+
+/** Counts in memory; only when a flush is due does this request carry one batched write, after the response. */
+function countUse(c: Ctx, keyId: string, now: number): void {
+  trackApiKeyUse(keyId, now);
+  const due = takeDueApiKeyUsage(now);
+  if (!due) return;
+  c.executionCtx.waitUntil(
+    writeApiKeyUsage(c.var.db, due).catch((error: unknown) => c.var.logger.warn("api key usage flush failed", { error: String(error) })),
+  );
+}
+
+function originOf(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A cookie-authenticated state change must come from one of our origins and echo the double-submit
+ * token (`X-CSRF-Token` equal to the `__Host-` CSRF cookie). Returns why it fails, or null.
+ */
+function csrfFailure(c: Ctx): string | null {
+  const origin = c.req.header("Origin") ?? originOf(c.req.header("Referer"));
+  if (!origin) return "missing_origin";
+  if (origin !== new URL(c.req.url).origin && !c.var.config.corsOrigins.includes(origin)) return "origin_not_allowed";
+  const cookie = readCsrfCookie(c);
+  const header = c.req.header(CSRF_HEADER);
+  if (!cookie || !header) return "missing_token";
+  if (!timingSafeEqual(cookie, header)) return "token_mismatch";
+  return null;
+}
+
+/**
+ * Works out who is calling, for every request. A bearer credential (API key `pk_…` or session token
+ * `st_…`) that fails answers 401 at once; a session cookie that fails is ignored (stale cookies are
+ * normal) and only `requireAuth` reports it. Cookie-authenticated unsafe methods must pass CSRF.
+ */
+export const authenticate = (): MiddlewareHandler<AppEnv> => {
+  return async function authenticate(c, next) {
+    c.set("auth", undefined);
+    const header = c.req.header("Authorization");
+    if (header !== undefined) {
+      const credential = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+      const result = !credential
+        ? { error: unauthenticated("The Authorization header must be `Bearer <token>`.") }
+        : credential.startsWith("pk_")
+          ? await verifyApiKey(c, credential)
+          : await verifySessionToken(c, credential);
+      if ("error" in result) throw result.error;
+      c.set("auth", result.auth);
+      return next();
+    }
+
+    const cookie = readSessionCookie(c);
+    if (cookie) {
+      const result = await verifySessionToken(c, cookie);
+      if ("error" in result) {
+        cookieFailures.set(c.req.raw, result.error);
+      } else {
+        if (!SAFE_METHODS.has(c.req.method)) {
+          const reason = csrfFailure(c);
+          if (reason) {
+            recordSecurityEvent(c, {
+              type: "csrf_failure",
+              severity: "MEDIUM",
+              actorId: result.auth.userId,
+              details: { reason, method: c.req.method, path: c.req.path, origin: c.req.header("Origin") ?? null },
+            });
+            throw new ApiError("csrf_failed", "The request failed the CSRF check: send X-CSRF-Token from GET /v1/auth/csrf.");
+          }
+        }
+        c.set("auth", result.auth);
+      }
+    }
+    return next();
+  };
+};
+
+/** The caller's auth context, or the reason there is none (401). For handlers behind `requireAuth`. */
+export function authOf(c: Ctx): AuthContext {
+  const auth = c.get("auth");
+  if (!auth) throw cookieFailures.get(c.req.raw) ?? unauthenticated();
+  return auth;
+}
+
+export const requireAuth = (): MiddlewareHandler<AppEnv> => {
+  return async function requireAuth(c, next) {
+    authOf(c);
+    await next();
+  };
+};
+
+/** 403 `insufficient_scope` naming the first scope the caller lacks (in the detail and as `scope`). */
+export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
+  return async function requireScope(c, next) {
+    const auth = authOf(c);
+    const missing = scopes.find((scope) => !auth.scopes.has(scope));
+    if (missing) {
+      throw new ApiError("insufficient_scope", `This action needs the "${missing}" scope.`, { extensions: { scope: missing } });
+    }
+    await next();
+  };
+};
+
+export const requireRole = (...roles: Role[]): MiddlewareHandler<AppEnv> => {
+  return async function requireRole(c, next) {
+    const auth = authOf(c);
+    if (!roles.includes(auth.role)) throw new ApiError("forbidden", `This action is for ${roles.join(" or ")} accounts.`);
+    await next();
+  };
+};

@@ -1,0 +1,132 @@
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { auditInsert, writeAudit } from "../lib/audit/writer";
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "../lib/auth/password";
+import { clearSessionCookie, readCsrfCookie, setCsrfCookie, setSessionCookie } from "../lib/auth/cookies";
+import { newSession, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
+import { base64UrlEncode, randomBytes, sha256Hex } from "../lib/auth/tokens";
+import { clock, iso } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { presentUser, auditableUser } from "../lib/users/present";
+import { validate } from "../lib/validation/validate";
+import { loginBody, registerBody } from "../lib/validation/users";
+import { authOf, requireAuth } from "../middleware/auth";
+import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
+import type { AppEnv } from "../env";
+
+const CSRF_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+function isUniqueViolation(error: unknown): boolean {
+  const text = String(error instanceof Error && error.cause ? error.cause : error);
+  return /UNIQUE constraint failed/i.test(text) || /UNIQUE constraint failed/i.test(String(error));
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .post("/v1/auth/register", validate("json", registerBody), async (c) => {
+    const { email, password, name } = c.req.valid("json");
+    const db = c.var.db;
+    const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+    if (taken) {
+      await writeAudit(c, { action: "auth.register", status: "FAILURE", actorId: null, metadata: { reason: "email_taken" } });
+      throw new ApiError("conflict", "An account with this email already exists.");
+    }
+    const now = clock.now();
+    const user: User = {
+      id: newId("user", now),
+      email,
+      name,
+      role: c.var.config.adminEmails.includes(email) ? "admin" : "student",
+      passwordHash: await hashPassword(password),
+      bio: null,
+      avatarUrl: null,
+      timezone: "UTC",
+      targetExam: null,
+      createdAt: now,
+      updatedAt: now,
+      lastLoginAt: null,
+    };
+    try {
+      await db.batch([
+        db.insert(users).values(user satisfies NewUser),
+        auditInsert(c, { action: "auth.register", actorId: user.id, target: { type: "user", id: user.id }, after: auditableUser(user) }),
+      ]);
+    } catch (error) {
+      // Two registrations for one email racing past the check above: the unique index decides.
+      if (isUniqueViolation(error)) throw new ApiError("conflict", "An account with this email already exists.");
+      throw error;
+    }
+    return c.json({ user: presentUser(user) }, 201);
+  })
+
+  .post("/v1/auth/login", validate("json", loginBody), async (c) => {
+    const { email, password } = c.req.valid("json");
+    const db = c.var.db;
+    const ctx = c.var.requestContext;
+
+    const user = await db.select().from(users).where(eq(users.email, email)).get();
+    // Unknown emails are hashed against a dummy so both failures cost the same time.
+    const passwordOk = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
+    if (!user || !passwordOk) {
+      await writeAudit(c, {
+        action: "auth.login_failed",
+        status: "FAILURE",
+        actorId: user?.id ?? null,
+        target: user ? { type: "user", id: user.id } : undefined,
+        metadata: { email, reason: user ? "wrong_password" : "unknown_email" },
+      });
+      throw new ApiError("invalid_credentials", "The email or password is incorrect.");
+    }
+
+    const ttlSeconds = c.var.config.sessionTtlSeconds;
+    const { token, row: session } = await newSession(user.id, ttlSeconds, { ip: ctx.ip, userAgent: ctx.userAgent });
+    const now = session.createdAt;
+    const rehashed = needsRehash(user.passwordHash) ? await hashPassword(password) : null;
+    await db.batch([
+      db.insert(sessions).values(session),
+      db
+        .update(users)
+        .set({ lastLoginAt: now, ...(rehashed ? { passwordHash: rehashed } : {}) })
+        .where(eq(users.id, user.id)),
+      db.insert(userLogins).values({
+        id: newId("login", now),
+        userId: user.id,
+        ip: ctx.ip,
+        userAgentHash: ctx.userAgent ? await sha256Hex(ctx.userAgent) : null,
+        country: ctx.country,
+        city: ctx.city,
+        latitude: ctx.latitude,
+        longitude: ctx.longitude,
+        createdAt: now,
+      }),
+      auditInsert(c, { action: "auth.login", actorId: user.id, target: { type: "session", id: session.id } }),
+    ]);
+
+    setSessionCookie(c, token, ttlSeconds);
+    c.header("Cache-Control", "no-store");
+    return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser({ ...user, lastLoginAt: now }) });
+  })
+
+  .post("/v1/auth/logout", requireAuth(), async (c) => {
+    const auth = authOf(c);
+    if (auth.kind !== "session" || !auth.sessionId) {
+      throw new ApiError("bad_request", "Logout ends a session; revoke an API key with DELETE /v1/api-keys/:id.");
+    }
+    const db = c.var.db;
+    await db.batch([
+      revokeSessionStatement(db, auth.sessionId, clock.now()),
+      auditInsert(c, { action: "auth.logout", target: { type: "session", id: auth.sessionId } }),
+    ]);
+    sessionCache.evictId(auth.sessionId);
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  })
+
+  .get("/v1/auth/csrf", (c) => {
+    // An existing token is kept so several open tabs do not invalidate each other's.
+    const existing = readCsrfCookie(c);
+    const token = existing && CSRF_TOKEN_SHAPE.test(existing) ? existing : base64UrlEncode(randomBytes());
+    setCsrfCookie(c, token, c.var.config.sessionTtlSeconds);
+    c.header("Cache-Control", "no-store");
+    return c.json({ csrfToken: token, headerName: "X-CSRF-Token" });
+  });

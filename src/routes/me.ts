@@ -1,0 +1,81 @@
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { auditInsert, writeAudit } from "../lib/audit/writer";
+import { hashPassword, verifyPassword } from "../lib/auth/password";
+import { revokeOtherSessionsStatement, sessionCache } from "../lib/auth/sessions";
+import { clock } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { auditableUser, presentUser } from "../lib/users/present";
+import { validate } from "../lib/validation/validate";
+import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody } from "../lib/validation/users";
+import { authOf, requireAuth } from "../middleware/auth";
+import { users, type User } from "../db/schema";
+import type { AppEnv } from "../env";
+import type { Context } from "hono";
+
+async function loadMe(c: Context<AppEnv>): Promise<User> {
+  const user = await c.var.db.select().from(users).where(eq(users.id, authOf(c).userId)).get();
+  // The account was deleted after the credential was cached: the credential no longer names anyone.
+  if (!user) throw new ApiError("unauthenticated", "The account no longer exists.");
+  return user;
+}
+
+export const meRoutes = new Hono<AppEnv>()
+  .use("/v1/me", requireAuth())
+  .use("/v1/me/*", requireAuth())
+
+  .get("/v1/me", async (c) => {
+    const auth = authOf(c);
+    const user = await loadMe(c);
+    return c.json({
+      user: presentUser(user),
+      auth: { kind: auth.kind, scopes: [...auth.scopes].sort(), apiKeyId: auth.apiKeyId ?? null },
+    });
+  })
+
+  .patch("/v1/me", validate("json", profileUpdateBody), async (c) => {
+    const changes = c.req.valid("json");
+    const before = await loadMe(c);
+    const after: User = { ...before, ...changes, updatedAt: clock.now() };
+    const db = c.var.db;
+    await db.batch([
+      db.update(users).set({ ...changes, updatedAt: after.updatedAt }).where(eq(users.id, before.id)),
+      auditInsert(c, {
+        action: "user.updated",
+        target: { type: "user", id: before.id },
+        before: auditableUser({ ...before, updatedAt: undefined }),
+        after: auditableUser({ ...after, updatedAt: undefined }),
+      }),
+    ]);
+    return c.json({ user: presentUser(after) });
+  })
+
+  .post("/v1/me/password", validate("json", passwordChangeBody), async (c) => {
+    const auth = authOf(c);
+    if (auth.kind !== "session") {
+      throw new ApiError("forbidden", "Changing the password needs a signed-in session, not an API key.");
+    }
+    const { currentPassword, newPassword } = c.req.valid("json");
+    const user = await loadMe(c);
+    const target = { type: "user", id: user.id };
+
+    if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+      await writeAudit(c, { action: "auth.password_changed", status: "FAILURE", target, metadata: { reason: "wrong_current_password" } });
+      throw new ApiError("invalid_credentials", "The current password is incorrect.");
+    }
+    const violations = passwordPolicyViolations(newPassword, user.email);
+    if (newPassword === currentPassword) violations.push("New password must differ from the current one");
+    if (violations.length > 0) {
+      throw ApiError.validation(violations.map((message) => ({ path: "newPassword", message })));
+    }
+
+    const db = c.var.db;
+    const now = clock.now();
+    const [, revoked] = await db.batch([
+      db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: now }).where(eq(users.id, user.id)),
+      revokeOtherSessionsStatement(db, user.id, auth.sessionId, now),
+      auditInsert(c, { action: "auth.password_changed", target }),
+    ]);
+    sessionCache.evict((session) => session.userId === user.id && session.id !== auth.sessionId);
+    return c.json({ revokedSessions: revoked.meta.changes });
+  });
