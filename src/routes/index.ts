@@ -1,9 +1,13 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { adminUserRoutes } from "./admin-users";
 import { apiKeyRoutes } from "./api-keys";
+import { attemptRoutes } from "./attempts";
 import { authRoutes } from "./auth";
 import { healthRoutes } from "./health";
 import { meRoutes } from "./me";
+import { questionRoutes } from "./questions";
+import { testRoutes } from "./tests";
 
 /** Every route group, mounted in one place so the app's surface reads top to bottom. */
 export function registerRoutes(app: Hono<AppEnv>): void {
@@ -11,4 +15,8 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", authRoutes);
   app.route("/", meRoutes);
   app.route("/", apiKeyRoutes);
+  app.route("/", adminUserRoutes);
+  app.route("/", questionRoutes);
+  app.route("/", testRoutes);
+  app.route("/", attemptRoutes);
 }

@@ -1,0 +1,97 @@
+import { and, eq, sql } from "drizzle-orm";
+import { iso, isoOrNull } from "../clock";
+import { guardedInsert } from "../guarded-insert";
+import { enqueueStatements, type PreparedJob } from "../queue";
+import { presentQuestionForCandidate, presentSolution } from "./questions";
+import type { LoadedSection } from "./tests";
+import type { Database } from "../../db";
+import { attempts, auditLogs, type Answer, type Attempt, type NewAuditLog } from "../../db/schema";
+
+/** The idempotency key of an attempt's first scoring job: a retried submit can never score twice. */
+export const scoreJobKey = (attemptId: string) => `score:${attemptId}`;
+
+/** True while the attempt accepts answers: in progress and before its deadline. */
+export const acceptsAnswers = (attempt: Pick<Attempt, "status" | "deadlineAt">, now: number) =>
+  attempt.status === "IN_PROGRESS" && now < attempt.deadlineAt;
+
+/** The SQL form of "still in progress" that guards every transition out of IN_PROGRESS. */
+export const stillInProgress = (attemptId: string) => and(eq(attempts.id, attemptId), eq(attempts.status, "IN_PROGRESS"));
+
+/**
+ * The statements that submit an attempt — audit row, scoring job, status change — for one db.batch.
+ * The audit insert is guarded by the same condition as the UPDATE and runs before it, and the job
+ * insert is idempotent by key, so of two concurrent submits exactly one makes the transition and
+ * writes the audit row; the other changes nothing. Check `transitioned(results)` after the batch,
+ * then `job.send(env)`.
+ */
+export function submitStatements(db: Database, attempt: Pick<Attempt, "id" | "userId">, audit: NewAuditLog, now: number, auto: boolean) {
+  const job: PreparedJob = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { idempotencyKey: scoreJobKey(attempt.id), ownerId: attempt.userId });
+  const statements = [
+    guardedInsert(db, auditLogs, audit, sql`exists (select 1 from ${attempts} where ${stillInProgress(attempt.id)})`),
+    ...job.statements,
+    db
+      .update(attempts)
+      .set({ status: "SUBMITTED", submittedAt: now, autoSubmitted: auto, scoringJobId: job.job.id, updatedAt: now })
+      .where(stillInProgress(attempt.id)),
+  ] as const;
+  return { statements, job, transitioned: (results: readonly unknown[]) => changesOf(results.at(-1)) === 1 };
+}
+
+/** Rows a batched write changed (D1 reports it per statement in `meta.changes`). */
+export function changesOf(result: unknown): number {
+  return (result as { meta?: { changes?: number } } | undefined)?.meta?.changes ?? 0;
+}
+
+export function presentAttemptSummary(attempt: Attempt, testTitle?: string) {
+  return {
+    id: attempt.id,
+    testId: attempt.testId,
+    ...(testTitle !== undefined ? { testTitle } : {}),
+    userId: attempt.userId,
+    status: attempt.status,
+    startedAt: iso(attempt.startedAt),
+    deadlineAt: iso(attempt.deadlineAt),
+    submittedAt: isoOrNull(attempt.submittedAt),
+    autoSubmitted: attempt.autoSubmitted,
+    scoredAt: isoOrNull(attempt.scoredAt),
+    score: attempt.status === "SCORED" ? attempt.score : null,
+    maxScore: attempt.status === "SCORED" ? attempt.maxScore : null,
+    provisional: attempt.status === "SCORED" ? attempt.provisional : null,
+  };
+}
+
+/**
+ * The attempt with its questions and answers. Until the attempt is scored its taker sees no answer
+ * key, explanation, marks awarded or grader feedback; once scored, each question carries its
+ * solution and each answer its verdict. The test's manager (author, admin) sees them throughout, and
+ * the rubric too, to grade by.
+ */
+export function presentAttempt(attempt: Attempt, sections: LoadedSection[], answerRows: Answer[], viewer: "taker" | "manager") {
+  const scored = attempt.status === "SCORED" || viewer === "manager";
+  const answersByQuestion = new Map(answerRows.map((row) => [row.questionId, row]));
+  return {
+    ...presentAttemptSummary(attempt),
+    result: attempt.status === "SCORED" ? attempt.result : null,
+    sections: sections.map(({ section, questions }) => ({
+      id: section.id,
+      title: section.title,
+      questions: questions.map((question) => {
+        const answer = answersByQuestion.get(question.id);
+        return {
+          ...presentQuestionForCandidate(question, section),
+          response: answer
+            ? {
+                answer: answer.answer ?? null,
+                answeredAt: isoOrNull(answer.answeredAt),
+                timeSpentSeconds: answer.timeSpentSeconds,
+                ...(scored
+                  ? { marksAwarded: answer.marksAwarded, isCorrect: answer.isCorrect, gradedMarks: answer.gradedMarks, feedback: answer.feedback }
+                  : {}),
+              }
+            : null,
+          ...(scored ? { solution: presentSolution(question, viewer === "manager") } : {}),
+        };
+      }),
+    })),
+  };
+}

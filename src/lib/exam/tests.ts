@@ -1,0 +1,141 @@
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { iso, isoOrNull } from "../clock";
+import type { FieldError } from "../errors";
+import { newId } from "../ids";
+import type { AuthContext } from "../auth/context";
+import { isAdmin } from "./access";
+import type { SectionInput } from "../validation/tests";
+import type { Database } from "../../db";
+import { questions, testSectionQuestions, testSections, type Question, type Test, type TestSection } from "../../db/schema";
+
+export interface LoadedSection {
+  section: TestSection;
+  questions: Question[];
+}
+
+/** A test's sections in order, each with its questions in order (soft-deleted questions included: tests keep them). */
+export async function loadSections(db: Database, testId: string): Promise<LoadedSection[]> {
+  const rows = await db
+    .select({ section: testSections, question: questions, position: testSectionQuestions.position })
+    .from(testSections)
+    .leftJoin(testSectionQuestions, eq(testSectionQuestions.sectionId, testSections.id))
+    .leftJoin(questions, eq(questions.id, testSectionQuestions.questionId))
+    .where(eq(testSections.testId, testId))
+    .orderBy(asc(testSections.position), asc(testSectionQuestions.position));
+  const sections: LoadedSection[] = [];
+  for (const row of rows) {
+    let current = sections.at(-1);
+    if (!current || current.section.id !== row.section.id) {
+      current = { section: row.section, questions: [] };
+      sections.push(current);
+    }
+    if (row.question) current.questions.push(row.question);
+  }
+  return sections;
+}
+
+/**
+ * Every referenced question must exist, be live, and belong to the caller (admins may use anyone's).
+ * Returns field errors naming each bad reference.
+ */
+export async function checkQuestionRefs(db: Database, auth: AuthContext, sections: SectionInput[]): Promise<FieldError[]> {
+  const ids = [...new Set(sections.flatMap((section) => section.questionIds))];
+  const found = new Map<string, { authorId: string }>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const rows = await db
+      .select({ id: questions.id, authorId: questions.authorId })
+      .from(questions)
+      .where(and(inArray(questions.id, chunk), isNull(questions.deletedAt)));
+    for (const row of rows) found.set(row.id, row);
+  }
+  const errors: FieldError[] = [];
+  sections.forEach((section, s) =>
+    section.questionIds.forEach((id, q) => {
+      const row = found.get(id);
+      if (!row || (!isAdmin(auth) && row.authorId !== auth.userId)) {
+        errors.push({ path: `sections.${s}.questionIds.${q}`, message: "No such question in your question bank" });
+      }
+    }),
+  );
+  return errors;
+}
+
+/** Insert statements for a test's sections and their question lists (to join the caller's batch). */
+export function sectionStatements(db: Database, testId: string, sections: SectionInput[], now: number) {
+  const statements = [];
+  for (const [position, input] of sections.entries()) {
+    const sectionId = newId("section", now);
+    statements.push(
+      db.insert(testSections).values({
+        id: sectionId,
+        testId,
+        position,
+        title: input.title,
+        marksPerQuestion: input.marksPerQuestion ?? null,
+        negativeMarks: input.negativeMarks ?? null,
+      }),
+    );
+    // D1 allows 100 bound parameters per statement; three per row.
+    for (let i = 0; i < input.questionIds.length; i += 30) {
+      statements.push(
+        db.insert(testSectionQuestions).values(
+          input.questionIds.slice(i, i + 30).map((questionId, offset) => ({ sectionId, questionId, position: i + offset })),
+        ),
+      );
+    }
+  }
+  return statements;
+}
+
+function sectionSummary({ section, questions: list }: LoadedSection) {
+  const maxScore = list.reduce((sum, question) => sum + (section.marksPerQuestion ?? question.marks), 0);
+  return {
+    id: section.id,
+    title: section.title,
+    marksPerQuestion: section.marksPerQuestion,
+    negativeMarks: section.negativeMarks,
+    questionCount: list.length,
+    maxScore,
+  };
+}
+
+/**
+ * A test for its manager (author or admin): sections list their question ids. Candidates get the
+ * same without question ids: the questions arrive when an attempt starts.
+ */
+export function presentTest(test: Test, sections: LoadedSection[], view: "manager" | "candidate") {
+  return {
+    id: test.id,
+    authorId: test.authorId,
+    title: test.title,
+    description: test.description,
+    durationMinutes: test.durationMinutes,
+    msqScoring: test.msqScoring,
+    published: test.published,
+    publishedAt: isoOrNull(test.publishedAt),
+    questionCount: sections.reduce((sum, s) => sum + s.questions.length, 0),
+    maxScore: sections.reduce((sum, s) => sum + sectionSummary(s).maxScore, 0),
+    sections: sections.map((s) =>
+      view === "manager" ? { ...sectionSummary(s), questionIds: s.questions.map((q) => q.id) } : sectionSummary(s),
+    ),
+    createdAt: iso(test.createdAt),
+    updatedAt: iso(test.updatedAt),
+  };
+}
+
+/** A test row in a list: no sections, so listing stays one query. */
+export function presentTestSummary(test: Test) {
+  return {
+    id: test.id,
+    authorId: test.authorId,
+    title: test.title,
+    description: test.description,
+    durationMinutes: test.durationMinutes,
+    msqScoring: test.msqScoring,
+    published: test.published,
+    publishedAt: isoOrNull(test.publishedAt),
+    createdAt: iso(test.createdAt),
+    updatedAt: iso(test.updatedAt),
+  };
+}

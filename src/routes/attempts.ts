@@ -1,0 +1,220 @@
+import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { auditEntry, auditInsert } from "../lib/audit/writer";
+import { clock, iso, isoOrNull } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { caller, canManage } from "../lib/exam/access";
+import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
+import { effectiveMarks } from "../lib/exam/questions";
+import { loadSections, type LoadedSection } from "../lib/exam/tests";
+import { guardedInsert } from "../lib/guarded-insert";
+import { newId } from "../lib/ids";
+import { enqueueStatements } from "../lib/queue";
+import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers";
+import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
+import { validate } from "../lib/validation/validate";
+import { requireScope } from "../middleware/auth";
+import { answers, attempts, auditLogs, tests, type Attempt, type Test } from "../db/schema";
+import type { AppEnv } from "../env";
+
+type Access = "taker" | "manager";
+
+/**
+ * The attempt if the caller may see it — its taker, the test's author, an admin — with how they
+ * relate to it; anyone else gets 404, so attempt ids cannot be probed.
+ */
+async function findVisibleAttempt(c: Context<AppEnv>, id: string): Promise<{ attempt: Attempt; test: Test; access: Access }> {
+  const auth = caller(c);
+  const row = await c.var.db
+    .select({ attempt: attempts, test: tests })
+    .from(attempts)
+    .innerJoin(tests, eq(tests.id, attempts.testId))
+    .where(eq(attempts.id, id))
+    .get();
+  if (!row) throw ApiError.notFound("attempt");
+  if (row.attempt.userId === auth.userId) return { ...row, access: "taker" };
+  if (canManage(auth, row.test.authorId)) return { ...row, access: "manager" };
+  throw ApiError.notFound("attempt");
+}
+
+/** Only the taker writes to an attempt; to everyone else it does not exist. */
+async function findOwnAttempt(c: Context<AppEnv>, id: string): Promise<Attempt> {
+  const attempt = await c.var.db.query.attempts.findFirst({ where: and(eq(attempts.id, id), eq(attempts.userId, caller(c).userId)) });
+  if (!attempt) throw ApiError.notFound("attempt");
+  return attempt;
+}
+
+function findQuestion(sections: LoadedSection[], questionId: string) {
+  for (const { section, questions } of sections) {
+    const question = questions.find((q) => q.id === questionId);
+    if (question) return { section, question };
+  }
+  return null;
+}
+
+function closedProblem(attempt: Attempt, now: number): ApiError {
+  return attempt.status !== "IN_PROGRESS"
+    ? new ApiError("conflict", "The attempt has been submitted; answers can no longer change.", { extensions: { status: attempt.status } })
+    : new ApiError("conflict", `The attempt's deadline passed at ${iso(attempt.deadlineAt)}.`, {
+        extensions: { status: attempt.status, deadlineAt: iso(attempt.deadlineAt), now: iso(now) },
+      });
+}
+
+export const attemptRoutes = new Hono<AppEnv>()
+  .post("/v1/tests/:id/attempts", requireScope("attempts:write"), async (c) => {
+    const auth = caller(c);
+    const db = c.var.db;
+    const test = await db.query.tests.findFirst({ where: and(eq(tests.id, c.req.param("id")), isNull(tests.deletedAt)) });
+    if (!test || (!test.published && !canManage(auth, test.authorId))) throw ApiError.notFound("test");
+    if (!test.published) throw new ApiError("conflict", "Publish the test before attempting it.");
+    const sections = await loadSections(db, test.id);
+    const now = clock.now();
+    const attempt = {
+      id: newId("attempt", now),
+      testId: test.id,
+      userId: auth.userId,
+      status: "IN_PROGRESS" as const,
+      startedAt: now,
+      deadlineAt: now + test.durationMinutes * 60_000,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // One running attempt per test and taker, even when two starts race: the insert checks in the same statement.
+    const running = and(eq(attempts.testId, test.id), eq(attempts.userId, auth.userId), eq(attempts.status, "IN_PROGRESS"), gt(attempts.deadlineAt, now));
+    const [inserted] = await db.batch([
+      guardedInsert(db, attempts, attempt, sql`not exists (select 1 from ${attempts} where ${running})`),
+      guardedInsert(
+        db,
+        auditLogs,
+        auditEntry(c, { action: "attempt.started", target: { type: "attempt", id: attempt.id }, metadata: { testId: test.id } }),
+        sql`exists (select 1 from ${attempts} where ${eq(attempts.id, attempt.id)})`,
+      ),
+    ]);
+    if (changesOf(inserted) !== 1) {
+      const existing = await db.select({ id: attempts.id }).from(attempts).where(running).get();
+      throw new ApiError("conflict", "You already have an attempt of this test in progress.", { extensions: { attemptId: existing?.id ?? null } });
+    }
+    const row = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
+    return c.json(
+      { ...presentAttempt(row, sections, [], "taker"), test: { id: test.id, title: test.title, durationMinutes: test.durationMinutes, msqScoring: test.msqScoring } },
+      201,
+      { Location: `/v1/attempts/${attempt.id}` },
+    );
+  })
+  .get("/v1/me/attempts", requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await c.var.db
+      .select({ attempt: attempts, testTitle: tests.title })
+      .from(attempts)
+      .innerJoin(tests, eq(tests.id, attempts.testId))
+      .where(and(eq(attempts.userId, caller(c).userId), cursor ? lt(attempts.id, decodeCursor(cursor, idCursor).id) : undefined))
+      .orderBy(desc(attempts.id))
+      .limit(limit + 1);
+    return c.json(toPage(rows, limit, (row) => ({ id: row.attempt.id }), (row) => presentAttemptSummary(row.attempt, row.testTitle)));
+  })
+  .get("/v1/attempts/:id", requireScope("attempts:read"), async (c) => {
+    const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
+    const db = c.var.db;
+    const [sections, answerRows] = await Promise.all([loadSections(db, test.id), db.select().from(answers).where(eq(answers.attemptId, attempt.id))]);
+    return c.json({
+      ...presentAttempt(attempt, sections, answerRows, access),
+      test: { id: test.id, title: test.title, durationMinutes: test.durationMinutes, msqScoring: test.msqScoring },
+    });
+  })
+  .put("/v1/attempts/:id/answers/:questionId", requireScope("attempts:write"), validate("json", answerInput), async (c) => {
+    const attempt = await findOwnAttempt(c, c.req.param("id"));
+    const now = clock.now();
+    if (!acceptsAnswers(attempt, now)) throw closedProblem(attempt, now);
+    const found = findQuestion(await loadSections(c.var.db, attempt.testId), c.req.param("questionId"));
+    if (!found) throw ApiError.notFound("question");
+    const input = c.req.valid("json");
+    let value: unknown = null;
+    if (input.answer !== null) {
+      const checked = checkAnswer(found.question, input.answer);
+      if ("errors" in checked) throw ApiError.validation(checked.errors, "The answer does not fit the question.");
+      value = checked.value;
+    }
+    const db = c.var.db;
+    // Guarded by status and deadline in the same statement, so an answer cannot land after a submit that raced it.
+    const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
+    const row = { attemptId: attempt.id, questionId: found.question.id, answer: value, answeredAt: now, timeSpentSeconds: input.timeSpentSeconds ?? 0 };
+    const result = await guardedInsert(db, answers, row, open).onConflictDoUpdate({
+      target: [answers.attemptId, answers.questionId],
+      set: {
+        answer: sql`excluded.answer`,
+        answeredAt: sql`excluded.answered_at`,
+        timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
+      },
+    });
+    if (changesOf(result) === 0) {
+      const current = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
+      throw closedProblem(current, now);
+    }
+    const saved = (await db.query.answers.findFirst({ where: and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)) }))!;
+    return c.json({
+      attemptId: attempt.id,
+      questionId: saved.questionId,
+      answer: saved.answer ?? null,
+      answeredAt: isoOrNull(saved.answeredAt),
+      timeSpentSeconds: saved.timeSpentSeconds,
+    });
+  })
+  .post("/v1/attempts/:id/submit", requireScope("attempts:write"), async (c) => {
+    const attempt = await findOwnAttempt(c, c.req.param("id"));
+    if (attempt.status !== "IN_PROGRESS") throw closedProblem(attempt, clock.now());
+    const now = clock.now();
+    const db = c.var.db;
+    const late = now >= attempt.deadlineAt;
+    const audit = auditEntry(c, { action: "attempt.submitted", target: { type: "attempt", id: attempt.id }, metadata: { testId: attempt.testId, late } });
+    const submit = submitStatements(db, attempt, audit, now, false);
+    const results = await db.batch(submit.statements);
+    if (!submit.transitioned(results)) throw closedProblem({ ...attempt, status: "SUBMITTED" }, now);
+    c.executionCtx.waitUntil(submit.job.send(c.env));
+    return c.json({ id: attempt.id, status: "submitted", submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
+  })
+  .put("/v1/attempts/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
+    const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
+    if (access !== "manager") throw ApiError.notFound("attempt");
+    if (attempt.status === "IN_PROGRESS") throw new ApiError("conflict", "The attempt is still in progress; grade it after submission.");
+    const db = c.var.db;
+    const found = findQuestion(await loadSections(db, test.id), c.req.param("questionId"));
+    if (!found) throw ApiError.notFound("question");
+    if (found.question.type !== "SUBJECTIVE") {
+      throw new ApiError("unprocessable", `Only SUBJECTIVE answers are graded by hand; ${found.question.type} answers are scored automatically.`);
+    }
+    const input = c.req.valid("json");
+    const max = effectiveMarks(found.question, found.section).marks;
+    if (input.marks > max) throw ApiError.validation([{ path: "marks", message: `At most ${max} marks for this question` }]);
+    const existing = await db.query.answers.findFirst({ where: and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)) });
+    if (!existing || existing.answer == null) throw new ApiError("conflict", "The question was not answered; there is nothing to grade.");
+    const now = clock.now();
+    const auth = caller(c);
+    // A new key per grading: the first scoring job may already be done, so re-scoring needs its own job.
+    const rescore = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, {
+      idempotencyKey: `score:${attempt.id}:graded:${found.question.id}:${now}`,
+      ownerId: attempt.userId,
+    });
+    await db.batch([
+      db
+        .update(answers)
+        .set({ gradedMarks: input.marks, feedback: input.feedback ?? null, gradedBy: auth.userId, gradedAt: now })
+        .where(and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id))),
+      ...rescore.statements,
+      auditInsert(c, {
+        action: "attempt.graded",
+        target: { type: "attempt", id: attempt.id },
+        before: { gradedMarks: existing.gradedMarks, feedback: existing.feedback },
+        after: { gradedMarks: input.marks, feedback: input.feedback ?? null },
+        metadata: { questionId: found.question.id },
+      }),
+    ]);
+    c.executionCtx.waitUntil(rescore.send(c.env));
+    return c.json({
+      attemptId: attempt.id,
+      questionId: found.question.id,
+      gradedMarks: input.marks,
+      feedback: input.feedback ?? null,
+      gradedAt: iso(now),
+      scoringJobId: rescore.job.id,
+    });
+  });

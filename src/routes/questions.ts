@@ -1,0 +1,125 @@
+import { and, desc, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { auditInsert } from "../lib/audit/writer";
+import { clock } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { caller, canManage, isAdmin } from "../lib/exam/access";
+import { findOwnUpload } from "../lib/exam/uploads";
+import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
+import { newId } from "../lib/ids";
+import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
+import { questionInput, questionListQuery, questionPatch, type QuestionInput } from "../lib/validation/questions";
+import { validate } from "../lib/validation/validate";
+import { requireRole, requireScope } from "../middleware/auth";
+import { questions, tests, testSectionQuestions, testSections } from "../db/schema";
+import type { AppEnv } from "../env";
+
+const manageQuestions = [requireScope("questions:write"), requireRole("instructor", "admin")] as const;
+const readQuestions = [requireScope("questions:read"), requireRole("instructor", "admin")] as const;
+
+/** Validates + sanitises a body; a referenced image must be an image upload the caller owns. */
+async function prepareOrThrow(c: Context<AppEnv>, raw: unknown): Promise<QuestionInput> {
+  const prepared = prepareQuestion(raw);
+  if ("errors" in prepared) throw ApiError.validation(prepared.errors, "Invalid body.");
+  const imageId = prepared.value.imageUploadId;
+  if (imageId) {
+    const upload = await findOwnUpload(c.var.db, caller(c), imageId);
+    if (!upload || !upload.contentType.startsWith("image/")) {
+      throw ApiError.validation([{ path: "imageUploadId", message: "No such image upload" }], "Invalid body.");
+    }
+  }
+  return prepared.value;
+}
+
+/** A live question the caller manages, or 404 (never "forbidden": ids of others' questions stay unconfirmed). */
+async function findManagedQuestion(c: Context<AppEnv>, id: string) {
+  const question = await c.var.db.query.questions.findFirst({ where: and(eq(questions.id, id), isNull(questions.deletedAt)) });
+  if (!question || !canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
+  return question;
+}
+
+/** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+export const questionRoutes = new Hono<AppEnv>()
+  .post("/v1/questions", ...manageQuestions, validate("json", questionInput), async (c) => {
+    const auth = caller(c);
+    const input = await prepareOrThrow(c, c.req.valid("json"));
+    const now = clock.now();
+    const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
+    const [[created]] = await c.var.db.batch([
+      c.var.db.insert(questions).values(row).returning(),
+      auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
+    ]);
+    return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
+  })
+  .get("/v1/questions", ...readQuestions, validate("query", questionListQuery), async (c) => {
+    const auth = caller(c);
+    const query = c.req.valid("query");
+    const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
+    if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
+    if (query.subject) filters.push(eq(questions.subject, query.subject));
+    if (query.topic) filters.push(eq(questions.topic, query.topic));
+    if (query.type) filters.push(eq(questions.type, query.type));
+    if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
+    if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+    if (query.cursor) filters.push(lt(questions.id, decodeCursor(query.cursor, idCursor).id));
+    const rows = await c.var.db
+      .select()
+      .from(questions)
+      .where(and(...filters))
+      .orderBy(desc(questions.id))
+      .limit(query.limit + 1);
+    return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion));
+  })
+  .get("/v1/questions/:id", ...readQuestions, async (c) => {
+    return c.json(presentQuestion(await findManagedQuestion(c, c.req.param("id"))));
+  })
+  .patch("/v1/questions/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
+    const existing = await findManagedQuestion(c, c.req.param("id"));
+    const patch = c.req.valid("json");
+    // A type change starts from the shared fields only: the old type's answer fields do not carry over.
+    const base = questionAsInput(existing);
+    if (patch.type && patch.type !== existing.type) {
+      for (const key of ["options", "correctOption", "correctOptions", "answer", "min", "max", "rubric"]) delete base[key];
+    }
+    const input = await prepareOrThrow(c, { ...base, ...patch });
+    const now = clock.now();
+    const content = toQuestionContent(input);
+    const [[updated]] = await c.var.db.batch([
+      c.var.db
+        .update(questions)
+        .set({ ...content, updatedAt: now })
+        .where(and(eq(questions.id, existing.id), isNull(questions.deletedAt)))
+        .returning(),
+      auditInsert(c, {
+        action: "question.updated",
+        target: { type: "question", id: existing.id },
+        before: questionAsInput(existing),
+        after: { ...base, ...input },
+      }),
+    ]);
+    if (!updated) throw ApiError.notFound("question");
+    return c.json(presentQuestion(updated));
+  })
+  .delete("/v1/questions/:id", ...manageQuestions, async (c) => {
+    const existing = await findManagedQuestion(c, c.req.param("id"));
+    const inUse = await c.var.db
+      .select({ testId: tests.id })
+      .from(testSectionQuestions)
+      .innerJoin(testSections, eq(testSections.id, testSectionQuestions.sectionId))
+      .innerJoin(tests, eq(tests.id, testSections.testId))
+      .where(and(eq(testSectionQuestions.questionId, existing.id), isNull(tests.deletedAt)))
+      .limit(1);
+    if (inUse.length > 0) {
+      throw new ApiError("conflict", "The question is part of a test; remove it from the test first.", {
+        extensions: { testId: inUse[0]!.testId },
+      });
+    }
+    const now = clock.now();
+    await c.var.db.batch([
+      c.var.db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
+      auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
+    ]);
+    return c.body(null, 204);
+  });
