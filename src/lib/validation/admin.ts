@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { ROLES } from "../../db/schema";
+import { paginationQuery } from "./pagination";
+
+const userId = z.string().regex(/^usr_[0-9A-Z]{26}$/, "Invalid user id");
+const uploadId = z.string().regex(/^upl_[0-9A-Z]{26}$/, "Expected an upload id (upl_…)");
+const reason = z.string().trim().min(1).max(1000);
+
+export const adminUserIdParam = z.strictObject({ id: userId });
+
+/** `PATCH /v1/admin/users/:id`: the role is the only thing an admin changes about another account here. */
+export const roleChangeBody = z.strictObject({
+  role: z.enum(ROLES),
+  reason: reason.optional(),
+});
+export type RoleChangeBody = z.infer<typeof roleChangeBody>;
+
+/** `GET /v1/admin/users`: filters plus the cursor. `q` matches part of an email or name. */
+export const adminUserListQuery = paginationQuery.extend({
+  role: z.enum(ROLES).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  createdAfter: z.iso.datetime({ offset: true }).optional(),
+  createdBefore: z.iso.datetime({ offset: true }).optional(),
+});
+export type AdminUserListQuery = z.infer<typeof adminUserListQuery>;
+
+export const MODERATION_TARGETS = ["question", "test", "user", "upload"] as const;
+export const MODERATION_ACTIONS = ["approve", "reject", "hide", "restore", "flag"] as const;
+
+/** A moderator's decision on one piece of content. */
+export const moderationActionBody = z.strictObject({
+  targetType: z.enum(MODERATION_TARGETS),
+  targetId: z.string().regex(/^[a-z]{3,4}_[0-9A-Z]{26}$/, "Invalid target id"),
+  action: z.enum(MODERATION_ACTIONS),
+  reason,
+});
+export type ModerationActionBody = z.infer<typeof moderationActionBody>;
+
+/** An admin bulk import, run as a background job from a file uploaded first through `POST /v1/uploads`. */
+export const adminImportRequest = z.strictObject({
+  kind: z.enum(["questions", "users"]),
+  uploadId,
+  format: z.enum(["csv", "json"]),
+  /** Validate every row and report, without writing anything. */
+  dryRun: z.boolean().default(false),
+});
+export type AdminImportRequest = z.infer<typeof adminImportRequest>;

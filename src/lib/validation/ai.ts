@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
+
+export const MAX_CHAT_MESSAGES = 40;
+export const MAX_CHAT_MESSAGE_CHARS = 8_000;
+export const MAX_GENERATED_QUESTIONS = 20;
+
+const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Invalid question id");
+const attemptId = z.string().regex(/^att_[0-9A-Z]{26}$/, "Invalid attempt id");
+const testId = z.string().regex(/^tst_[0-9A-Z]{26}$/, "Invalid test id");
+
+/** The conversation so far; a client cannot send `system` turns, only the server writes those. */
+export const aiChatBody = z.strictObject({
+  messages: z
+    .array(
+      z.strictObject({
+        role: z.enum(["user", "assistant"]),
+        content: z.string().trim().min(1).max(MAX_CHAT_MESSAGE_CHARS),
+      }),
+    )
+    .min(1)
+    .max(MAX_CHAT_MESSAGES)
+    .refine((messages) => messages.at(-1)?.role === "user", "The last message must be the user's"),
+  context: z.strictObject({ questionId: questionId.optional(), testId: testId.optional() }).optional(),
+});
+export type AiChatBody = z.infer<typeof aiChatBody>;
+
+/** A hint for a question, graded from a nudge (1) to nearly the method (3); never the answer itself. */
+export const aiHintBody = z.strictObject({
+  questionId,
+  attemptId: attemptId.optional(),
+  level: z.number().int().min(1).max(3).default(1),
+});
+export type AiHintBody = z.infer<typeof aiHintBody>;
+
+export const aiQuestionGenerationBody = z.strictObject({
+  subject: z.string().trim().min(1).max(100),
+  topic: z.string().trim().min(1).max(100).optional(),
+  type: z.enum(QUESTION_TYPES).default("MCQ"),
+  difficulty: z.enum(DIFFICULTIES).default("medium"),
+  count: z.number().int().min(1).max(MAX_GENERATED_QUESTIONS).default(5),
+  instructions: z.string().trim().max(2_000).optional(),
+  language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, "Use a language tag like en or en-GB").default("en"),
+});
+export type AiQuestionGenerationBody = z.infer<typeof aiQuestionGenerationBody>;

@@ -1,0 +1,77 @@
+import { and, desc, eq, gte, lt, lte, or, sql, type Column } from "drizzle-orm";
+import { Hono } from "hono";
+import { auditInsert, writeAudit } from "../lib/audit/writer";
+import { apiKeyCache } from "../lib/auth/api-keys";
+import { sessionCache } from "../lib/auth/sessions";
+import { clock } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { presentUserForAdmin } from "../lib/users/present";
+import { adminUserIdParam, adminUserListQuery, roleChangeBody } from "../lib/validation/admin";
+import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
+import { validate } from "../lib/validation/validate";
+import { authOf, requireScope } from "../middleware/auth";
+import { users } from "../db/schema";
+import type { AppEnv } from "../env";
+
+/** `%` and `_` in a search term are literal characters, not LIKE wildcards. */
+const likeContains = (term: string) => `%${term.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+const contains = (column: Column, pattern: string) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
+
+export const adminUserRoutes = new Hono<AppEnv>()
+  .get("/v1/admin/users", requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
+    const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
+    const after = cursor ? decodeCursor(cursor, idCursor).id : null;
+    const pattern = q ? likeContains(q.toLowerCase()) : null;
+    const rows = await c.var.db
+      .select()
+      .from(users)
+      .where(
+        and(
+          after ? lt(users.id, after) : undefined,
+          role ? eq(users.role, role) : undefined,
+          pattern ? or(contains(users.email, pattern), contains(users.name, pattern)) : undefined,
+          createdAfter ? gte(users.createdAt, Date.parse(createdAfter)) : undefined,
+          createdBefore ? lte(users.createdAt, Date.parse(createdBefore)) : undefined,
+        ),
+      )
+      .orderBy(desc(users.id))
+      .limit(limit + 1);
+    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUserForAdmin));
+  })
+
+  .patch(
+    "/v1/admin/users/:id",
+    requireScope("admin:write"),
+    validate("param", adminUserIdParam),
+    validate("json", roleChangeBody),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { role, reason } = c.req.valid("json");
+      const target = { type: "user", id };
+      // Demoting oneself could leave no admin at all; another admin has to do it.
+      if (id === authOf(c).userId) {
+        await writeAudit(c, { action: "user.role_changed", status: "FAILURE", target, metadata: { reason: "self_change", role } });
+        throw new ApiError("forbidden", "You cannot change your own role.");
+      }
+      const db = c.var.db;
+      const before = await db.select().from(users).where(eq(users.id, id)).get();
+      if (!before) throw ApiError.notFound("user");
+      if (before.role === role) return c.json({ user: presentUserForAdmin(before) });
+
+      const after = { ...before, role, updatedAt: clock.now() };
+      await db.batch([
+        db.update(users).set({ role, updatedAt: after.updatedAt }).where(eq(users.id, id)),
+        auditInsert(c, {
+          action: "user.role_changed",
+          target,
+          before: { role: before.role },
+          after: { role },
+          metadata: reason ? { reason } : undefined,
+        }),
+      ]);
+      // Cached credentials carry the role: drop them so the new role applies to the next request here.
+      sessionCache.evictUser(id);
+      apiKeyCache.evictUser(id);
+      return c.json({ user: presentUserForAdmin(after) });
+    },
+  );
