@@ -14,6 +14,7 @@ import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers"
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { requireScope } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { answers, attempts, auditLogs, tests, type Attempt, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -61,6 +62,8 @@ function closedProblem(attempt: Attempt, now: number): ApiError {
 }
 
 export const attemptRoutes = new Hono<AppEnv>()
+  .use("/v1/attempts/*", rateLimit({ policy: "api" }))
+  .use("/v1/me/attempts", rateLimit({ policy: "api" }))
   .post("/v1/tests/:id/attempts", requireScope("attempts:write"), async (c) => {
     const auth = caller(c);
     const db = c.var.db;

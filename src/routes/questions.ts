@@ -11,6 +11,7 @@ import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { questionInput, questionListQuery, questionPatch, type QuestionInput } from "../lib/validation/questions";
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { questions, tests, testSectionQuestions, testSections } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -42,6 +43,7 @@ async function findManagedQuestion(c: Context<AppEnv>, id: string) {
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 export const questionRoutes = new Hono<AppEnv>()
+  .use("/v1/questions/*", rateLimit({ policy: "api" }))
   .post("/v1/questions", ...manageQuestions, validate("json", questionInput), async (c) => {
     const auth = caller(c);
     const input = await prepareOrThrow(c, c.req.valid("json"));

@@ -11,6 +11,7 @@ import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { testInput, testListQuery, testPatch, type SectionInput } from "../lib/validation/tests";
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { attempts, tests, testSections, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -31,6 +32,8 @@ async function findManagedTest(c: Context<AppEnv>, id: string): Promise<Test> {
 }
 
 export const testRoutes = new Hono<AppEnv>()
+  // Also covers POST /v1/tests/:id/attempts (attempts.ts): middleware applies by path across groups.
+  .use("/v1/tests/*", rateLimit({ policy: "api" }))
   .post("/v1/tests", ...manageTests, validate("json", testInput), async (c) => {
     const auth = caller(c);
     const input = c.req.valid("json");
