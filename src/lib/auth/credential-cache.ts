@@ -16,12 +16,14 @@ export interface CachedCredential {
 
 /** A small per-isolate map from credential hash to what D1 said about it, with a short time to live. */
 export class CredentialCache<T extends CachedCredential> {
-  private readonly entries = new Map<string, { value: T; expiresAt: number }>();
+  private readonly entries = new Map<string, { value: T; cachedAt: number }>();
 
   get(hash: string): T | undefined {
     const entry = this.entries.get(hash);
     if (!entry) return undefined;
-    if (entry.expiresAt <= clock.now()) {
+    const age = clock.now() - entry.cachedAt;
+    // A negative age means the clock moved back (tests): the entry is not trusted either.
+    if (age < 0 || age >= CREDENTIAL_CACHE_TTL_MS) {
       this.entries.delete(hash);
       return undefined;
     }
@@ -34,7 +36,7 @@ export class CredentialCache<T extends CachedCredential> {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(hash, { value, expiresAt: clock.now() + CREDENTIAL_CACHE_TTL_MS });
+    this.entries.set(hash, { value, cachedAt: clock.now() });
   }
 
   evict(predicate: (value: T) => boolean): void {
