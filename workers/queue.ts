@@ -1,4 +1,10 @@
+import { createDb } from "../src/db";
+import { QUEUE_NAMES, type QueueName } from "../src/db/schema";
 import type { Env } from "../src/env";
+import { loadConfig } from "../src/config";
+import { Logger } from "../src/lib/logger";
+import { isQueuePaused } from "../src/lib/queue/queue-state";
+import { recordDeadLetter, runJobMessage } from "./job-runner";
 
 /** Queue names as wrangler.toml declares them: `proctor-<name>` (or `proctor-<env>-<name>`). */
 export function logicalQueueName(queue: string): string {
@@ -9,15 +15,36 @@ function isHealthProbe(body: unknown): boolean {
   return typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "health";
 }
 
-/** The Worker's `queue` entry point: one dispatch for every queue. */
-export async function handleQueue(batch: MessageBatch, _env: Env, _ctx: ExecutionContext): Promise<void> {
+function isJobQueue(name: string): name is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * The Worker's `queue` entry point: one dispatch for every queue. Job messages go through the job
+ * lifecycle (workers/job-runner.ts) to their handler; the dead-letter queue records failures.
+ * Messages run one after another so a batch never holds more than one D1 write in flight per job.
+ */
+export async function handleQueue(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
   const queue = logicalQueueName(batch.queue);
+  const db = createDb(env.DB);
+  const logger = new Logger({ queue }, loadConfig(env).logLevel);
+  const paused = isJobQueue(queue) ? await isQueuePaused(db, queue) : false;
   for (const message of batch.messages) {
     if (isHealthProbe(message.body)) {
       message.ack();
       continue;
     }
-    console.warn(JSON.stringify({ level: "warn", message: "unroutable queue message", queue, id: message.id }));
-    message.ack();
+    try {
+      if (queue === "dlq") await recordDeadLetter(message, { env, db, logger });
+      else if (isJobQueue(queue)) await runJobMessage(message, { env, db, logger, queue, paused });
+      else {
+        logger.warn("message on an unknown queue", { messageId: message.id });
+        message.ack();
+      }
+    } catch (error) {
+      // Bookkeeping itself failed (D1 unavailable): let Queues deliver the message again.
+      logger.error("queue message handling failed", { messageId: message.id, error: String(error), stack: (error as Error)?.stack });
+      message.retry();
+    }
   }
 }

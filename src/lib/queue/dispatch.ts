@@ -1,0 +1,46 @@
+import { and, asc, eq, inArray, isNull, lte, notInArray, or } from "drizzle-orm";
+import type { Database } from "../../db";
+import { jobs, type QueueName } from "../../db/schema";
+import type { Env } from "../../env";
+import { sendJobMessage } from "./enqueue";
+import { pausedQueues } from "./queue-state";
+
+export interface UnsentSelection {
+  now: number;
+  /** PENDING rows untouched since before this instant (younger ones may still be mid-enqueue). */
+  pendingBefore: number;
+  /** DELAYED rows due by this instant. */
+  dueBy: number;
+  /** Only these queues (default: every queue that is not paused). */
+  queues?: QueueName[];
+  limit?: number;
+}
+
+/**
+ * Sends a message for each runnable job row that has none: rows whose send failed, jobs parked while
+ * their queue was paused, delayed jobs that came due. Paused queues are skipped. Returns how many
+ * messages went out.
+ */
+export async function sendUnsentJobs(env: Env, db: Database, selection: UnsentSelection): Promise<number> {
+  const paused = [...(await pausedQueues(db))];
+  const conditions = [
+    isNull(jobs.enqueuedAt),
+    or(
+      and(eq(jobs.status, "PENDING"), lte(jobs.updatedAt, selection.pendingBefore)),
+      and(eq(jobs.status, "DELAYED"), lte(jobs.scheduledFor, selection.dueBy)),
+    ),
+  ];
+  if (paused.length > 0) conditions.push(notInArray(jobs.queue, paused));
+  if (selection.queues) conditions.push(inArray(jobs.queue, selection.queues));
+  const rows = await db
+    .select({ id: jobs.id, type: jobs.type, queue: jobs.queue, scheduledFor: jobs.scheduledFor })
+    .from(jobs)
+    .where(and(...conditions))
+    .orderBy(asc(jobs.priority), asc(jobs.createdAt))
+    .limit(selection.limit ?? 500);
+  let sent = 0;
+  for (const row of rows) {
+    if (await sendJobMessage(env, db, row, selection.now)) sent++;
+  }
+  return sent;
+}

@@ -1,0 +1,11 @@
+import type { JobType } from "../src/db/schema";
+import type { JobHandler } from "./job-handler";
+import { scoreAttemptJob } from "./scoring";
+
+/**
+ * The handler module for each job type. A job whose type has no handler here fails at once with
+ * "no handler" (so a typo cannot retry forever). Register new handlers with one line.
+ */
+export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
+  "attempt.score": scoreAttemptJob,
+};

@@ -1,0 +1,197 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Database } from "../src/db";
+import {
+  answers,
+  attempts,
+  questions,
+  testSectionQuestions,
+  testSections,
+  tests,
+  type Attempt,
+  type AttemptResult,
+} from "../src/db/schema";
+import { clock } from "../src/lib/clock";
+import { newId } from "../src/lib/ids";
+import {
+  addQuestionStats,
+  addTestStats,
+  adjustQuestionCorrect,
+  firstScoringGuard,
+  replaceTestScore,
+  rescoreGuard,
+  type StatsGuard,
+} from "../src/lib/analytics/score-stats";
+import { scoreAttempt, type ScorableSection, type ScoringOutput, type SubmittedAnswer } from "../src/lib/scoring";
+import type { JobPayload } from "../src/lib/queue/job-types";
+import { JobConflictError, PermanentJobError, type JobHandler } from "./job-handler";
+
+interface ScoringData {
+  attempt: Attempt;
+  msqScoring: "all_or_nothing" | "partial";
+  sections: ScorableSection[];
+  answers: Map<string, SubmittedAnswer & { isCorrect: boolean | null }>;
+}
+
+/** Everything scoring needs, in one D1 round trip. */
+async function loadScoringData(db: Database, attemptId: string): Promise<ScoringData> {
+  const [attemptRows, testRows, sectionRows, questionRows, answerRows] = await db.batch([
+    db.select().from(attempts).where(eq(attempts.id, attemptId)),
+    db
+      .select({ msqScoring: tests.msqScoring })
+      .from(tests)
+      .innerJoin(attempts, eq(attempts.testId, tests.id))
+      .where(eq(attempts.id, attemptId)),
+    db
+      .select({ id: testSections.id, title: testSections.title, marksPerQuestion: testSections.marksPerQuestion, negativeMarks: testSections.negativeMarks })
+      .from(testSections)
+      .innerJoin(attempts, eq(attempts.testId, testSections.testId))
+      .where(eq(attempts.id, attemptId))
+      .orderBy(asc(testSections.position)),
+    db
+      .select({
+        sectionId: testSectionQuestions.sectionId,
+        id: questions.id,
+        type: questions.type,
+        answerKey: questions.answerKey,
+        options: questions.options,
+        marks: questions.marks,
+        negativeMarks: questions.negativeMarks,
+      })
+      .from(testSectionQuestions)
+      .innerJoin(testSections, eq(testSections.id, testSectionQuestions.sectionId))
+      .innerJoin(attempts, eq(attempts.testId, testSections.testId))
+      .innerJoin(questions, eq(questions.id, testSectionQuestions.questionId))
+      .where(eq(attempts.id, attemptId))
+      .orderBy(asc(testSections.position), asc(testSectionQuestions.position)),
+    db
+      .select({
+        questionId: answers.questionId,
+        answer: answers.answer,
+        timeSpentSeconds: answers.timeSpentSeconds,
+        gradedMarks: answers.gradedMarks,
+        isCorrect: answers.isCorrect,
+      })
+      .from(answers)
+      .where(eq(answers.attemptId, attemptId)),
+  ]);
+  const attempt = attemptRows[0];
+  const test = testRows[0];
+  if (!attempt || !test) throw new PermanentJobError(`Attempt ${attemptId} not found`);
+  const bySection = new Map(sectionRows.map((s) => [s.id, { title: s.title, marksPerQuestion: s.marksPerQuestion, negativeMarks: s.negativeMarks, questions: [] as ScorableSection["questions"][number][] }]));
+  for (const q of questionRows) bySection.get(q.sectionId)?.questions.push(q);
+  return {
+    attempt,
+    msqScoring: test.msqScoring,
+    sections: [...bySection.values()],
+    answers: new Map(answerRows.map((a) => [a.questionId, a])),
+  };
+}
+
+function timeTakenSeconds(attempt: Attempt, now: number): number {
+  const end = Math.min(attempt.submittedAt ?? now, attempt.deadlineAt);
+  return Math.max(0, (end - attempt.startedAt) / 1000);
+}
+
+/** Marks and correctness per answer row, as one UPDATE … FROM json_each over the whole attempt. */
+function storeAnswerMarks(d1: D1Database, guard: StatsGuard, output: ScoringOutput) {
+  const marks = Object.fromEntries(output.questions.map((q) => [q.questionId, { m: q.marksAwarded, c: q.isCorrect }]));
+  return d1
+    .prepare(
+      `UPDATE answers SET marks_awarded = json_extract(j.value, '$.m'), is_correct = json_extract(j.value, '$.c')
+       FROM json_each(?3) AS j
+       WHERE answers.attempt_id = ?1 AND answers.question_id = j.key AND ${guard.sql}`,
+    )
+    .bind(guard.params[0], guard.params[1] ?? null, JSON.stringify(marks));
+}
+
+function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptResult, now: number) {
+  const condition = guard.params.length === 2 ? "status = 'SCORED' AND scored_at = ?2" : "status = 'SUBMITTED' AND ?2 IS NULL";
+  return d1
+    .prepare(
+      `UPDATE attempts SET status = 'SCORED', score = ?3, max_score = ?4, provisional = ?5, result = ?6,
+         scored_at = ?7, updated_at = ?7
+       WHERE id = ?1 AND ${condition} RETURNING id`,
+    )
+    .bind(guard.params[0], guard.params[1] ?? null, result.score, result.maxScore, result.provisional ? 1 : 0, JSON.stringify(result), now);
+}
+
+function testCompletedEvent(d1: D1Database, guard: StatsGuard, attempt: Attempt, result: AttemptResult, now: number) {
+  const payload = { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, score: result.score, maxScore: result.maxScore, provisional: result.provisional };
+  return d1
+    .prepare(
+      `INSERT INTO events (id, type, aggregate_type, aggregate_id, actor_id, payload, status, attempts, created_at)
+       SELECT ?3, 'test.completed', 'attempt', ?1, ?4, ?5, 'PENDING', 0, ?6 WHERE ${guard.sql}`,
+    )
+    .bind(guard.params[0], guard.params[1] ?? null, newId("event", now), attempt.userId, JSON.stringify(payload), now);
+}
+
+export interface ScoringJobResult {
+  attemptId: string;
+  score: number;
+  maxScore: number;
+  provisional: boolean;
+  /** "scored" the first time, "rescored" after grading, "already_scored" when another run got there first. */
+  outcome: "scored" | "rescored" | "already_scored";
+}
+
+/**
+ * The `attempt.score` job. First scoring (SUBMITTED → SCORED) stores the result, marks every answer,
+ * adds the attempt to question/test statistics and emits `test.completed`, all in one D1 batch whose
+ * every statement is guarded by the transition, so redelivery or a double submit counts it once.
+ * Scoring a SCORED attempt again (after grading) replaces its result and shifts the statistics by the
+ * difference, guarded by the previous `scored_at` so two concurrent re-scores cannot both apply.
+ */
+export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({ env, db, payload }) => {
+  const data = await loadScoringData(db, payload.attemptId);
+  const { attempt } = data;
+  if (attempt.status === "IN_PROGRESS") throw new PermanentJobError(`Attempt ${attempt.id} has not been submitted`);
+  const now = clock.now();
+  const output = scoreAttempt({
+    msqScoring: data.msqScoring,
+    sections: data.sections,
+    answers: data.answers,
+    timeTakenSeconds: timeTakenSeconds(attempt, now),
+  });
+  const { result } = output;
+  const first = attempt.status === "SUBMITTED";
+  const guard = first ? firstScoringGuard(attempt.id) : rescoreGuard(attempt.id, attempt.scoredAt ?? 0);
+  const d1 = env.DB;
+
+  const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output)];
+  if (first) {
+    const deltas = output.questions.map((q) => ({
+      questionId: q.questionId,
+      attempted: q.outcome === "unattempted" ? 0 : 1,
+      correct: q.isCorrect === true ? 1 : 0,
+      timeSeconds: data.answers.get(q.questionId)?.timeSpentSeconds ?? 0,
+    }));
+    statements.push(addQuestionStats(d1, guard, deltas, now));
+    statements.push(addTestStats(d1, guard, attempt.testId, result.score, result.maxScore, now));
+    statements.push(testCompletedEvent(d1, guard, attempt, result, now));
+  } else {
+    const changed = output.questions
+      .map((q) => ({ questionId: q.questionId, correct: (q.isCorrect === true ? 1 : 0) - (data.answers.get(q.questionId)?.isCorrect === true ? 1 : 0) }))
+      .filter((d) => d.correct !== 0);
+    if (changed.length > 0) statements.push(adjustQuestionCorrect(d1, guard, changed, now));
+    const previous = { score: attempt.score ?? 0, maxScore: attempt.maxScore ?? result.maxScore };
+    statements.push(replaceTestScore(d1, guard, attempt.testId, previous, { score: result.score, maxScore: result.maxScore }, now));
+  }
+  statements.push(storeAttemptResult(d1, guard, result, now));
+
+  const results = await d1.batch(statements);
+  const applied = (results.at(-1)?.results?.length ?? 0) > 0;
+  if (!applied) {
+    const current = await db.select({ status: attempts.status }).from(attempts).where(and(eq(attempts.id, attempt.id))).get();
+    if (first && current?.status === "SCORED") {
+      return { attemptId: attempt.id, score: result.score, maxScore: result.maxScore, provisional: result.provisional, outcome: "already_scored" } satisfies ScoringJobResult;
+    }
+    throw new JobConflictError(`Attempt ${attempt.id} changed while it was being scored`);
+  }
+  return {
+    attemptId: attempt.id,
+    score: result.score,
+    maxScore: result.maxScore,
+    provisional: result.provisional,
+    outcome: first ? "scored" : "rescored",
+  } satisfies ScoringJobResult;
+};

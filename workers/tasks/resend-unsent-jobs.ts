@@ -1,0 +1,17 @@
+import { sendUnsentJobs } from "../../src/lib/queue/dispatch";
+import type { CronTask } from "../cron";
+
+/** A row this young may belong to an enqueue still sending its message. */
+export const UNSENT_GRACE_MS = 30_000;
+
+/**
+ * PENDING jobs without a message: the producer wrote the row but the send failed (or the job was
+ * parked while its queue was paused). Each minute this sends them.
+ */
+export const resendUnsentJobs: CronTask = {
+  name: "resend-unsent-jobs",
+  async run({ env, db, now }) {
+    const resent = await sendUnsentJobs(env, db, { now, pendingBefore: now - UNSENT_GRACE_MS, dueBy: -1 });
+    return { resent };
+  },
+};
