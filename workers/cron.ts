@@ -1,7 +1,6 @@
 import { clock } from "../src/lib/clock";
 import { createDb, type Database } from "../src/db";
 import { Logger } from "../src/lib/logger";
-import { ErrorTracker } from "../src/lib/monitoring/tracker";
 import { loadConfig } from "../src/config";
 import type { Env } from "../src/env";
 import { purgeExpiredSessions } from "./tasks/purge-expired-sessions";
@@ -37,18 +36,16 @@ export async function runCron(cron: string, env: Env): Promise<Record<string, un
   const config = loadConfig(env);
   const logger = new Logger({ cron }, config.logLevel);
   const ctx: TaskContext = { env, db: createDb(env.DB), logger, now: clock.now() };
-  const tracker = new ErrorTracker({ env, logger, db: ctx.db, source: "scheduled", tags: () => ({ cron }) });
   const outcome: Record<string, unknown> = {};
   for (const task of CRON_TASKS[cron] ?? []) {
     try {
       outcome[task.name] = (await task.run(ctx)) ?? "ok";
     } catch (error) {
       outcome[task.name] = { error: String(error) };
-      tracker.capture(error, "error", { task: task.name });
+      logger.error("cron task failed", { task: task.name, error: String(error), stack: (error as Error)?.stack });
     }
   }
   logger.info("cron finished", { outcome });
-  await tracker.settled();
   return outcome;
 }
 
