@@ -1,0 +1,111 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApiKey, createUser, DEFAULT_TEST_PASSWORD } from "../helpers/auth";
+import { call, problemOf, sendJson } from "../helpers/http";
+import { auditRows } from "./support";
+
+describe("GET /v1/me", () => {
+  it("returns the caller's profile and how they authenticated", async () => {
+    const { user, headers } = await createUser({ name: "Meera" });
+    const res = await call("/v1/me", { headers });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { user: Record<string, unknown>; auth: { kind: string; scopes: string[] } };
+    expect(body.user).toMatchObject({ id: user.id, email: user.email, name: "Meera", role: "student", timezone: "UTC" });
+    expect(body.auth.kind).toBe("session");
+    expect(body.auth.scopes).toContain("attempts:write");
+    expect(body.auth.scopes).not.toContain("admin:read");
+  });
+
+  it("is 401 without credentials", async () => {
+    const res = await call("/v1/me");
+    expect(res.status).toBe(401);
+    expect((await problemOf(res)).code).toBe("unauthenticated");
+  });
+});
+
+describe("PATCH /v1/me", () => {
+  it("changes profile fields and audits the before/after of what changed", async () => {
+    const { user, headers } = await createUser({ name: "Old Name" });
+    const res = await sendJson("/v1/me", "PATCH", { name: "New Name", timezone: "Asia/Kolkata", bio: "JEE 2027" }, headers);
+    expect(res.status).toBe(200);
+    const { user: updated } = (await res.json()) as { user: Record<string, unknown> };
+    expect(updated).toMatchObject({ name: "New Name", timezone: "Asia/Kolkata", bio: "JEE 2027", role: "student" });
+    const [row] = await auditRows({ action: "user.updated", targetId: user.id });
+    const changes = JSON.parse(row!.changes!);
+    expect(changes.before).toEqual({ name: "Old Name", timezone: "UTC", bio: null });
+    expect(changes.after).toEqual({ name: "New Name", timezone: "Asia/Kolkata", bio: "JEE 2027" });
+  });
+
+  for (const [label, body] of [
+    ["role", { role: "admin" }],
+    ["email", { email: "someone-else@example.test" }],
+    ["an unknown key", { name: "Ok", isVerified: true }],
+    ["passwordHash", { passwordHash: "pbkdf2-sha256$1$AA==$AA==" }],
+  ] as const) {
+    it(`rejects a body carrying ${label} with 400 and changes nothing`, async () => {
+      const { user, headers } = await createUser();
+      const res = await sendJson("/v1/me", "PATCH", body, headers);
+      expect(res.status).toBe(400);
+      expect((await problemOf(res)).code).toBe("validation_failed");
+      const row = await env.DB.prepare("SELECT role, email, name FROM users WHERE id = ?").bind(user.id).first();
+      expect(row).toEqual({ role: "student", email: user.email, name: user.name });
+    });
+  }
+
+  it("rejects bad values: unknown time zone, http avatar, oversized bio, empty body", async () => {
+    const { headers } = await createUser();
+    for (const body of [{ timezone: "Mars/Olympus" }, { avatarUrl: "http://x.example/a.png" }, { bio: "x".repeat(1001) }, {}]) {
+      const res = await sendJson("/v1/me", "PATCH", body, headers);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+  });
+});
+
+describe("POST /v1/me/password", () => {
+  const NEW_PASSWORD = "Another-Strong-7-Pass";
+
+  it("changes the password, keeps this session and revokes every other one", async () => {
+    const first = await createUser();
+    const other = await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD });
+    const otherHeaders = { Authorization: `Bearer ${((await other.json()) as { token: string }).token}` };
+    expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(200);
+
+    const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, first.headers);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ revokedSessions: 1 });
+
+    expect((await call("/v1/me", { headers: first.headers })).status).toBe(200);
+    expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);
+    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD })).status).toBe(401);
+    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: NEW_PASSWORD })).status).toBe(200);
+
+    const [row] = await auditRows({ action: "auth.password_changed", targetId: first.user.id });
+    expect(row!.status).toBe("SUCCESS");
+    expect(JSON.stringify(row)).not.toContain(NEW_PASSWORD);
+  });
+
+  it("refuses a wrong current password (401) and audits the failure", async () => {
+    const { user, headers } = await createUser();
+    const res = await sendJson("/v1/me/password", "POST", { currentPassword: "Not-The-Password-1", newPassword: NEW_PASSWORD }, headers);
+    expect(res.status).toBe(401);
+    expect((await problemOf(res)).code).toBe("invalid_credentials");
+    const [row] = await auditRows({ action: "auth.password_changed", targetId: user.id });
+    expect(row!.status).toBe("FAILURE");
+  });
+
+  it("applies the password policy to the new password and refuses reuse", async () => {
+    const { headers } = await createUser();
+    const weak = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: "short" }, headers);
+    expect(weak.status).toBe(400);
+    expect((await problemOf(weak)).errors!.every((error) => error.path === "newPassword")).toBe(true);
+    const same = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: DEFAULT_TEST_PASSWORD }, headers);
+    expect(same.status).toBe(400);
+  });
+
+  it("is refused to an API key: password changes need a session", async () => {
+    const owner = await createUser();
+    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, key.headers);
+    expect(res.status).toBe(403);
+  });
+});
