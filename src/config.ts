@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "./env";
+import { parsePolicies, RATE_LIMIT_BACKENDS, type RateLimitBackendName, type RateLimitPolicies } from "./lib/security/rate-limit";
 
 const list = z
   .string()
@@ -36,9 +37,24 @@ const configSchema = z.object({
   SENTRY_DSN: optionalUrl,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   ALERT_WEBHOOK_URL: optionalUrl,
+  RATE_LIMIT_BACKEND: z.enum(RATE_LIMIT_BACKENDS).default("durable_object"),
+  RATE_LIMIT_POLICIES: z.string().optional().transform((value, ctx) => {
+    try {
+      return parsePolicies(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "RATE_LIMIT_POLICIES is not a valid JSON object of policy overrides" });
+      return z.NEVER;
+    }
+  }),
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
+}).superRefine((s, ctx) => {
+  if (s.RATE_LIMIT_BACKEND !== "upstash") return;
+  if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
+  if (!s.UPSTASH_REDIS_REST_TOKEN) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
 });
 
 export type Config = {
@@ -57,6 +73,11 @@ export type Config = {
   metricsRawRetentionDays: number;
   metricsHourlyRetentionDays: number;
   auditRetentionDays: number;
+  rateLimit: {
+    backend: RateLimitBackendName;
+    policies: RateLimitPolicies;
+    upstash: { url: string; token: string } | null;
+  };
 };
 
 export class ConfigError extends Error {
@@ -92,6 +113,14 @@ export function loadConfig(env: Env): Config {
     metricsRawRetentionDays: s.METRICS_RAW_RETENTION_DAYS,
     metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS,
+    rateLimit: {
+      backend: s.RATE_LIMIT_BACKEND,
+      policies: s.RATE_LIMIT_POLICIES,
+      upstash:
+        s.UPSTASH_REDIS_REST_URL && s.UPSTASH_REDIS_REST_TOKEN
+          ? { url: s.UPSTASH_REDIS_REST_URL, token: s.UPSTASH_REDIS_REST_TOKEN }
+          : null,
+    },
   };
   cache.set(env, config);
   return config;

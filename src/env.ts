@@ -31,11 +31,17 @@ export interface Env {
   METRICS_RAW_RETENTION_DAYS?: string;
   METRICS_HOURLY_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  /** `durable_object` (default) or `upstash`. */
+  RATE_LIMIT_BACKEND?: string;
+  /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
+  RATE_LIMIT_POLICIES?: string;
 
   // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
   SENTRY_DSN?: string;
   SENTRY_TRACES_SAMPLE_RATE?: string;
   ALERT_WEBHOOK_URL?: string;
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
 }
 
 export interface Variables {
