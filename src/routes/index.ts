@@ -4,7 +4,9 @@ import { adminUserRoutes } from "./admin-users";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
 import { authRoutes } from "./auth";
+import { adminQueueRoutes } from "./admin-queues";
 import { healthRoutes } from "./health";
+import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
 import { questionRoutes } from "./questions";
 import { testRoutes } from "./tests";
@@ -19,4 +21,6 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", questionRoutes);
   app.route("/", testRoutes);
   app.route("/", attemptRoutes);
+  app.route("/", jobRoutes);
+  app.route("/", adminQueueRoutes);
 }

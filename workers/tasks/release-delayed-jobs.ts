@@ -1,8 +1,5 @@
-import { sendUnsentJobs } from "../../src/lib/queue/dispatch";
+import { RELEASE_WINDOW_MS, sendUnsentJobs } from "../../src/lib/queue/dispatch";
 import type { CronTask } from "../cron";
-
-/** How far ahead of its time a waiting job is handed to its queue (with the remaining delay): one tick. */
-export const RELEASE_WINDOW_MS = 60_000;
 
 /**
  * Jobs scheduled beyond the Queues delay limit (12 h) wait in D1 as DELAYED with no message; each

@@ -5,6 +5,9 @@ import type { Env } from "../../env";
 import { sendJobMessage } from "./enqueue";
 import { pausedQueues } from "./queue-state";
 
+/** How far ahead of its time a waiting job is handed to its queue (with the remaining delay): one cron tick. */
+export const RELEASE_WINDOW_MS = 60_000;
+
 export interface UnsentSelection {
   now: number;
   /** PENDING rows untouched since before this instant (younger ones may still be mid-enqueue). */

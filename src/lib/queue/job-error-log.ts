@@ -1,15 +1,15 @@
 import { clock } from "../clock";
 import { newId } from "../ids";
-import { createHash } from "node:crypto";
 import { redactString } from "../security/redact";
 
 const MAX_MESSAGE = 2000;
 const MAX_STACK = 8000;
 
 /** Groups repeats of one job failure: the job type, error type and message with ids and numbers blanked. */
-function jobFailureFingerprint(jobType: string, errorType: string, message: string): string {
+async function jobFailureFingerprint(jobType: string, errorType: string, message: string): Promise<string> {
   const normalised = message.replace(/\b[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}\b/g, "<id>").replace(/\d+(?:\.\d+)?/g, "<n>");
-  return createHash("sha256").update(`queue\n${jobType}\n${errorType}\n${normalised}`).digest("hex").slice(0, 32);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`queue\n${jobType}\n${errorType}\n${normalised}`));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 32);
 }
 
 /**
@@ -21,7 +21,7 @@ export async function recordJobFailure(d1: D1Database, job: { id: string; type: 
   const message = redactString(err.message).slice(0, MAX_MESSAGE);
   const stack = err.stack ? redactString(err.stack).slice(0, MAX_STACK) : null;
   const now = clock.now();
-  const fingerprint = jobFailureFingerprint(job.type, err.name, message);
+  const fingerprint = await jobFailureFingerprint(job.type, err.name, message);
   await d1
     .prepare(
       `INSERT INTO error_logs (id, severity, message, error_type, stack, fingerprint, occurrences, first_seen_at,
