@@ -10,6 +10,7 @@ import { adminUserIdParam, adminUserListQuery, roleChangeBody } from "../lib/val
 import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -18,6 +19,9 @@ const likeContains = (term: string) => `%${term.replace(/[\\%_]/g, (ch) => `\\${
 const contains = (column: Column, pattern: string) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
 
 export const adminUserRoutes = new Hono<AppEnv>()
+  .use("/v1/admin/users", rateLimit({ policy: "api" }))
+  .use("/v1/admin/users/*", rateLimit({ policy: "api" }))
+
   .get("/v1/admin/users", requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
     const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, idCursor).id : null;

@@ -12,6 +12,7 @@ import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validati
 import { validate } from "../lib/validation/validate";
 import { API_KEY_MAX_LIFETIME_MS, apiKeyCreateBody, apiKeyIdParam, apiKeyRotateBody } from "../lib/validation/api-keys";
 import { authOf, requireScope } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { apiKeys, type ApiKey } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -78,8 +79,8 @@ async function optionalJson<S extends ZodType>(c: Context<AppEnv>, schema: S): P
 }
 
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use("/v1/api-keys", requireScope("api_keys:manage"))
-  .use("/v1/api-keys/*", requireScope("api_keys:manage"))
+  .use("/v1/api-keys", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
+  .use("/v1/api-keys/*", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
 
   .post("/v1/api-keys", validate("json", apiKeyCreateBody), async (c) => {
     const auth = authOf(c);

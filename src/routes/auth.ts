@@ -12,6 +12,8 @@ import { presentUser, auditableUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { loginBody, registerBody } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
+import { onLoginFailed, onLoginSucceeded } from "../lib/security/login-monitor";
+import { rateLimit } from "../middleware/rate-limit";
 import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -23,7 +25,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/v1/auth/register", validate("json", registerBody), async (c) => {
+  .post("/v1/auth/register", rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
     const { email, password, name } = c.req.valid("json");
     const db = c.var.db;
     const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
@@ -59,7 +61,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(user) }, 201);
   })
 
-  .post("/v1/auth/login", validate("json", loginBody), async (c) => {
+  .post("/v1/auth/login", rateLimit({ policy: "auth" }), validate("json", loginBody), async (c) => {
     const { email, password } = c.req.valid("json");
     const db = c.var.db;
     const ctx = c.var.requestContext;
@@ -75,6 +77,7 @@ export const authRoutes = new Hono<AppEnv>()
         target: user ? { type: "user", id: user.id } : undefined,
         metadata: { email, reason: user ? "wrong_password" : "unknown_email" },
       });
+      onLoginFailed(c, { email, userId: user?.id ?? null });
       throw new ApiError("invalid_credentials", "The email or password is incorrect.");
     }
 
@@ -102,12 +105,13 @@ export const authRoutes = new Hono<AppEnv>()
       auditInsert(c, { action: "auth.login", actorId: user.id, target: { type: "session", id: session.id } }),
     ]);
 
+    onLoginSucceeded(c, { userId: user.id });
     setSessionCookie(c, token, ttlSeconds);
     c.header("Cache-Control", "no-store");
     return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser({ ...user, lastLoginAt: now }) });
   })
 
-  .post("/v1/auth/logout", requireAuth(), async (c) => {
+  .post("/v1/auth/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session" || !auth.sessionId) {
       throw new ApiError("bad_request", "Logout ends a session; revoke an API key with DELETE /v1/api-keys/:id.");
@@ -122,7 +126,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
 
-  .get("/v1/auth/csrf", (c) => {
+  .get("/v1/auth/csrf", rateLimit({ policy: "api" }), (c) => {
     // An existing token is kept so several open tabs do not invalidate each other's.
     const existing = readCsrfCookie(c);
     const token = existing && CSRF_TOKEN_SHAPE.test(existing) ? existing : base64UrlEncode(randomBytes());

@@ -9,6 +9,7 @@ import { auditableUser, presentUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
+import { rateLimit } from "../middleware/rate-limit";
 import { users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 import type { Context } from "hono";
@@ -21,8 +22,8 @@ async function loadMe(c: Context<AppEnv>): Promise<User> {
 }
 
 export const meRoutes = new Hono<AppEnv>()
-  .use("/v1/me", requireAuth())
-  .use("/v1/me/*", requireAuth())
+  .use("/v1/me", rateLimit({ policy: "api" }), requireAuth())
+  .use("/v1/me/*", rateLimit({ policy: "api" }), requireAuth())
 
   .get("/v1/me", async (c) => {
     const auth = authOf(c);

@@ -15,6 +15,15 @@ export interface TestUser {
 
 let counter = 0;
 
+/**
+ * A client address of its own (TEST-NET and benchmarking ranges are never real clients), so the
+ * per-IP `auth` rate limit on register/login counts each simulated client separately.
+ */
+export function clientIp(): { "CF-Connecting-IP": string } {
+  const bytes = crypto.getRandomValues(new Uint8Array(2));
+  return { "CF-Connecting-IP": `198.18.${bytes[0]}.${bytes[1]}` };
+}
+
 /** A unique address per call: storage is shared by every test of a file. */
 export function uniqueEmail(label = "user"): string {
   counter += 1;
@@ -28,7 +37,7 @@ export function uniqueEmail(label = "user"): string {
 export async function createUser(options: { role?: Role; email?: string; password?: string; name?: string } = {}): Promise<TestUser> {
   const email = options.email ?? uniqueEmail(options.role ?? "user");
   const password = options.password ?? DEFAULT_TEST_PASSWORD;
-  const registered = await sendJson("/v1/auth/register", "POST", { email, password, name: options.name ?? "Test User" });
+  const registered = await sendJson("/v1/auth/register", "POST", { email, password, name: options.name ?? "Test User" }, clientIp());
   expect(registered.status, await registered.clone().text()).toBe(201);
   const { user } = (await registered.json()) as { user: TestUser["user"] };
 
@@ -37,7 +46,7 @@ export async function createUser(options: { role?: Role; email?: string; passwor
     user.role = options.role;
   }
 
-  const login = await sendJson("/v1/auth/login", "POST", { email, password });
+  const login = await sendJson("/v1/auth/login", "POST", { email, password }, clientIp());
   expect(login.status, await login.clone().text()).toBe(200);
   const { token } = (await login.json()) as { token: string };
   return { user, token, password, headers: { Authorization: `Bearer ${token}` } };

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApiKey, createUser, DEFAULT_TEST_PASSWORD } from "../helpers/auth";
+import { clientIp, createApiKey, createUser, DEFAULT_TEST_PASSWORD } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
 import { auditRows } from "./support";
 
@@ -66,7 +66,7 @@ describe("POST /v1/me/password", () => {
 
   it("changes the password, keeps this session and revokes every other one", async () => {
     const first = await createUser();
-    const other = await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD });
+    const other = await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp());
     const otherHeaders = { Authorization: `Bearer ${((await other.json()) as { token: string }).token}` };
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(200);
 
@@ -76,8 +76,8 @@ describe("POST /v1/me/password", () => {
 
     expect((await call("/v1/me", { headers: first.headers })).status).toBe(200);
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);
-    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD })).status).toBe(401);
-    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: NEW_PASSWORD })).status).toBe(200);
+    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status).toBe(401);
+    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: NEW_PASSWORD }, clientIp())).status).toBe(200);
 
     const [row] = await auditRows({ action: "auth.password_changed", targetId: first.user.id });
     expect(row!.status).toBe("SUCCESS");

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TEST_PASSWORD, uniqueEmail } from "../helpers/auth";
+import { clientIp, DEFAULT_TEST_PASSWORD, uniqueEmail } from "../helpers/auth";
 import { problemOf, sendJson } from "../helpers/http";
 import { auditRows } from "./support";
 
-const register = (body: unknown) => sendJson("/v1/auth/register", "POST", body);
+const register = (body: unknown) => sendJson("/v1/auth/register", "POST", body, clientIp());
 
 describe("POST /v1/auth/register", () => {
   it("creates a student and answers 201 with the public user", async () => {
@@ -105,7 +105,7 @@ describe("register: bad input", () => {
   });
 
   it("answers 415 for a non-JSON body", async () => {
-    const res = await sendJson("/v1/auth/register", "POST", {}, { "Content-Type": "text/plain" });
+    const res = await sendJson("/v1/auth/register", "POST", {}, { "Content-Type": "text/plain", ...clientIp() });
     expect(res.status).toBe(415);
   });
 });
