@@ -52,7 +52,7 @@ async function findJob(c: Context<AppEnv>, id: string): Promise<Job> {
 
 function conflict(job: Job, action: string, allowed: JobStatus[]): ApiError {
   return new ApiError("conflict", `A ${job.status} job cannot be ${action}; only ${allowed.join(" or ")} jobs can.`, {
-    extensions: { status: job.status },
+    extensions: { jobStatus: job.status },
   });
 }
 
