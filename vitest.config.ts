@@ -4,13 +4,15 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [
-    cloudflareTest(async () => ({
+    cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
           ENVIRONMENT: "test",
           LOG_LEVEL: "error",
           ADMIN_EMAILS: "root@proctor.test",
+          // Local receiver standing in for Sentry ingest and the alert webhook (test/global/capture-server.ts).
+          CAPTURE_URL: inject<string>("captureServerUrl"),
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
         },
       },
@@ -19,6 +21,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
+    globalSetup: ["./test/global/capture-server.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

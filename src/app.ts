@@ -6,6 +6,7 @@ import { ApiError, problemResponse } from "./lib/errors";
 import { authenticate } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
+import { errorTracking } from "./middleware/error-tracking";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
 import { registerRoutes } from "./routes";
@@ -40,6 +41,7 @@ export function createApp() {
     }),
   );
   app.use(services());
+  app.use(errorTracking());
   app.use(
     cors({
       origin: (origin, c) => ((c.var as AppEnv["Variables"]).config.corsOrigins.includes(origin) ? origin : null),

@@ -3,6 +3,7 @@ import type { Database } from "./db";
 import type { RateLimiter } from "./durable-objects/rate-limiter";
 import type { AuthContext } from "./lib/auth/context";
 import type { Logger } from "./lib/logger";
+import type { ErrorTracker } from "./lib/monitoring/tracker";
 import type { MetricsRecorder } from "./lib/metrics/recorder";
 import type { RequestContext } from "./middleware/request-context";
 
@@ -53,6 +54,8 @@ export interface Variables {
   metrics: MetricsRecorder;
   /** Set by the auth middleware when the caller is authenticated. */
   auth: AuthContext | undefined;
+  /** Set by the error-tracking middleware: `reportError` and error log lines go through it. */
+  errorTracker?: ErrorTracker;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

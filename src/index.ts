@@ -2,13 +2,14 @@ import { createApp } from "./app";
 import { handleQueue } from "../workers/queue";
 import { handleScheduled } from "../workers/cron";
 import type { Env } from "./env";
+import { monitorQueue, monitorScheduled } from "./lib/monitoring/entry-points";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: handleQueue,
-  scheduled: handleScheduled,
+  queue: monitorQueue(handleQueue),
+  scheduled: monitorScheduled(handleScheduled),
 } satisfies ExportedHandler<Env>;
 
 export { RateLimiter } from "./durable-objects/rate-limiter";

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends ProctorEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** Base URL of the local receiver that records outbound calls (Sentry, alerts). */
+      CAPTURE_URL: string;
     }
   }
 }

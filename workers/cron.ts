@@ -1,6 +1,7 @@
 import { clock } from "../src/lib/clock";
 import { createDb, type Database } from "../src/db";
 import { Logger } from "../src/lib/logger";
+import { ErrorTracker } from "../src/lib/monitoring/tracker";
 import { loadConfig } from "../src/config";
 import type { Env } from "../src/env";
 import { purgeExpiredSessions } from "./tasks/purge-expired-sessions";
@@ -9,6 +10,10 @@ import { releaseDelayedJobs } from "./tasks/release-delayed-jobs";
 import { recoverStuckJobs } from "./tasks/recover-stuck-jobs";
 import { resendUnsentJobs } from "./tasks/resend-unsent-jobs";
 import { autoSubmitAttempts } from "./tasks/auto-submit-attempts";
+import { rollUpMetricsTask } from "./tasks/roll-up-metrics";
+import { pruneMetricsTask } from "./tasks/prune-metrics";
+import { sealAuditLogTask } from "./tasks/seal-audit-log";
+import { pruneAuditLogTask } from "./tasks/prune-audit-log";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -24,8 +29,8 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
-  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs],
-  [RETENTION_CRON]: [purgeExpiredSessions],
+  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask],
+  [RETENTION_CRON]: [purgeExpiredSessions, pruneMetricsTask, pruneAuditLogTask],
 };
 
 /**
@@ -36,16 +41,18 @@ export async function runCron(cron: string, env: Env): Promise<Record<string, un
   const config = loadConfig(env);
   const logger = new Logger({ cron }, config.logLevel);
   const ctx: TaskContext = { env, db: createDb(env.DB), logger, now: clock.now() };
+  const tracker = new ErrorTracker({ env, logger, db: ctx.db, source: "scheduled", tags: () => ({ cron }) });
   const outcome: Record<string, unknown> = {};
   for (const task of CRON_TASKS[cron] ?? []) {
     try {
       outcome[task.name] = (await task.run(ctx)) ?? "ok";
     } catch (error) {
       outcome[task.name] = { error: String(error) };
-      logger.error("cron task failed", { task: task.name, error: String(error), stack: (error as Error)?.stack });
+      tracker.capture(error, "error", { task: task.name });
     }
   }
   logger.info("cron finished", { outcome });
+  await tracker.settled();
   return outcome;
 }
 

@@ -1,5 +1,8 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { adminAuditLogRoutes } from "./admin-audit-logs";
+import { adminErrorRoutes } from "./admin-errors";
+import { adminMetricRoutes } from "./admin-metrics";
 import { adminUserRoutes } from "./admin-users";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
@@ -18,6 +21,9 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", meRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", adminUserRoutes);
+  app.route("/", adminAuditLogRoutes);
+  app.route("/", adminErrorRoutes);
+  app.route("/", adminMetricRoutes);
   app.route("/", questionRoutes);
   app.route("/", testRoutes);
   app.route("/", attemptRoutes);
