@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { errorTracking } from "./middleware/error-tracking";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
+import { threatDetection } from "./middleware/threat-detection";
 import { registerRoutes } from "./routes";
 import type { AppEnv } from "./env";
 
@@ -60,6 +61,7 @@ export function createApp() {
           : c.var.config.maxJsonBodyBytes,
     }),
   );
+  app.use(threatDetection());
   app.use(authenticate());
   app.use(
     methodNotAllowed({

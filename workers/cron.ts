@@ -14,6 +14,7 @@ import { rollUpMetricsTask } from "./tasks/roll-up-metrics";
 import { pruneMetricsTask } from "./tasks/prune-metrics";
 import { sealAuditLogTask } from "./tasks/seal-audit-log";
 import { pruneAuditLogTask } from "./tasks/prune-audit-log";
+import { purgeSecuritySignals } from "./tasks/purge-security-signals";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -29,7 +30,7 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
-  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask],
+  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
   [RETENTION_CRON]: [purgeExpiredSessions, pruneMetricsTask, pruneAuditLogTask],
 };
 

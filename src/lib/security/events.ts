@@ -40,17 +40,25 @@ export function securityEventEntry(c: Context<AppEnv>, input: SecurityEventInput
 }
 
 /**
+ * Writes a security event now. Never rejects: a failed write is logged, not thrown, because detection
+ * must not break the request or job that noticed something.
+ */
+export async function writeSecurityEvent(c: Context<AppEnv>, input: SecurityEventInput): Promise<NewSecurityEvent | null> {
+  const entry = securityEventEntry(c, input);
+  c.get("logger").warn("security event", { type: input.type, severity: input.severity });
+  try {
+    await c.get("db").insert(securityEvents).values(entry);
+  } catch (error) {
+    c.get("logger").error("security event write failed", { type: input.type, error: String(error) });
+    return null;
+  }
+  return entry;
+}
+
+/**
  * Records a security event after the response (`waitUntil`), so detection never slows or fails the
- * request that triggered it. Alerting on high-severity events hooks in here.
+ * request that triggered it.
  */
 export function recordSecurityEvent(c: Context<AppEnv>, input: SecurityEventInput): void {
-  const entry = securityEventEntry(c, input);
-  const write = c
-    .get("db")
-    .insert(securityEvents)
-    .values(entry)
-    .then(() => undefined)
-    .catch((error: unknown) => c.get("logger").error("security event write failed", { type: input.type, error: String(error) }));
-  c.executionCtx.waitUntil(write);
-  c.get("logger").warn("security event", { type: input.type, severity: input.severity });
+  c.executionCtx.waitUntil(writeSecurityEvent(c, input));
 }
