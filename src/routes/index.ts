@@ -6,12 +6,16 @@ import { adminMetricRoutes } from "./admin-metrics";
 import { adminUserRoutes } from "./admin-users";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
+import { couponRoutes } from "./coupons";
 import { authRoutes } from "./auth";
 import { adminQueueRoutes } from "./admin-queues";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
+import { plannerRoutes } from "./planner";
+import { planRoutes } from "./plans";
 import { questionRoutes } from "./questions";
+import { subscriptionRoutes } from "./subscriptions";
 import { testRoutes } from "./tests";
 
 /** Every route group, mounted in one place so the app's surface reads top to bottom. */
@@ -29,4 +33,8 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", attemptRoutes);
   app.route("/", jobRoutes);
   app.route("/", adminQueueRoutes);
+  app.route("/", planRoutes);
+  app.route("/", couponRoutes);
+  app.route("/", subscriptionRoutes);
+  app.route("/", plannerRoutes);
 }
