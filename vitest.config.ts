@@ -13,6 +13,9 @@ export default defineConfig({
           ADMIN_EMAILS: "root@proctor.test",
           // Local receiver standing in for Sentry ingest and the alert webhook (test/global/capture-server.ts).
           CAPTURE_URL: inject<string>("captureServerUrl"),
+          // Upstash REST bridge in front of a real redis-server (test/global/upstash-bridge.ts).
+          UPSTASH_TEST_URL: inject<string>("upstashUrl"),
+          UPSTASH_TEST_TOKEN: inject<string>("upstashToken"),
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
         },
       },
@@ -21,7 +24,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
-    globalSetup: ["./test/global/capture-server.ts"],
+    globalSetup: ["./test/global/capture-server.ts", "./test/global/upstash-bridge.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

@@ -7,6 +7,9 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** Base URL of the local receiver that records outbound calls (Sentry, alerts). */
       CAPTURE_URL: string;
+      /** The Upstash REST bridge (in front of a real redis-server) and its token. */
+      UPSTASH_TEST_URL: string;
+      UPSTASH_TEST_TOKEN: string;
     }
   }
 }

@@ -30,8 +30,9 @@ export function asCaller(auth: Partial<AuthContext>): MiddlewareHandler<AppEnv> 
  */
 export function limitedApp(options: RateLimitOptions, before: MiddlewareHandler<AppEnv>[] = []) {
   const { app, request } = testApp();
-  app.all("/t/limited", ...before, rateLimit(options), (c) => c.json({ ok: true }));
-  app.get("/t/limited/missing", ...before, rateLimit(options), () => {
+  for (const middleware of before) app.use("/t/limited/*", middleware);
+  app.all("/t/limited", rateLimit(options), (c) => c.json({ ok: true }));
+  app.get("/t/limited/missing", rateLimit(options), () => {
     throw ApiError.notFound("question");
   });
   return { app, request };
