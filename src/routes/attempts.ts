@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { attemptPercentile } from "../lib/analytics/percentile";
 import { auditEntry, auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
@@ -118,9 +119,14 @@ export const attemptRoutes = new Hono<AppEnv>()
   .get("/v1/attempts/:id", requireScope("attempts:read"), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
     const db = c.var.db;
-    const [sections, answerRows] = await Promise.all([loadSections(db, test.id), db.select().from(answers).where(eq(answers.attemptId, attempt.id))]);
+    const [sections, answerRows, percentile] = await Promise.all([
+      loadSections(db, test.id),
+      db.select().from(answers).where(eq(answers.attemptId, attempt.id)),
+      attemptPercentile(db, attempt),
+    ]);
     return c.json({
       ...presentAttempt(attempt, sections, answerRows, access),
+      percentile,
       test: { id: test.id, title: test.title, durationMinutes: test.durationMinutes, msqScoring: test.msqScoring },
     });
   })

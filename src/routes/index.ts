@@ -9,6 +9,7 @@ import { attemptRoutes } from "./attempts";
 import { couponRoutes } from "./coupons";
 import { authRoutes } from "./auth";
 import { adminQueueRoutes } from "./admin-queues";
+import { analyticsRoutes } from "./analytics";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
@@ -33,6 +34,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", attemptRoutes);
   app.route("/", jobRoutes);
   app.route("/", adminQueueRoutes);
+  app.route("/", analyticsRoutes);
   app.route("/", planRoutes);
   app.route("/", couponRoutes);
   app.route("/", subscriptionRoutes);

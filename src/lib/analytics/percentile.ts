@@ -1,5 +1,7 @@
-import type { ScoreDistribution } from "../../db/schema";
-import { bucketOf } from "./distribution";
+import { eq } from "drizzle-orm";
+import type { Database } from "../../db";
+import { testStats, type Attempt, type ScoreDistribution } from "../../db/schema";
+import { bucketOf, scorePercentage } from "./distribution";
 
 /**
  * The percentile rank of a score (as a percentage of the max score) within a test's distribution:
@@ -21,4 +23,14 @@ export function percentileRank(distribution: ScoreDistribution | null | undefine
   const fraction = bucketEnd > bucketStart ? (clamped - bucketStart) / (bucketEnd - bucketStart) : 1;
   const rank = ((below + fraction * counts[index]!) / total) * 100;
   return Math.round(Math.max(0, Math.min(100, rank)) * 10) / 10;
+}
+
+/** The percentile of a scored attempt among every scored attempt of its test; null until it is scored. */
+export async function attemptPercentile(
+  db: Database,
+  attempt: Pick<Attempt, "testId" | "status" | "score" | "maxScore">,
+): Promise<number | null> {
+  if (attempt.status !== "SCORED" || attempt.score === null || attempt.maxScore === null) return null;
+  const stats = await db.select({ distribution: testStats.distribution }).from(testStats).where(eq(testStats.testId, attempt.testId)).get();
+  return percentileRank(stats?.distribution, scorePercentage(attempt.score, attempt.maxScore));
 }
