@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
 import { adminErrorRoutes } from "./admin-errors";
 import { adminMetricRoutes } from "./admin-metrics";
+import { adminRateLimitRoutes } from "./admin-rate-limits";
 import { adminUserRoutes } from "./admin-users";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
@@ -28,6 +29,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", adminUserRoutes);
   app.route("/", adminAuditLogRoutes);
   app.route("/", adminErrorRoutes);
+  app.route("/", adminRateLimitRoutes);
   app.route("/", adminMetricRoutes);
   app.route("/", questionRoutes);
   app.route("/", testRoutes);
