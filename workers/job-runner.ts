@@ -44,7 +44,7 @@ export async function failJob(deps: Pick<RunnerDeps, "env" | "db">, job: Job, er
     .update(jobs)
     .set({ status: "FAILED", error: errorText(error), finishedAt: now, updatedAt: now })
     .where(and(eq(jobs.id, job.id), extraWhere));
-  await recordJobFailure(deps.env.DB, job, error);
+  await recordJobFailure(deps.db, job, error);
 }
 
 /** Takes the job for this delivery: +1 attempt, ACTIVE, unless another delivery changed it first. */
@@ -182,7 +182,7 @@ export async function recordDeadLetter(message: Message, deps: Pick<RunnerDeps, 
   const body = message.body;
   if (!isJobMessage(body)) {
     deps.logger.error("dead-lettered message is not a job", { messageId: message.id, body: JSON.stringify(body)?.slice(0, 500) });
-    await recordJobFailure(deps.env.DB, { id: message.id, type: "unknown" }, new Error("Dead-lettered message is not a job"));
+    await recordJobFailure(deps.db, { id: message.id, type: "unknown" }, new Error("Dead-lettered message is not a job"));
     message.ack();
     return;
   }
