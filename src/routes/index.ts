@@ -5,6 +5,7 @@ import { adminErrorRoutes } from "./admin-errors";
 import { adminMetricRoutes } from "./admin-metrics";
 import { adminRateLimitRoutes } from "./admin-rate-limits";
 import { adminUserRoutes } from "./admin-users";
+import { adminQuestionRoutes } from "./admin-questions";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
 import { couponRoutes } from "./coupons";
@@ -32,6 +33,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", adminRateLimitRoutes);
   app.route("/", adminMetricRoutes);
   app.route("/", questionRoutes);
+  app.route("/", adminQuestionRoutes);
   app.route("/", testRoutes);
   app.route("/", attemptRoutes);
   app.route("/", jobRoutes);
