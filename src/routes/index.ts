@@ -11,6 +11,7 @@ import { attemptRoutes } from "./attempts";
 import { couponRoutes } from "./coupons";
 import { authRoutes } from "./auth";
 import { adminQueueRoutes } from "./admin-queues";
+import { uploadRoutes } from "./uploads";
 import { analyticsRoutes } from "./analytics";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
@@ -43,4 +44,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", couponRoutes);
   app.route("/", subscriptionRoutes);
   app.route("/", plannerRoutes);
+  app.route("/", uploadRoutes);
 }

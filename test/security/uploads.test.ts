@@ -1,0 +1,207 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApiKey, createUser, type TestUser } from "../helpers/auth";
+import { call, problemOf } from "../helpers/http";
+import { gif, jpeg, pdf, png, webp, zip } from "../helpers/files";
+
+interface UploadBody {
+  id: string;
+  key: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+  filename: string;
+  purpose: string;
+}
+
+export function upload(
+  headers: Record<string, string>,
+  file: { bytes: Uint8Array; name: string; type: string },
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  const form = new FormData();
+  form.append("file", new File([file.bytes], file.name, { type: file.type }));
+  for (const [key, value] of Object.entries(extra)) form.append(key, value);
+  return call("/v1/uploads", { method: "POST", headers, body: form });
+}
+
+async function sha256Hex(bytes: Uint8Array) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("POST /v1/uploads accepts each allowed type", () => {
+  const cases: [string, () => Uint8Array | Promise<Uint8Array>, string, string][] = [
+    ["PNG", png, "diagram.png", "image/png"],
+    ["JPEG (.jpg)", jpeg, "photo.jpg", "image/jpeg"],
+    ["JPEG (.jpeg)", jpeg, "photo.JPEG", "image/jpeg"],
+    ["GIF", gif, "anim.gif", "image/gif"],
+    ["WebP", webp, "pic.webp", "image/webp"],
+    ["PDF", () => pdf(), "paper.pdf", "application/pdf"],
+    ["CSV", () => new TextEncoder().encode("question,answer\n2+2,4\n"), "import.csv", "text/csv"],
+    ["JSON", () => new TextEncoder().encode('[{"body":"2+2?","answer":"4"}]'), "import.json", "application/json"],
+    ["text", () => new TextEncoder().encode("plain notes\n"), "notes.txt", "text/plain; charset=utf-8"],
+    ["ZIP", () => zip([{ name: "questions.json", content: '[{"q":1}]' }, { name: "images/q1.png", content: png(), store: true }]), "bundle.zip", "application/zip"],
+  ];
+
+  it.each(cases)("%s", async (_name, make, filename, type) => {
+    const { user, headers } = await createUser();
+    const bytes = await make();
+    const res = await upload(headers, { bytes, name: filename, type });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const body = (await res.json()) as UploadBody;
+    expect(body.id).toMatch(/^upl_/);
+    expect(body.size).toBe(bytes.byteLength);
+    expect(body.sha256).toBe(await sha256Hex(bytes));
+    expect(body.contentType).toBe(type.split(";")[0]);
+    expect(body.filename).toBe(filename);
+    expect(body.key).toMatch(new RegExp(`^uploads/${user.id}/${body.id}\\.`));
+    expect(res.headers.get("Location")).toBe(`/v1/uploads/${body.id}`);
+
+    const object = await env.FILES.get(body.key);
+    expect(object).not.toBeNull();
+    expect(new Uint8Array(await object!.arrayBuffer())).toEqual(bytes);
+    expect(object!.httpMetadata?.contentType).toBe(body.contentType);
+
+    const row = await env.DB.prepare("SELECT owner_id, sha256, size FROM uploads WHERE id = ?").bind(body.id).first();
+    expect(row).toEqual({ owner_id: user.id, sha256: body.sha256, size: bytes.byteLength });
+    const audit = await env.DB.prepare("SELECT actor_id, status FROM audit_logs WHERE action = 'upload.created' AND target_id = ?")
+      .bind(body.id)
+      .first();
+    expect(audit).toEqual({ actor_id: user.id, status: "SUCCESS" });
+  });
+
+  it("defaults the purpose from the type and accepts an explicit one", async () => {
+    const { headers } = await createUser();
+    const image = (await (await upload(headers, { bytes: png(), name: "a.png", type: "image/png" })).json()) as UploadBody;
+    expect(image.purpose).toBe("question_image");
+    const data = (await (await upload(headers, { bytes: pdf(), name: "a.pdf", type: "application/pdf" })).json()) as UploadBody;
+    expect(data.purpose).toBe("question_import");
+    const chosen = await upload(headers, { bytes: png(), name: "b.png", type: "image/png" }, { purpose: "question_import" });
+    expect(((await chosen.json()) as UploadBody).purpose).toBe("question_import");
+  });
+
+  it("keeps only the base name of a path-like file name", async () => {
+    const { headers } = await createUser();
+    const res = await upload(headers, { bytes: png(), name: "C:\\fakepath\\scan.png", type: "image/png" });
+    expect(((await res.json()) as UploadBody).filename).toBe("scan.png");
+  });
+
+  it("works with an API key holding uploads:write", async () => {
+    const { headers } = await createUser();
+    const key = await createApiKey(headers, { scopes: ["uploads:write"] });
+    const res = await upload(key.headers, { bytes: png(), name: "k.png", type: "image/png" });
+    expect(res.status).toBe(201);
+  });
+});
+
+describe("POST /v1/uploads request errors", () => {
+  it("requires authentication", async () => {
+    const res = await upload({}, { bytes: png(), name: "a.png", type: "image/png" });
+    expect(res.status).toBe(401);
+  });
+
+  it("requires the uploads:write scope", async () => {
+    const { headers } = await createUser();
+    const key = await createApiKey(headers, { scopes: ["questions:read"] });
+    const res = await upload(key.headers, { bytes: png(), name: "a.png", type: "image/png" });
+    expect(res.status).toBe(403);
+    expect((await problemOf(res)).code).toBe("insufficient_scope");
+  });
+
+  it("wants multipart/form-data", async () => {
+    const { headers } = await createUser();
+    const res = await call("/v1/uploads", { method: "POST", headers: { ...headers, "Content-Type": "image/png" }, body: png() });
+    expect(res.status).toBe(415);
+    expect((await problemOf(res)).code).toBe("unsupported_media_type");
+  });
+
+  it("wants a `file` field", async () => {
+    const { headers } = await createUser();
+    const form = new FormData();
+    form.append("other", "x");
+    const res = await call("/v1/uploads", { method: "POST", headers, body: form });
+    expect(res.status).toBe(400);
+    expect((await problemOf(res)).errors?.[0]?.path).toBe("file");
+  });
+
+  it("takes exactly one file", async () => {
+    const { headers } = await createUser();
+    const form = new FormData();
+    form.append("file", new File([png()], "a.png", { type: "image/png" }));
+    form.append("file", new File([png()], "b.png", { type: "image/png" }));
+    const res = await call("/v1/uploads", { method: "POST", headers, body: form });
+    expect(res.status).toBe(400);
+  });
+
+  it("refuses unknown fields and bad purposes", async () => {
+    const { headers } = await createUser();
+    const unknown = await upload(headers, { bytes: png(), name: "a.png", type: "image/png" }, { ownerId: "usr_someoneelse" });
+    expect(unknown.status).toBe(400);
+    expect((await problemOf(unknown)).errors?.[0]?.path).toBe("ownerId");
+    const badPurpose = await upload(headers, { bytes: png(), name: "a.png", type: "image/png" }, { purpose: "avatar" });
+    expect(badPurpose.status).toBe(400);
+  });
+
+  it("refuses an empty file", async () => {
+    const { headers } = await createUser();
+    const res = await upload(headers, { bytes: new Uint8Array(0), name: "a.png", type: "image/png" });
+    expect(res.status).toBe(400);
+  });
+
+  it("answers 413 past the size cap, without storing anything", async () => {
+    const { headers } = await createUser();
+    const big = new Uint8Array(10 * 1024 * 1024 + 1);
+    big.set(png());
+    const res = await upload(headers, { bytes: big, name: "big.png", type: "image/png" });
+    expect(res.status).toBe(413);
+    expect((await problemOf(res)).code).toBe("payload_too_large");
+  });
+});
+
+describe("GET /v1/uploads/:id", () => {
+  async function uploaded(owner: TestUser) {
+    const res = await upload(owner.headers, { bytes: png(), name: "mine.png", type: "image/png" });
+    return (await res.json()) as UploadBody;
+  }
+
+  it("shows the owner its upload and serves the bytes as an attachment", async () => {
+    const owner = await createUser();
+    const body = await uploaded(owner);
+    const res = await call(`/v1/uploads/${body.id}`, { headers: owner.headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: body.id, sha256: body.sha256, ownerId: owner.user.id });
+
+    const content = await call(`/v1/uploads/${body.id}/content`, { headers: owner.headers });
+    expect(content.status).toBe(200);
+    expect(new Uint8Array(await content.arrayBuffer())).toEqual(png());
+    expect(content.headers.get("Content-Type")).toBe("image/png");
+    expect(content.headers.get("Content-Disposition")).toMatch(/^attachment;/);
+    expect(content.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("answers 404 to another user, as if the upload did not exist", async () => {
+    const owner = await createUser();
+    const other = await createUser();
+    const body = await uploaded(owner);
+    for (const path of [`/v1/uploads/${body.id}`, `/v1/uploads/${body.id}/content`]) {
+      const res = await call(path, { headers: other.headers });
+      expect(res.status).toBe(404);
+      expect((await problemOf(res)).code).toBe("not_found");
+    }
+  });
+
+  it("lets an admin see any upload", async () => {
+    const owner = await createUser();
+    const admin = await createUser({ role: "admin" });
+    const body = await uploaded(owner);
+    expect((await call(`/v1/uploads/${body.id}`, { headers: admin.headers })).status).toBe(200);
+  });
+
+  it("answers 404 for unknown and malformed ids", async () => {
+    const { headers } = await createUser();
+    expect((await call("/v1/uploads/upl_01JD0000000000000000000000", { headers })).status).toBe(404);
+    expect((await call("/v1/uploads/../../etc/passwd", { headers })).status).toBe(404);
+    expect((await call("/v1/uploads/not-an-id", { headers })).status).toBe(404);
+  });
+});
