@@ -11,6 +11,7 @@ import { attemptRoutes } from "./attempts";
 import { couponRoutes } from "./coupons";
 import { authRoutes } from "./auth";
 import { adminQueueRoutes } from "./admin-queues";
+import { adminSecurityEventRoutes } from "./admin-security-events";
 import { uploadRoutes } from "./uploads";
 import { analyticsRoutes } from "./analytics";
 import { healthRoutes } from "./health";
@@ -45,4 +46,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", subscriptionRoutes);
   app.route("/", plannerRoutes);
   app.route("/", uploadRoutes);
+  app.route("/", adminSecurityEventRoutes);
 }
