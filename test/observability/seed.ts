@@ -31,7 +31,12 @@ export async function seedAudit(rows: Partial<NewAuditLog>[]): Promise<NewAuditL
     } satisfies NewAuditLog;
   });
   const db = createDb(env.DB);
-  for (let i = 0; i < full.length; i += 5) await db.insert(auditLogs).values(full.slice(i, i + 5));
+  const inserts = [];
+  for (let i = 0; i < full.length; i += 5) inserts.push(db.insert(auditLogs).values(full.slice(i, i + 5)));
+  for (let i = 0; i < inserts.length; i += 100) {
+    const [first, ...rest] = inserts.slice(i, i + 100);
+    await db.batch([first!, ...rest]);
+  }
   return full;
 }
 
