@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { clock } from "../clock";
 import { newId } from "../ids";
 import { redact } from "./redact";
+import { sendAlert } from "../monitoring/alerts";
 import { securityEvents, type NewSecurityEvent, type SecurityEventType, type SecuritySeverity } from "../../db/schema";
 import type { AppEnv } from "../../env";
 
@@ -39,8 +40,12 @@ export function securityEventEntry(c: Context<AppEnv>, input: SecurityEventInput
   };
 }
 
+/** Severities that page an operator through the alert webhook. */
+const ALERTING_SEVERITIES: ReadonlySet<SecuritySeverity> = new Set(["HIGH", "CRITICAL"]);
+
 /**
- * Writes a security event now. Never rejects: a failed write is logged, not thrown, because detection
+ * Writes a security event now and, for HIGH and CRITICAL, raises the alert (rate-limited per type
+ * and source by `sendAlert`). Never rejects: a failed write is logged, not thrown, because detection
  * must not break the request or job that noticed something.
  */
 export async function writeSecurityEvent(c: Context<AppEnv>, input: SecurityEventInput): Promise<NewSecurityEvent | null> {
@@ -51,6 +56,30 @@ export async function writeSecurityEvent(c: Context<AppEnv>, input: SecurityEven
   } catch (error) {
     c.get("logger").error("security event write failed", { type: input.type, error: String(error) });
     return null;
+  }
+  if (ALERTING_SEVERITIES.has(entry.severity)) {
+    sendAlert(
+      c.env,
+      {
+        title: `Security event: ${entry.type}`,
+        severity: entry.severity,
+        text: `${entry.severity} ${entry.type} from ${entry.ip ?? "unknown IP"}${entry.country ? ` (${entry.country})` : ""}${
+          entry.actorId ? ` concerning ${entry.actorId}` : ""
+        }. Review it at GET /v1/admin/security-events/${entry.id}.`,
+        fingerprint: `security:${entry.type}:${entry.actorId ?? entry.ip ?? "unknown"}`,
+        fields: {
+          event: entry.id,
+          type: entry.type,
+          severity: entry.severity,
+          ip: entry.ip ?? null,
+          country: entry.country ?? null,
+          actor: entry.actorId ?? null,
+          apiKey: entry.apiKeyId ?? null,
+          requestId: entry.requestId ?? null,
+        },
+      },
+      (promise) => c.executionCtx.waitUntil(promise),
+    );
   }
   return entry;
 }
