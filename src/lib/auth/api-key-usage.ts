@@ -15,6 +15,8 @@ interface Usage {
 }
 
 const pending = new Map<string, Usage>();
+/** Counts taken for a flush whose write has not finished yet: still shown to owners, never lost. */
+const inFlight = new Map<string, Usage>();
 let lastFlushAt = Number.NEGATIVE_INFINITY;
 
 export function trackApiKeyUse(keyId: string, now: number): void {
@@ -29,7 +31,27 @@ export function trackApiKeyUse(keyId: string, now: number): void {
 
 /** Uses counted here but not yet written, so an owner's listing is not behind by a few seconds. */
 export function pendingApiKeyUse(keyId: string): Usage | undefined {
-  return pending.get(keyId);
+  const waiting = pending.get(keyId);
+  const writing = inFlight.get(keyId);
+  if (!waiting || !writing) return waiting ?? writing;
+  return { count: waiting.count + writing.count, lastUsedAt: Math.max(waiting.lastUsedAt, writing.lastUsedAt) };
+}
+
+function addTo(map: Map<string, Usage>, keyId: string, usage: Usage): void {
+  const current = map.get(keyId);
+  if (current) {
+    current.count += usage.count;
+    current.lastUsedAt = Math.max(current.lastUsedAt, usage.lastUsedAt);
+  } else {
+    map.set(keyId, { ...usage });
+  }
+}
+
+function subtractFrom(map: Map<string, Usage>, keyId: string, usage: Usage): void {
+  const current = map.get(keyId);
+  if (!current) return;
+  current.count -= usage.count;
+  if (current.count <= 0) map.delete(keyId);
 }
 
 /** Takes every pending count when a flush is due (and none when it is not), leaving the map empty. */
@@ -40,6 +62,7 @@ export function takeDueApiKeyUsage(now: number): Map<string, Usage> | null {
   lastFlushAt = now;
   const batch = new Map(pending);
   pending.clear();
+  for (const [keyId, usage] of batch) addTo(inFlight, keyId, usage);
   return batch;
 }
 
@@ -57,15 +80,9 @@ export async function writeApiKeyUsage(db: Database, batch: Map<string, Usage>):
   try {
     if (statements.length > 0) await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
   } catch (error) {
-    for (const [keyId, usage] of batch) {
-      const current = pending.get(keyId);
-      if (current) {
-        current.count += usage.count;
-        current.lastUsedAt = Math.max(current.lastUsedAt, usage.lastUsedAt);
-      } else {
-        pending.set(keyId, { ...usage });
-      }
-    }
+    for (const [keyId, usage] of batch) addTo(pending, keyId, usage);
     throw error;
+  } finally {
+    for (const [keyId, usage] of batch) subtractFrom(inFlight, keyId, usage);
   }
 }

@@ -51,7 +51,7 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
   if (record.expiresAt !== null && record.expiresAt <= now) {
     return { error: new ApiError("key_expired", "This API key has expired.") };
   }
-  countUse(c, record.id, now);
+  trackApiKeyUse(record.id, now);
   return {
     auth: {
       kind: "api_key",
@@ -64,10 +64,13 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
   };
 }
 
-/** Counts in memory; only when a flush is due does this request carry one batched write, after the response. */
-function countUse(c: Ctx, keyId: string, now: number): void {
-  trackApiKeyUse(keyId, now);
-  const due = takeDueApiKeyUsage(now);
+/**
+ * Writes the usage counted in this isolate when a flush is due: at most one batched D1 write every
+ * few seconds, after the response. Checked on every request (not only keyed ones), so the last
+ * counts of a burst do not wait for the next API-key request.
+ */
+function flushDueUsage(c: Ctx): void {
+  const due = takeDueApiKeyUsage(clock.now());
   if (!due) return;
   c.executionCtx.waitUntil(
     writeApiKeyUsage(c.var.db, due).catch((error: unknown) => c.var.logger.warn("api key usage flush failed", { error: String(error) })),
@@ -116,6 +119,7 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => {
           : await verifySessionToken(c, credential);
       if ("error" in result) throw result.error;
       c.set("auth", result.auth);
+      flushDueUsage(c);
       return next();
     }
 
@@ -140,6 +144,7 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => {
         c.set("auth", result.auth);
       }
     }
+    flushDueUsage(c);
     return next();
   };
 };
