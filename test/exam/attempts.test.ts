@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clock } from "../../src/lib/clock";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
-import { createUser, type TestUser } from "../helpers/auth";
+import { createApiKey, createUser, type TestUser } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
 import { answer, createFullTest, get, json, startAttempt, submit } from "./fixtures";
 
@@ -229,6 +229,19 @@ describe("object-level access", () => {
     expect((await answer(instructor.headers, attempt.id, ids.MCQ, 0)).status).toBe(404);
     expect((await submit(admin.headers, attempt.id)).status).toBe(404);
     expect((await get(`/v1/attempts/att_01JD000000000000000000000Z`, student.headers)).status).toBe(404);
+  });
+
+  it("holds API keys to their scopes", async () => {
+    const { test, ids } = await createFullTest(instructor.headers);
+    const readOnly = await createApiKey(student.headers, { scopes: ["tests:read", "attempts:read"] });
+    expect((await get(`/v1/tests/${test.id}`, readOnly.headers)).status).toBe(200);
+    const denied = await call(`/v1/tests/${test.id}/attempts`, { method: "POST", headers: readOnly.headers });
+    expect((await problemOf(denied)).code).toBe("insufficient_scope");
+    const attempt = await startAttempt(student.headers, test.id);
+    expect((await get(`/v1/attempts/${attempt.id}`, readOnly.headers)).status).toBe(200);
+    expect((await answer(readOnly.headers, attempt.id, ids.MCQ, 1)).status).toBe(403);
+    const writer = await createApiKey(student.headers, { scopes: ["attempts:write"] });
+    expect((await answer(writer.headers, attempt.id, ids.MCQ, 1)).status).toBe(200);
   });
 
   it("lists only the caller's own attempts, newest first, with a cursor", async () => {
