@@ -169,7 +169,10 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
     const now = clock.now();
     const status = keyStatus(key, now);
-    if (status !== "active") throw new ApiError("conflict", `A ${status} API key cannot be rotated.`);
+    if (status !== "active") {
+      await writeAudit(c, { action: "api_key.rotated", status: "FAILURE", target: { type: "api_key", id: key.id }, metadata: { reason: status } });
+      throw new ApiError("conflict", `A ${status} API key cannot be rotated.`);
+    }
 
     const secret = newApiKeySecret();
     const rotated: ApiKey = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApiKey, createUser, uniqueEmail } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
-import { auditRows } from "./support";
+import { auditRows, eventually, securityEvents } from "./support";
 
 interface Page {
   data: { id: string; email: string; role: string; lastLoginAt: string | null }[];
@@ -88,6 +88,12 @@ describe("PATCH /v1/admin/users/:id", () => {
     expect(res.status).toBe(403);
     const me = (await (await call("/v1/me", { headers: student.headers })).json()) as { user: { role: string } };
     expect(me.user.role).toBe("student");
+    const events = await eventually(async () => {
+      const rows = await securityEvents("privilege_escalation_attempt", student.user.id);
+      expect(rows.length).toBeGreaterThan(0);
+      return rows;
+    });
+    expect(JSON.parse(events[0]!.details)).toMatchObject({ scope: "admin:write" });
   });
 
   it("refuses an admin changing their own role, and audits the attempt", async () => {

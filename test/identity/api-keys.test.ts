@@ -252,6 +252,8 @@ describe("rotation", () => {
     expect((await sendJson(`/v1/api-keys/${key.id}/rotate`, "POST", { grace: 5 }, owner.headers)).status).toBe(400);
     await call(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: owner.headers });
     expect((await call(`/v1/api-keys/${key.id}/rotate`, { method: "POST", headers: owner.headers })).status).toBe(409);
+    const rows = await auditRows({ action: "api_key.rotated", targetId: key.id });
+    expect(rows.map((row) => row.status)).toEqual(["FAILURE"]);
   });
 });
 

@@ -169,6 +169,14 @@ export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
     const auth = authOf(c);
     const missing = scopes.find((scope) => !auth.scopes.has(scope));
     if (missing) {
+      // A non-admin reaching for admin powers is worth a look; an admin key lacking a scope is not.
+      if (missing.startsWith("admin:") && auth.role !== "admin") {
+        recordSecurityEvent(c, {
+          type: "privilege_escalation_attempt",
+          severity: "LOW",
+          details: { scope: missing, method: c.req.method, path: c.req.path },
+        });
+      }
       throw new ApiError("insufficient_scope", `This action needs the "${missing}" scope.`, { extensions: { scope: missing } });
     }
     await next();
