@@ -19,20 +19,22 @@ function isJobQueue(name: string): name is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(name);
 }
 
+/** Messages of one batch handled at the same time: jobs wait mostly on D1, so overlap pays. */
+const MESSAGE_CONCURRENCY = 8;
+
 /**
  * The Worker's `queue` entry point: one dispatch for every queue. Job messages go through the job
  * lifecycle (workers/job-runner.ts) to their handler; the dead-letter queue records failures.
- * Messages run one after another so a batch never holds more than one D1 write in flight per job.
  */
 export async function handleQueue(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
   const queue = logicalQueueName(batch.queue);
   const db = createDb(env.DB);
   const logger = new Logger({ queue }, loadConfig(env).logLevel);
   const paused = isJobQueue(queue) ? await isQueuePaused(db, queue) : false;
-  for (const message of batch.messages) {
+  const handle = async (message: Message) => {
     if (isHealthProbe(message.body)) {
       message.ack();
-      continue;
+      return;
     }
     try {
       if (queue === "dlq") await recordDeadLetter(message, { env, db, logger });
@@ -46,5 +48,10 @@ export async function handleQueue(batch: MessageBatch, env: Env, _ctx: Execution
       logger.error("queue message handling failed", { messageId: message.id, error: String(error), stack: (error as Error)?.stack });
       message.retry();
     }
-  }
+  };
+  let next = 0;
+  const lane = async () => {
+    while (next < batch.messages.length) await handle(batch.messages[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(MESSAGE_CONCURRENCY, batch.messages.length) }, lane));
 }

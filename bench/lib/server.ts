@@ -19,10 +19,16 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
  * Starts the Worker under `wrangler dev` (Miniflare, local bindings) on a fresh state directory with
  * the migrations applied, and waits until /health answers. `vars` override wrangler.toml settings.
  */
-export async function startLocalServer(port: number, vars: Record<string, string> = {}): Promise<LocalServer> {
+export async function startLocalServer(
+  port: number,
+  vars: Record<string, string> = {},
+  options: { beforeStart?: (persistDir: string) => Promise<void> | void } = {},
+): Promise<LocalServer> {
   const state = mkdtempSync(join(tmpdir(), "proctor-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env);
+  // A suite may seed the migrated local D1 (under `state`) before the Worker opens it.
+  await options.beforeStart?.(state);
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   const child: ChildProcess = spawn(
     "npx",
