@@ -110,6 +110,8 @@ describe("422 malicious_file, with a SecurityEvent, whatever the file is called"
     ["a zip inside a zip", async () => zip([{ name: "inner.zip", content: await zip([{ name: "x.txt", content: "x" }]), store: true }]), "nested.zip", "application/zip", "archive_nested"],
     ["a zip with path traversal", () => zip([{ name: "../../etc/cron.d/job", content: "* * * * * root sh" }]), "slip.zip", "application/zip", "archive_path_traversal"],
     ["a zip carrying an executable", () => zip([{ name: "setup.exe", content: pe(), store: true }]), "tools.zip", "application/zip", "archive_dangerous_entry"],
+    ["an HTML page named .png", () => text("<html><body onload=alert(1)></body></html>"), "avatar.png", "image/png", "embedded_markup"],
+    ["an SVG with script named .gif", () => text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), "icon.gif", "image/gif", "embedded_markup"],
     ["a broken zip", () => concat(new Uint8Array([0x50, 0x4b, 0x03, 0x04]), "garbage"), "broken.zip", "application/zip", "archive_malformed"],
   ];
 

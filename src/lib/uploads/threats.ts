@@ -1,4 +1,4 @@
-import type { FileType } from "./file-types";
+import { typeForExtension, type FileType } from "./file-types";
 import { inflatedSize, readZipDirectory, ZipFormatError } from "./zip";
 
 /**
@@ -197,11 +197,18 @@ async function archiveThreats(bytes: Uint8Array): Promise<ThreatReason[]> {
   return [];
 }
 
-/** Dangers visible before the type is known: a deceptive name, or an executable under any name. */
+/**
+ * Dangers visible before the type is known: a deceptive name, an executable under any name, markup
+ * under an image or PDF name.
+ */
 export function universalThreats(filename: string, bytes: Uint8Array): ThreatReason[] {
   const reasons = filenameThreats(filename);
   const executable = executableSignature(bytes);
   if (executable) reasons.push(executable);
+  // Markup under an image or PDF name is an attack whether or not the rest is a real image: it is
+  // what content-sniffing XSS and HTML/image polyglots rely on.
+  const named = typeForExtension(filename.slice(filename.lastIndexOf(".") + 1).toLowerCase());
+  if (named && (named.category === "image" || named.kind === "pdf") && containsMarkup(bytes)) reasons.push("embedded_markup");
   return reasons;
 }
 
