@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createUser } from "../helpers/auth";
+import { clientIp, createUser } from "../helpers/auth";
 import { call, problemOf } from "../helpers/http";
 import { cookieHeader, cookiesFrom, eventually, securityEvents } from "./support";
 
@@ -10,7 +10,7 @@ async function cookieSession() {
   const csrf = await call("/v1/auth/csrf", { headers: { Cookie: `__Host-proctor_session=${created.token}` } });
   expect(csrf.status).toBe(200);
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const cookies = { "__Host-proctor_session": created.token, ...cookiesFrom(csrf) };
+  const cookies: Record<string, string> = { "__Host-proctor_session": created.token, ...cookiesFrom(csrf) };
   return { ...created, csrfToken, cookies, csrfCookie: csrf.headers.getSetCookie().find((line) => line.startsWith("__Host-proctor_csrf="))! };
 }
 
@@ -91,5 +91,18 @@ describe("CSRF on cookie-authenticated requests", () => {
     const { cookies } = await cookieSession();
     const res = await call("/v1/auth/logout", { method: "POST", headers: { Cookie: cookieHeader(cookies), Origin: "https://evil.example" } });
     expect(res.status).toBe(403);
+  });
+});
+
+describe("CSRF and public routes", () => {
+  it("a signed-in browser can still log in (e.g. as someone else) without a CSRF token", async () => {
+    const { cookies } = await cookieSession();
+    const other = await createUser();
+    const res = await call("/v1/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Cookie: cookieHeader(cookies), Origin: "https://evil.example", ...clientIp() },
+      body: JSON.stringify({ email: other.user.email, password: other.password }),
+    });
+    expect(res.status).toBe(200);
   });
 });

@@ -65,7 +65,8 @@ export function apiKeyDisplayPrefix(key: string): string {
 
 /** Cheap shape checks so garbage never costs a database round trip. */
 export const SESSION_TOKEN_SHAPE = /^st_[A-Za-z0-9_-]{43}$/;
-export const API_KEY_SHAPE = /^pk_[1-9A-HJ-NP-Za-km-z]{40,50}$/;
+/** 32 bytes are 32 (all zero) to 44 base58 digits. */
+export const API_KEY_SHAPE = /^pk_[1-9A-HJ-NP-Za-km-z]{32,44}$/;
 
 export async function sha256Hex(value: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));

@@ -17,8 +17,12 @@ type Verified = { auth: AuthContext } | { error: ApiError };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Why a presented cookie did not authenticate, kept for `requireAuth` to answer with. */
-const cookieFailures = new WeakMap<Request, ApiError>();
+/**
+ * Why a presented cookie did not authenticate, kept for `requireAuth` to answer with; `report` runs
+ * once, when a route that needs the identity refuses the request (so a stray cookie on a public
+ * route such as login is neither an error nor a security event).
+ */
+const cookieFailures = new WeakMap<Request, { error: ApiError; report?: () => void }>();
 
 const unauthenticated = (detail = "Sign in, or send an API key as `Authorization: Bearer <key>`.") =>
   new ApiError("unauthenticated", detail);
@@ -104,7 +108,8 @@ function csrfFailure(c: Ctx): string | null {
 /**
  * Works out who is calling, for every request. A bearer credential (API key `pk_…` or session token
  * `st_…`) that fails answers 401 at once; a session cookie that fails is ignored (stale cookies are
- * normal) and only `requireAuth` reports it. Cookie-authenticated unsafe methods must pass CSRF.
+ * normal) and only `requireAuth` reports it. A cookie authenticates an unsafe method only when the
+ * request passes CSRF; otherwise routes that need the caller answer 403 `csrf_failed`.
  */
 export const authenticate = (): MiddlewareHandler<AppEnv> => {
   return async function authenticate(c, next) {
@@ -126,21 +131,23 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => {
     const cookie = readSessionCookie(c);
     if (cookie) {
       const result = await verifySessionToken(c, cookie);
+      const csrf = "error" in result || SAFE_METHODS.has(c.req.method) ? null : csrfFailure(c);
       if ("error" in result) {
-        cookieFailures.set(c.req.raw, result.error);
-      } else {
-        if (!SAFE_METHODS.has(c.req.method)) {
-          const reason = csrfFailure(c);
-          if (reason) {
+        cookieFailures.set(c.req.raw, { error: result.error });
+      } else if (csrf) {
+        // The cookie does not authenticate this state change; only a route that needs it refuses.
+        const userId = result.auth.userId;
+        cookieFailures.set(c.req.raw, {
+          error: new ApiError("csrf_failed", "The request failed the CSRF check: send X-CSRF-Token from GET /v1/auth/csrf."),
+          report: () =>
             recordSecurityEvent(c, {
               type: "csrf_failure",
               severity: "MEDIUM",
-              actorId: result.auth.userId,
-              details: { reason, method: c.req.method, path: c.req.path, origin: c.req.header("Origin") ?? null },
-            });
-            throw new ApiError("csrf_failed", "The request failed the CSRF check: send X-CSRF-Token from GET /v1/auth/csrf.");
-          }
-        }
+              actorId: userId,
+              details: { reason: csrf, method: c.req.method, path: c.req.path, origin: c.req.header("Origin") ?? null },
+            }),
+        });
+      } else {
         c.set("auth", result.auth);
       }
     }
@@ -152,8 +159,12 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => {
 /** The caller's auth context, or the reason there is none (401). For handlers behind `requireAuth`. */
 export function authOf(c: Ctx): AuthContext {
   const auth = c.get("auth");
-  if (!auth) throw cookieFailures.get(c.req.raw) ?? unauthenticated();
-  return auth;
+  if (auth) return auth;
+  const failure = cookieFailures.get(c.req.raw);
+  if (!failure) throw unauthenticated();
+  failure.report?.();
+  failure.report = undefined;
+  throw failure.error;
 }
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> => {
