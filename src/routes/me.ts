@@ -1,16 +1,16 @@
-import { eq } from "drizzle-orm";
+import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { hashPassword, verifyPassword } from "../lib/auth/password";
-import { revokeOtherSessionsStatement, sessionCache } from "../lib/auth/sessions";
-import { clock } from "../lib/clock";
+import { revokeOtherSessionsStatement, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
+import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { auditableUser, presentUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
-import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody } from "../lib/validation/users";
+import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody, sessionIdParam } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { users, type User } from "../db/schema";
+import { sessions, users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 import type { Context } from "hono";
 
@@ -20,6 +20,9 @@ async function loadMe(c: Context<AppEnv>): Promise<User> {
   if (!user) throw new ApiError("unauthenticated", "The account no longer exists.");
   return user;
 }
+
+/** The listing shows at most this many live sessions, newest first. */
+const MAX_LISTED_SESSIONS = 100;
 
 export const meRoutes = new Hono<AppEnv>()
   .use("/v1/me", rateLimit({ policy: "api" }), requireAuth())
@@ -79,4 +82,45 @@ export const meRoutes = new Hono<AppEnv>()
     ]);
     sessionCache.evict((session) => session.userId === user.id && session.id !== auth.sessionId);
     return c.json({ revokedSessions: revoked.meta.changes });
+  })
+
+  /** The caller's live sessions, so a user can spot and end one they do not recognise. */
+  .get("/v1/me/sessions", async (c) => {
+    const auth = authOf(c);
+    const rows = await c.var.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, auth.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, clock.now())))
+      .orderBy(desc(sessions.id))
+      .limit(MAX_LISTED_SESSIONS);
+    return c.json({
+      data: rows.map((row) => ({
+        id: row.id,
+        current: row.id === auth.sessionId,
+        ip: row.ip,
+        userAgent: row.userAgent,
+        createdAt: iso(row.createdAt),
+        expiresAt: iso(row.expiresAt),
+        lastSeenAt: isoOrNull(row.lastSeenAt),
+      })),
+    });
+  })
+
+  .delete("/v1/me/sessions/:id", validate("param", sessionIdParam), async (c) => {
+    const { id } = c.req.valid("param");
+    const db = c.var.db;
+    const session = await db
+      .select({ id: sessions.id, revokedAt: sessions.revokedAt })
+      .from(sessions)
+      .where(and(eq(sessions.id, id), eq(sessions.userId, authOf(c).userId)))
+      .get();
+    if (!session) throw ApiError.notFound("session");
+    if (session.revokedAt === null) {
+      await db.batch([
+        revokeSessionStatement(db, id, clock.now()),
+        auditInsert(c, { action: "auth.session_revoked", target: { type: "session", id } }),
+      ]);
+    }
+    sessionCache.evictId(id);
+    return c.body(null, 204);
   });

@@ -109,3 +109,35 @@ describe("POST /v1/me/password", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("/v1/me/sessions", () => {
+  it("lists the caller's live sessions, marking the current one", async () => {
+    const first = await createUser();
+    await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp());
+    const res = await call("/v1/me/sessions", { headers: first.headers });
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: { id: string; current: boolean }[] };
+    expect(data).toHaveLength(2);
+    expect(data.filter((session) => session.current)).toHaveLength(1);
+    expect(JSON.stringify(data)).not.toMatch(/token|st_/i);
+  });
+
+  it("revokes one session (204, audited), and answers 404 for another user's session", async () => {
+    const owner = await createUser();
+    const login = await sendJson("/v1/auth/login", "POST", { email: owner.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp());
+    const otherHeaders = { Authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+    const { data } = (await (await call("/v1/me/sessions", { headers: owner.headers })).json()) as { data: { id: string; current: boolean }[] };
+    const other = data.find((session) => !session.current)!;
+
+    const stranger = await createUser();
+    expect((await call(`/v1/me/sessions/${other.id}`, { method: "DELETE", headers: stranger.headers })).status).toBe(404);
+    expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(200);
+
+    expect((await call(`/v1/me/sessions/${other.id}`, { method: "DELETE", headers: owner.headers })).status).toBe(204);
+    expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);
+    expect((await call("/v1/me", { headers: owner.headers })).status).toBe(200);
+    const [row] = await auditRows({ action: "auth.session_revoked", targetId: other.id });
+    expect(row).toMatchObject({ status: "SUCCESS", actor_id: owner.user.id });
+    expect((await call("/v1/me/sessions/not-a-session", { method: "DELETE", headers: owner.headers })).status).toBe(400);
+  });
+});

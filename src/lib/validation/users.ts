@@ -89,3 +89,5 @@ export const passwordChangeBody = z.strictObject({
 export type PasswordChangeBody = z.infer<typeof passwordChangeBody>;
 
 export const roleSchema = z.enum(ROLES);
+
+export const sessionIdParam = z.strictObject({ id: z.string().regex(/^ses_[0-9A-Z]{26}$/, "Invalid session id") });
