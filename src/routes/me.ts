@@ -2,6 +2,7 @@ import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { hashPassword, verifyPassword } from "../lib/auth/password";
+import { pendingSessionSeen } from "../lib/auth/session-activity";
 import { revokeOtherSessionsStatement, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
@@ -101,7 +102,7 @@ export const meRoutes = new Hono<AppEnv>()
         userAgent: row.userAgent,
         createdAt: iso(row.createdAt),
         expiresAt: iso(row.expiresAt),
-        lastSeenAt: isoOrNull(row.lastSeenAt),
+        lastSeenAt: isoOrNull(Math.max(row.lastSeenAt ?? 0, pendingSessionSeen(row.id) ?? 0) || null),
       })),
     });
   })

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clientIp, createApiKey, createUser, DEFAULT_TEST_PASSWORD } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
-import { auditRows } from "./support";
+import { auditRows, eventually } from "./support";
+import { clock } from "../../src/lib/clock";
 
 describe("GET /v1/me", () => {
   it("returns the caller's profile and how they authenticated", async () => {
@@ -139,5 +140,22 @@ describe("/v1/me/sessions", () => {
     const [row] = await auditRows({ action: "auth.session_revoked", targetId: other.id });
     expect(row).toMatchObject({ status: "SUCCESS", actor_id: owner.user.id });
     expect((await call("/v1/me/sessions/not-a-session", { method: "DELETE", headers: owner.headers })).status).toBe(400);
+  });
+});
+
+describe("session activity", () => {
+  it("shows when each session was last used, written in batches rather than per request", async () => {
+    const { user, headers } = await createUser();
+    const stored = () => env.DB.prepare("SELECT last_seen_at FROM sessions WHERE user_id = ?").bind(user.id).first<{ last_seen_at: number | null }>();
+    clock.advance(120_000); // past any flush another test scheduled
+    await call("/v1/me", { headers });
+    await eventually(async () => expect((await stored())!.last_seen_at).toBeGreaterThan(0));
+    const firstSeen = (await stored())!.last_seen_at!;
+
+    clock.advance(1_000);
+    await call("/v1/me", { headers });
+    const { data } = (await (await call("/v1/me/sessions", { headers })).json()) as { data: { lastSeenAt: string }[] };
+    expect(Date.parse(data[0]!.lastSeenAt)).toBeGreaterThan(firstSeen);
+    expect((await stored())!.last_seen_at).toBe(firstSeen); // not written yet: within the flush interval
   });
 });

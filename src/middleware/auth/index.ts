@@ -7,6 +7,7 @@ import type { AuthContext } from "../../lib/auth/context";
 import { CSRF_HEADER, readCsrfCookie, readSessionCookie } from "../../lib/auth/cookies";
 import { ROLE_SCOPES, type Scope } from "../../lib/auth/scopes";
 import { findSession } from "../../lib/auth/sessions";
+import { takeDueSessionActivity, trackSessionSeen, writeSessionActivity } from "../../lib/auth/session-activity";
 import { API_KEY_SHAPE, SESSION_TOKEN_SHAPE, sha256Hex, timingSafeEqual } from "../../lib/auth/tokens";
 import { recordSecurityEvent } from "../../lib/security/events";
 import type { Role } from "../../db/schema";
@@ -31,7 +32,9 @@ async function verifySessionToken(c: Ctx, token: string): Promise<Verified> {
   if (!SESSION_TOKEN_SHAPE.test(token)) return { error: unauthenticated("The session token is not valid.") };
   const session = await findSession(c.var.db, await sha256Hex(token));
   if (!session || session.revokedAt !== null) return { error: unauthenticated("The session is not valid; sign in again.") };
-  if (session.expiresAt <= clock.now()) return { error: new ApiError("session_expired", "The session has expired; sign in again.") };
+  const now = clock.now();
+  if (session.expiresAt <= now) return { error: new ApiError("session_expired", "The session has expired; sign in again.") };
+  trackSessionSeen(session.id, now);
   return {
     auth: { kind: "session", userId: session.userId, role: session.role, scopes: ROLE_SCOPES[session.role], sessionId: session.id },
   };
@@ -69,16 +72,24 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
 }
 
 /**
- * Writes the usage counted in this isolate when a flush is due: at most one batched D1 write every
- * few seconds, after the response. Checked on every request (not only keyed ones), so the last
+ * Writes the API-key usage and session activity counted in this isolate when a flush is due (at most
+ * one batched D1 write each per interval), after the response. Checked on every request (not only keyed ones), so the last
  * counts of a burst do not wait for the next API-key request.
  */
 function flushDueUsage(c: Ctx): void {
-  const due = takeDueApiKeyUsage(clock.now());
-  if (!due) return;
-  c.executionCtx.waitUntil(
-    writeApiKeyUsage(c.var.db, due).catch((error: unknown) => c.var.logger.warn("api key usage flush failed", { error: String(error) })),
-  );
+  const now = clock.now();
+  const keys = takeDueApiKeyUsage(now);
+  if (keys) {
+    c.executionCtx.waitUntil(
+      writeApiKeyUsage(c.var.db, keys).catch((error: unknown) => c.var.logger.warn("api key usage flush failed", { error: String(error) })),
+    );
+  }
+  const seen = takeDueSessionActivity(now);
+  if (seen) {
+    c.executionCtx.waitUntil(
+      writeSessionActivity(c.var.db, seen).catch((error: unknown) => c.var.logger.warn("session activity flush failed", { error: String(error) })),
+    );
+  }
 }
 
 function originOf(value: string | undefined): string | null {
