@@ -19,9 +19,12 @@ import type { AppEnv } from "../env";
 
 const CSRF_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
+/** D1 reports a unique-index violation in the message of the error or of its cause (Drizzle wraps it). */
 function isUniqueViolation(error: unknown): boolean {
-  const text = String(error instanceof Error && error.cause ? error.cause : error);
-  return /UNIQUE constraint failed/i.test(text) || /UNIQUE constraint failed/i.test(String(error));
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (/UNIQUE constraint failed/i.test(current.message)) return true;
+  }
+  return false;
 }
 
 export const authRoutes = new Hono<AppEnv>()

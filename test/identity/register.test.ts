@@ -109,3 +109,14 @@ describe("register: bad input", () => {
     expect(res.status).toBe(415);
   });
 });
+
+describe("register: races", () => {
+  it("two simultaneous registrations for one email give one 201 and one 409, never a 500", async () => {
+    const email = uniqueEmail("race");
+    const results = await Promise.all([1, 2, 3].map((i) => register({ email, password: DEFAULT_TEST_PASSWORD, name: `R${i}` })));
+    const statuses = results.map((res) => res.status).sort();
+    expect(statuses).toEqual([201, 409, 409]);
+    const { results: rows } = await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind(email).all();
+    expect(rows).toHaveLength(1);
+  });
+});
