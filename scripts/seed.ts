@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { hashPassword } from "../src/lib/auth/password";
 import { toQuestionContent } from "../src/lib/exam/questions";
 import { questionInput, type QuestionInput } from "../src/lib/validation/questions";
@@ -81,7 +82,7 @@ export const SEED_QUESTIONS: QuestionInput[] = [
 /** Question ids by index, so tests can name them. */
 const questionIds = SEED_QUESTIONS.map((_, i) => seedId("qst", i + 1));
 
-const SEED_TESTS = [
+export const SEED_TESTS = [
   {
     id: seedId("tst", 1),
     title: "Quick Sprint: every question type",
@@ -107,7 +108,8 @@ const SEED_TESTS = [
   },
 ];
 
-async function buildSql(now: number): Promise<string> {
+/** The whole seed as SQL statements (deletes of its own rows first), for `wrangler d1 execute --file`. */
+export async function buildSeedSql(now: number): Promise<string> {
   const statements: string[] = [];
   const userIds = SEED_USERS.map((u) => literal(u.id)).join(", ");
   const emails = SEED_USERS.map((u) => literal(u.email)).join(", ");
@@ -193,7 +195,7 @@ async function buildSql(now: number): Promise<string> {
 }
 
 async function main() {
-  const sql = await buildSql(Date.now());
+  const sql = await buildSeedSql(Date.now());
   mkdirSync(".wrangler", { recursive: true });
   writeFileSync(SQL_FILE, sql);
   const run = (args: string[]) => execFileSync("wrangler", args, { stdio: ["ignore", "inherit", "inherit"] });
@@ -205,4 +207,5 @@ async function main() {
   console.log(`Tests: ${SEED_TESTS.map((t) => `${t.id} (${t.title})`).join(", ")}`);
 }
 
-await main();
+// Run only as a script, so the bench can import the seed without writing anything.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
