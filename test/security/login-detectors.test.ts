@@ -68,7 +68,12 @@ describe("brute force on one account", () => {
     expect(event!.severity).toBe("HIGH");
     expect(event!.status).toBe("OPEN");
     expect(event!.ip).toBe(lastIp);
-    expect(event!.details).toMatchObject({ email: user.email, accountExists: true, failures: BRUTE_FORCE.maxFailures });
+    expect(event!.details).toMatchObject({
+      email: user.email,
+      accountExists: true,
+      failures: BRUTE_FORCE.maxFailures,
+      sourceIps: BRUTE_FORCE.maxFailures,
+    });
     expect(event!.requestId).toMatch(/^req_/);
   });
 

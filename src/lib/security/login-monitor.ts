@@ -37,7 +37,7 @@ export function onLoginFailed(c: Context<AppEnv>, input: { email: string; userId
       accountFailureCount(db, emailHash, now),
       distinctAccountsFromIp(db, ip, now),
     ]);
-    await detectBruteForce(c, { email, emailHash, userId, failures: accountRows[0]?.n ?? 0, now });
+    await detectBruteForce(c, { email, emailHash, userId, failures: accountRows[0]?.n ?? 0, sourceIps: accountRows[0]?.ips ?? 0, now });
     await detectCredentialStuffing(c, { ip, accounts: ipRows[0]?.n ?? 0, now });
   });
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, gt } from "drizzle-orm";
+import { and, count, countDistinct, eq, gt } from "drizzle-orm";
 import type { Context } from "hono";
 import { loginFailures } from "../../../db/schema";
 import type { Database } from "../../../db";
@@ -9,10 +9,13 @@ import { hasRecentEvent } from "./recent-event";
 /** Failed logins for one email within the window that make an attack on that account. */
 export const BRUTE_FORCE = { maxFailures: 5, windowMs: 15 * 60_000 } as const;
 
-/** Failures for one email in the window; meant to run in the same batch as the insert that adds one. */
+/**
+ * Failures for one email in the window, and from how many IPs (one source, or a distributed run);
+ * meant to run in the same batch as the insert that adds one.
+ */
 export function accountFailureCount(db: Database, emailHash: string, now: number) {
   return db
-    .select({ n: count() })
+    .select({ n: count(), ips: countDistinct(loginFailures.ip) })
     .from(loginFailures)
     .where(and(eq(loginFailures.emailHash, emailHash), gt(loginFailures.createdAt, now - BRUTE_FORCE.windowMs)));
 }
@@ -23,6 +26,8 @@ export interface BruteForceInput {
   userId: string | null;
   /** Failures for this email in the window, this one included. */
   failures: number;
+  /** Distinct IPs those failures came from. */
+  sourceIps: number;
   now: number;
 }
 
@@ -45,6 +50,7 @@ export async function detectBruteForce(c: Context<AppEnv>, input: BruteForceInpu
       emailHash: input.emailHash,
       accountExists: input.userId !== null,
       failures: input.failures,
+      sourceIps: input.sourceIps,
       windowSeconds: BRUTE_FORCE.windowMs / 1000,
     },
   });
