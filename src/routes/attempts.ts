@@ -7,7 +7,7 @@ import { ApiError } from "../lib/errors";
 import { caller, canManage } from "../lib/exam/access";
 import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
-import { loadSections, type LoadedSection } from "../lib/exam/tests";
+import { findTestQuestion, loadSections } from "../lib/exam/tests";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
 import { enqueueStatements } from "../lib/queue";
@@ -44,14 +44,6 @@ async function findOwnAttempt(c: Context<AppEnv>, id: string): Promise<Attempt> 
   const attempt = await c.var.db.query.attempts.findFirst({ where: and(eq(attempts.id, id), eq(attempts.userId, caller(c).userId)) });
   if (!attempt) throw ApiError.notFound("attempt");
   return attempt;
-}
-
-function findQuestion(sections: LoadedSection[], questionId: string) {
-  for (const { section, questions } of sections) {
-    const question = questions.find((q) => q.id === questionId);
-    if (question) return { section, question };
-  }
-  return null;
 }
 
 function closedProblem(attempt: Attempt, now: number): ApiError {
@@ -134,7 +126,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     const attempt = await findOwnAttempt(c, c.req.param("id"));
     const now = clock.now();
     if (!acceptsAnswers(attempt, now)) throw closedProblem(attempt, now);
-    const found = findQuestion(await loadSections(c.var.db, attempt.testId), c.req.param("questionId"));
+    const found = await findTestQuestion(c.var.db, attempt.testId, c.req.param("questionId"));
     if (!found) throw ApiError.notFound("question");
     const input = c.req.valid("json");
     let value: unknown = null;
@@ -147,19 +139,20 @@ export const attemptRoutes = new Hono<AppEnv>()
     // Guarded by status and deadline in the same statement, so an answer cannot land after a submit that raced it.
     const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
     const row = { attemptId: attempt.id, questionId: found.question.id, answer: value, answeredAt: now, timeSpentSeconds: input.timeSpentSeconds ?? 0 };
-    const result = await guardedInsert(db, answers, row, open).onConflictDoUpdate({
-      target: [answers.attemptId, answers.questionId],
-      set: {
-        answer: sql`excluded.answer`,
-        answeredAt: sql`excluded.answered_at`,
-        timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
-      },
-    });
-    if (changesOf(result) === 0) {
+    const [saved] = await guardedInsert(db, answers, row, open)
+      .onConflictDoUpdate({
+        target: [answers.attemptId, answers.questionId],
+        set: {
+          answer: sql`excluded.answer`,
+          answeredAt: sql`excluded.answered_at`,
+          timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
+        },
+      })
+      .returning();
+    if (!saved) {
       const current = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
       throw closedProblem(current, now);
     }
-    const saved = (await db.query.answers.findFirst({ where: and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)) }))!;
     return c.json({
       attemptId: attempt.id,
       questionId: saved.questionId,
@@ -186,7 +179,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     if (access !== "manager") throw ApiError.notFound("attempt");
     if (attempt.status === "IN_PROGRESS") throw new ApiError("conflict", "The attempt is still in progress; grade it after submission.");
     const db = c.var.db;
-    const found = findQuestion(await loadSections(db, test.id), c.req.param("questionId"));
+    const found = await findTestQuestion(db, test.id, c.req.param("questionId"));
     if (!found) throw ApiError.notFound("question");
     if (found.question.type !== "SUBJECTIVE") {
       throw new ApiError("unprocessable", `Only SUBJECTIVE answers are graded by hand; ${found.question.type} answers are scored automatically.`);

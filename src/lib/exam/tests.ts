@@ -34,6 +34,18 @@ export async function loadSections(db: Database, testId: string): Promise<Loaded
   return sections;
 }
 
+/** One question of a test with the section holding it (for its mark overrides), in a single query. */
+export async function findTestQuestion(db: Database, testId: string, questionId: string): Promise<{ section: TestSection; question: Question } | null> {
+  const row = await db
+    .select({ section: testSections, question: questions })
+    .from(testSectionQuestions)
+    .innerJoin(testSections, eq(testSections.id, testSectionQuestions.sectionId))
+    .innerJoin(questions, eq(questions.id, testSectionQuestions.questionId))
+    .where(and(eq(testSections.testId, testId), eq(testSectionQuestions.questionId, questionId)))
+    .get();
+  return row ?? null;
+}
+
 /**
  * Every referenced question must exist, be live, and belong to the caller (admins may use anyone's).
  * Returns field errors naming each bad reference.
