@@ -137,6 +137,15 @@ describe("422 malicious_file, with a SecurityEvent, whatever the file is called"
     expect(audit).toEqual({ status: "FAILURE" });
   });
 
+  it("refuses a zip whose compressed data is corrupt, without a server error", async () => {
+    const { headers } = await createUser();
+    const bytes = await zip([{ name: "a.txt", content: "hello world ".repeat(500) }]);
+    for (let i = 30 + "a.txt".length; i < 30 + "a.txt".length + 12; i++) bytes[i] = 0xff;
+    const res = await upload(headers, { bytes, name: "corrupt.zip", type: "application/zip" });
+    expect(res.status).toBe(422);
+    expect((await problemOf(res)).reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^archive_(malformed|size_mismatch)$/)]));
+  });
+
   it("does not mistake text that merely starts with MZ for an executable", async () => {
     const { headers } = await createUser();
     const res = await upload(headers, { bytes: text("MZ is my monogram, and this is a long enough note to have a header where a PE would\n".repeat(2)), name: "note.txt", type: "text/plain" });
