@@ -19,7 +19,7 @@ export function uniqueKey(kind = "user"): string {
 /** Sets `c.var.auth` the way the auth middleware would, for tests of keys derived from the caller. */
 export function asCaller(auth: Partial<AuthContext>): MiddlewareHandler<AppEnv> {
   return async function asCaller(c, next) {
-    c.set("auth", { kind: "session", userId: "usr_test", role: "STUDENT", scopes: new Set(), ...auth } as AuthContext);
+    c.set("auth", { kind: "session", userId: "usr_test", role: "student", scopes: new Set(), ...auth } as AuthContext);
     await next();
   };
 }

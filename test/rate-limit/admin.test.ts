@@ -36,7 +36,7 @@ let admin: TestUser;
 let student: TestUser;
 
 beforeAll(async () => {
-  admin = await createUser({ role: "ADMIN" });
+  admin = await createUser({ role: "admin" });
   student = await createUser();
 });
 
