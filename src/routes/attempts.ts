@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { attemptPercentile } from "../lib/analytics/percentile";
 import { auditEntry, auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
@@ -16,10 +17,16 @@ import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validati
 import { validate } from "../lib/validation/validate";
 import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { answers, attempts, auditLogs, tests, type Attempt, type Test } from "../db/schema";
+import { ATTEMPT_STATUSES, answers, attempts, auditLogs, tests, type Attempt, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
 
 type Access = "taker" | "manager";
+
+/** A test's attempts for its author: `provisional=true` lists those waiting for a grader. */
+const testAttemptsQuery = paginationQuery.extend({
+  status: z.enum(ATTEMPT_STATUSES).optional(),
+  provisional: z.enum(["true", "false"]).optional(),
+});
 
 /**
  * The attempt if the caller may see it — its taker, the test's author, an admin — with how they
@@ -96,6 +103,26 @@ export const attemptRoutes = new Hono<AppEnv>()
       201,
       { Location: `/v1/attempts/${attempt.id}` },
     );
+  })
+  .get("/v1/tests/:id/attempts", requireScope("attempts:read"), validate("query", testAttemptsQuery), async (c) => {
+    const db = c.var.db;
+    const test = await db.query.tests.findFirst({ where: eq(tests.id, c.req.param("id")) });
+    if (!test || !canManage(caller(c), test.authorId)) throw ApiError.notFound("test");
+    const { limit, cursor, status, provisional } = c.req.valid("query");
+    const rows = await db
+      .select()
+      .from(attempts)
+      .where(
+        and(
+          eq(attempts.testId, test.id),
+          status ? eq(attempts.status, status) : undefined,
+          provisional ? eq(attempts.provisional, provisional === "true") : undefined,
+          cursor ? lt(attempts.id, decodeCursor(cursor, idCursor).id) : undefined,
+        ),
+      )
+      .orderBy(desc(attempts.id))
+      .limit(limit + 1);
+    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), (row) => presentAttemptSummary(row, test.title)));
   })
   .get("/v1/me/attempts", requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");

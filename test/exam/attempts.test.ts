@@ -231,6 +231,20 @@ describe("object-level access", () => {
     expect((await get(`/v1/attempts/att_01JD000000000000000000000Z`, student.headers)).status).toBe(404);
   });
 
+  it("lists a test's attempts for its author and admins only", async () => {
+    const { test } = await createFullTest(instructor.headers);
+    const a = await startAttempt(student.headers, test.id);
+    const b = await startAttempt(otherStudent.headers, test.id);
+    await submit(otherStudent.headers, b.id);
+    const all = await json(await get(`/v1/tests/${test.id}/attempts`, instructor.headers));
+    expect(all.data.map((x: { id: string }) => x.id)).toEqual([b.id, a.id]);
+    const submitted = await json(await get(`/v1/tests/${test.id}/attempts?status=SUBMITTED`, admin.headers));
+    expect(submitted.data.map((x: { id: string }) => x.id)).toEqual([b.id]);
+    expect((await get(`/v1/tests/${test.id}/attempts`, otherInstructor.headers)).status).toBe(404);
+    expect((await get(`/v1/tests/${test.id}/attempts`, student.headers)).status).toBe(404);
+    expect((await get(`/v1/tests/${test.id}/attempts?status=DONE`, instructor.headers)).status).toBe(400);
+  });
+
   it("holds API keys to their scopes", async () => {
     const { test, ids } = await createFullTest(instructor.headers);
     const readOnly = await createApiKey(student.headers, { scopes: ["tests:read", "attempts:read"] });
