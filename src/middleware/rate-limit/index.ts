@@ -37,6 +37,12 @@ interface Subject {
   windowMs: number;
 }
 
+/**
+ * Policies already applied to a request: route groups mount `rateLimit` with `.use(pattern)`, and a
+ * path can match two groups' patterns (`/v1/me/*` and `/v1/me/attempts`); it is counted once.
+ */
+const appliedPolicies = new WeakMap<Request, Set<RateLimitPolicyName>>();
+
 type Outcome = { subject: Subject; decision: LimitDecision } | { subject: Subject; fault: unknown };
 
 /**
@@ -50,6 +56,11 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   if (!Number.isInteger(cost) || cost < 1) throw new Error(`rateLimit: cost must be a positive integer, got ${cost}`);
 
   return async function rateLimit(c, next) {
+    const applied = appliedPolicies.get(c.req.raw) ?? new Set<RateLimitPolicyName>();
+    if (applied.has(options.policy)) return next();
+    applied.add(options.policy);
+    appliedPolicies.set(c.req.raw, applied);
+
     const config = c.var.config.rateLimit;
     const policy = config.policies[options.policy];
     const subjects = await subjectsOf(c, options, policy);
