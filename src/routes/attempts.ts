@@ -17,7 +17,7 @@ import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validati
 import { validate } from "../lib/validation/validate";
 import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { ATTEMPT_STATUSES, answers, attempts, auditLogs, tests, type Attempt, type Test } from "../db/schema";
+import { ATTEMPT_STATUSES, answers, attempts, auditLogs, tests, uploads, type Attempt, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
 
 type Access = "taker" | "manager";
@@ -147,6 +147,25 @@ export const attemptRoutes = new Hono<AppEnv>()
       ...presentAttempt(attempt, sections, answerRows, access),
       percentile,
       test: { id: test.id, title: test.title, durationMinutes: test.durationMinutes, msqScoring: test.msqScoring },
+    });
+  })
+  /**
+   * A question's image for whoever may read the attempt: uploads are private to their owner, so
+   * candidates reach an instructor's image only through an attempt that holds the question.
+   */
+  .get("/v1/attempts/:id/questions/:questionId/image", requireScope("attempts:read"), async (c) => {
+    const { test } = await findVisibleAttempt(c, c.req.param("id"));
+    const found = await findTestQuestion(c.var.db, test.id, c.req.param("questionId"));
+    const uploadId = found?.question.imageUploadId;
+    const upload = uploadId ? await c.var.db.query.uploads.findFirst({ where: eq(uploads.id, uploadId) }) : undefined;
+    const object = upload?.contentType.startsWith("image/") ? await c.env.FILES.get(upload.key) : null;
+    if (!upload || !object) throw ApiError.notFound("image");
+    return c.body(object.body, 200, {
+      "Content-Type": upload.contentType,
+      "Content-Length": String(object.size),
+      "Cache-Control": "private, max-age=3600",
+      "Content-Disposition": "inline",
+      ETag: object.httpEtag,
     });
   })
   .put("/v1/attempts/:id/answers/:questionId", requireScope("attempts:write"), validate("json", answerInput), async (c) => {

@@ -245,6 +245,25 @@ describe("object-level access", () => {
     expect((await get(`/v1/tests/${test.id}/attempts?status=DONE`, instructor.headers)).status).toBe(400);
   });
 
+  it("serves a question's image to the attempt's readers only", async () => {
+    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+    const form = new FormData();
+    form.append("file", new File([png], "diagram.png", { type: "image/png" }));
+    form.append("purpose", "question_image");
+    const uploaded = await call("/v1/uploads", { method: "POST", headers: instructor.headers, body: form });
+    expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+    const { id: imageUploadId } = await json(uploaded);
+    const { test, ids } = await createFullTest(instructor.headers);
+    expect((await sendJson(`/v1/questions/${ids.MCQ}`, "PATCH", { imageUploadId }, instructor.headers)).status).toBe(200);
+    const attempt = await startAttempt(student.headers, test.id);
+    const image = await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, student.headers);
+    expect(image.status).toBe(200);
+    expect(image.headers.get("Content-Type")).toBe("image/png");
+    expect(new Uint8Array(await image.arrayBuffer())).toEqual(png);
+    expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, otherStudent.headers)).status).toBe(404);
+    expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.INTEGER}/image`, student.headers)).status).toBe(404);
+  });
+
   it("holds API keys to their scopes", async () => {
     const { test, ids } = await createFullTest(instructor.headers);
     const readOnly = await createApiKey(student.headers, { scopes: ["tests:read", "attempts:read"] });
