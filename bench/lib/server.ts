@@ -8,9 +8,9 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(command, args, { env, cwd, stdio: ["ignore", "ignore", "inherit"] });
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`))));
   });
 }
@@ -22,18 +22,22 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
 export async function startLocalServer(
   port: number,
   vars: Record<string, string> = {},
-  options: { beforeStart?: (persistDir: string) => Promise<void> | void } = {},
+  options: {
+    beforeStart?: (persistDir: string) => Promise<void> | void;
+    /** Run from this copy of the project (a snapshot), so edits to the working tree do not reload the Worker mid-run. */
+    cwd?: string;
+  } = {},
 ): Promise<LocalServer> {
   const state = mkdtempSync(join(tmpdir(), "proctor-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
-  await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env);
+  await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env, options.cwd);
   // A suite may seed the migrated local D1 (under `state`) before the Worker opens it.
   await options.beforeStart?.(state);
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   const child: ChildProcess = spawn(
     "npx",
     ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "error", ...varArgs],
-    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
+    { env, cwd: options.cwd, stdio: ["ignore", "ignore", "inherit"], detached: true },
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Queue, Worker } from "bullmq";
@@ -149,13 +150,28 @@ function seedLocalD1(persistDir: string, paper: ScorableSection[]): Seeded {
   return { token, testId, attemptIds };
 }
 
+/**
+ * A copy of the Worker's sources to run `wrangler dev` from: it watches its directory, and a file
+ * saved in the working tree mid-run would reload the Worker and drop in-flight local queue messages.
+ */
+function snapshotProject(): string {
+  const root = process.cwd();
+  const dir = mkdtempSync(join(tmpdir(), "proctor-snapshot-"));
+  for (const entry of ["src", "workers", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
 async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
   let seeded: Seeded | undefined;
   const seedStarted = performance.now();
+  const snapshot = snapshotProject();
   const server = await startLocalServer(
     PORT,
     { RATE_LIMIT_POLICIES: JSON.stringify({ api: { limit: 1_000_000, block: null } }), LOG_LEVEL: "error" },
-    { beforeStart: (dir) => void (seeded = seedLocalD1(dir, paper)) },
+    { beforeStart: (dir) => void (seeded = seedLocalD1(dir, paper)), cwd: snapshot },
   );
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   try {
@@ -195,6 +211,7 @@ async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
     ];
   } finally {
     await server.stop();
+    rmSync(snapshot, { recursive: true, force: true });
   }
 }
 

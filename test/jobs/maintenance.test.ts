@@ -79,6 +79,22 @@ describe("producer", () => {
   });
 });
 
+describe("lost messages", () => {
+  it("re-sends a waiting job whose message never arrived, once per half hour", async () => {
+    const captured = capturingEnv();
+    const { job } = await enqueue(captured.env, "metrics.rollup", {});
+    clock.advance(29 * 60_000);
+    await runCron(MAINTENANCE_CRON, captured.env);
+    expect(captured.sent.filter((m) => m.body.jobId === job.id)).toHaveLength(1);
+    clock.advance(2 * 60_000);
+    const outcome = await runCron(MAINTENANCE_CRON, captured.env);
+    expect(outcome["resend-unsent-jobs"]).toMatchObject({ lost: expect.any(Number) });
+    expect(captured.sent.filter((m) => m.body.jobId === job.id)).toHaveLength(2);
+    await runCron(MAINTENANCE_CRON, captured.env);
+    expect(captured.sent.filter((m) => m.body.jobId === job.id)).toHaveLength(2);
+  });
+});
+
 describe("scheduled jobs", () => {
   it("a delay within the Queues limit is sent at once with that delay, as DELAYED", async () => {
     const captured = capturingEnv();

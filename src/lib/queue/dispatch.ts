@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, notInArray, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or } from "drizzle-orm";
 import type { Database } from "../../db";
 import { jobs, type QueueName } from "../../db/schema";
 import type { Env } from "../../env";
@@ -44,6 +44,34 @@ export async function sendUnsentJobs(env: Env, db: Database, selection: UnsentSe
   let sent = 0;
   for (const row of rows) {
     if (await sendJobMessage(env, db, row, selection.now)) sent++;
+  }
+  return sent;
+}
+
+/**
+ * Waiting jobs whose message was sent long ago but never arrived. Queues does not lose messages,
+ * but a local runtime that restarts does, and a consumer bug could ack without running: re-sending is
+ * harmless (a duplicate delivery of a claimed or finished job is acked unrun), so each such job gets
+ * one new message per `olderThanMs`.
+ */
+export async function resendLostJobs(env: Env, db: Database, now: number, olderThanMs: number, limit = 100): Promise<number> {
+  const paused = [...(await pausedQueues(db))];
+  const cutoff = now - olderThanMs;
+  const conditions = [
+    isNotNull(jobs.enqueuedAt),
+    lt(jobs.enqueuedAt, cutoff),
+    or(eq(jobs.status, "PENDING"), and(eq(jobs.status, "DELAYED"), lt(jobs.scheduledFor, cutoff))),
+  ];
+  if (paused.length > 0) conditions.push(notInArray(jobs.queue, paused));
+  const rows = await db
+    .select({ id: jobs.id, type: jobs.type, queue: jobs.queue })
+    .from(jobs)
+    .where(and(...conditions))
+    .orderBy(asc(jobs.createdAt))
+    .limit(limit);
+  let sent = 0;
+  for (const row of rows) {
+    if (await sendJobMessage(env, db, { ...row, scheduledFor: null }, now, { resend: true })) sent++;
   }
   return sent;
 }

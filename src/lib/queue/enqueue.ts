@@ -102,7 +102,13 @@ export function sendDelaySeconds(job: Pick<Job, "scheduledFor">, now: number): n
  * Sends the job's message and records that it was sent. The row is written before this runs, so a
  * failure here leaves a row with `enqueued_at` null, which the maintenance cron sends again.
  */
-export async function sendJobMessage(env: Env, db: Database, job: Pick<Job, "id" | "type" | "queue" | "scheduledFor">, now = clock.now()): Promise<boolean> {
+export async function sendJobMessage(
+  env: Env,
+  db: Database,
+  job: Pick<Job, "id" | "type" | "queue" | "scheduledFor">,
+  now = clock.now(),
+  options: { resend?: boolean } = {},
+): Promise<boolean> {
   const delaySeconds = sendDelaySeconds(job, now);
   if (delaySeconds === null) return false;
   const body: JobMessage = { jobId: job.id, type: job.type };
@@ -115,7 +121,7 @@ export async function sendJobMessage(env: Env, db: Database, job: Pick<Job, "id"
   await db
     .update(jobs)
     .set({ enqueuedAt: now })
-    .where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt)))
+    .where(options.resend ? eq(jobs.id, job.id) : and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt)))
     .catch((error) => {
       // The message is out; a missing mark only means the cron may send a duplicate, which consumers ignore.
       console.warn(JSON.stringify({ level: "warn", message: "job sent but not marked", jobId: job.id, error: String(error) }));
