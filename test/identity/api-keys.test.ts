@@ -293,3 +293,14 @@ describe("usage tracking", () => {
     expect(view.lastUsedAt).not.toBeNull();
   });
 });
+
+describe("corrupt role", () => {
+  it("a user row with an unknown role holds no scopes instead of crashing", async () => {
+    const { user, headers } = await createUser();
+    await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(user.id).run();
+    clock.advance(5_001); // past the credential cache
+    const res = await call("/v1/api-keys", { headers });
+    expect(res.status).toBe(403);
+    expect((await problemOf(res)).code).toBe("insufficient_scope");
+  });
+});

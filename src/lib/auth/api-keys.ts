@@ -1,6 +1,6 @@
 import { eq, or } from "drizzle-orm";
 import { CredentialCache } from "./credential-cache";
-import { ROLE_SCOPES, isScope, type Scope } from "./scopes";
+import { isScope, scopesOfRole, type Scope } from "./scopes";
 import { apiKeys, users, type Role } from "../../db/schema";
 import type { Database } from "../../db";
 
@@ -64,6 +64,6 @@ export async function findApiKey(db: Database, keyHash: string): Promise<ApiKeyR
  * narrows their keys at once instead of leaving them more powerful than their owner.
  */
 export function effectiveKeyScopes(granted: readonly string[], role: Role): Set<Scope> {
-  const allowed = ROLE_SCOPES[role];
+  const allowed = scopesOfRole(role);
   return new Set(granted.filter((scope): scope is Scope => isScope(scope) && allowed.has(scope)));
 }

@@ -65,3 +65,10 @@ export const ROLE_SCOPES: Record<Role, ReadonlySet<Scope>> = {
 export function isScope(value: string): value is Scope {
   return Object.hasOwn(SCOPES, value);
 }
+
+const NO_SCOPES: ReadonlySet<Scope> = new Set();
+
+/** A role's scopes; a value that is not a known role (a bad row) holds none rather than crashing. */
+export function scopesOfRole(role: string): ReadonlySet<Scope> {
+  return Object.hasOwn(ROLE_SCOPES, role) ? ROLE_SCOPES[role as Role] : NO_SCOPES;
+}

@@ -5,7 +5,7 @@ import { effectiveKeyScopes, findApiKey } from "../../lib/auth/api-keys";
 import { takeDueApiKeyUsage, trackApiKeyUse, writeApiKeyUsage } from "../../lib/auth/api-key-usage";
 import type { AuthContext } from "../../lib/auth/context";
 import { CSRF_HEADER, readCsrfCookie, readSessionCookie } from "../../lib/auth/cookies";
-import { ROLE_SCOPES, type Scope } from "../../lib/auth/scopes";
+import { scopesOfRole, type Scope } from "../../lib/auth/scopes";
 import { findSession } from "../../lib/auth/sessions";
 import { takeDueSessionActivity, trackSessionSeen, writeSessionActivity } from "../../lib/auth/session-activity";
 import { API_KEY_SHAPE, SESSION_TOKEN_SHAPE, sha256Hex, timingSafeEqual } from "../../lib/auth/tokens";
@@ -36,7 +36,7 @@ async function verifySessionToken(c: Ctx, token: string): Promise<Verified> {
   if (session.expiresAt <= now) return { error: new ApiError("session_expired", "The session has expired; sign in again.") };
   trackSessionSeen(session.id, now);
   return {
-    auth: { kind: "session", userId: session.userId, role: session.role, scopes: ROLE_SCOPES[session.role], sessionId: session.id },
+    auth: { kind: "session", userId: session.userId, role: session.role, scopes: scopesOfRole(session.role), sessionId: session.id },
   };
 }
 
