@@ -11,6 +11,7 @@ import { effectiveMarks } from "../lib/exam/questions";
 import { findTestQuestion, loadSections } from "../lib/exam/tests";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
+import { sanitizeRichText } from "../lib/security/sanitize";
 import { enqueueStatements } from "../lib/queue";
 import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
@@ -231,6 +232,7 @@ export const attemptRoutes = new Hono<AppEnv>()
       throw new ApiError("unprocessable", `Only SUBJECTIVE answers are graded by hand; ${found.question.type} answers are scored automatically.`);
     }
     const input = c.req.valid("json");
+    const feedback = input.feedback ? sanitizeRichText(input.feedback) || null : null;
     const max = effectiveMarks(found.question, found.section).marks;
     if (input.marks > max) throw ApiError.validation([{ path: "marks", message: `At most ${max} marks for this question` }]);
     const existing = await db.query.answers.findFirst({ where: and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)) });
@@ -245,14 +247,14 @@ export const attemptRoutes = new Hono<AppEnv>()
     await db.batch([
       db
         .update(answers)
-        .set({ gradedMarks: input.marks, feedback: input.feedback ?? null, gradedBy: auth.userId, gradedAt: now })
+        .set({ gradedMarks: input.marks, feedback, gradedBy: auth.userId, gradedAt: now })
         .where(and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id))),
       ...rescore.statements,
       auditInsert(c, {
         action: "attempt.graded",
         target: { type: "attempt", id: attempt.id },
         before: { gradedMarks: existing.gradedMarks, feedback: existing.feedback },
-        after: { gradedMarks: input.marks, feedback: input.feedback ?? null },
+        after: { gradedMarks: input.marks, feedback },
         metadata: { questionId: found.question.id },
       }),
     ]);
@@ -261,7 +263,7 @@ export const attemptRoutes = new Hono<AppEnv>()
       attemptId: attempt.id,
       questionId: found.question.id,
       gradedMarks: input.marks,
-      feedback: input.feedback ?? null,
+      feedback,
       gradedAt: iso(now),
       scoringJobId: rescore.job.id,
     });

@@ -5,6 +5,7 @@ import { presentPlan } from "../lib/billing/pricing";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { sanitizeRichText } from "../lib/security/sanitize";
 import { planInput, planPatch } from "../lib/validation/billing";
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
@@ -13,6 +14,8 @@ import { plans, type Plan } from "../db/schema";
 import type { AppEnv } from "../env";
 
 const adminOnly = [requireScope("admin:write"), requireRole("admin")] as const;
+
+const cleanDescription = (text: string | null | undefined) => (text ? sanitizeRichText(text) || null : null);
 
 const isAdminCaller = (c: Context<AppEnv>) => c.get("auth")?.role === "admin";
 
@@ -37,7 +40,7 @@ export const planRoutes = new Hono<AppEnv>()
   .post("/v1/plans", ...adminOnly, validate("json", planInput), async (c) => {
     const input = c.req.valid("json");
     const now = clock.now();
-    const plan: Plan = { id: newId("plan", now), ...input, description: input.description ?? null, createdAt: now, updatedAt: now };
+    const plan: Plan = { id: newId("plan", now), ...input, description: cleanDescription(input.description), createdAt: now, updatedAt: now };
     await c.var.db.batch([
       c.var.db.insert(plans).values(plan),
       auditInsert(c, { action: "plan.created", target: { type: "plan", id: plan.id }, after: presentPlan(plan) }),
@@ -48,7 +51,7 @@ export const planRoutes = new Hono<AppEnv>()
     const existing = await c.var.db.query.plans.findFirst({ where: eq(plans.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("plan");
     const patch = c.req.valid("json");
-    const updated: Plan = { ...existing, ...patch, description: patch.description === undefined ? existing.description : (patch.description ?? null), updatedAt: clock.now() };
+    const updated: Plan = { ...existing, ...patch, description: patch.description === undefined ? existing.description : cleanDescription(patch.description), updatedAt: clock.now() };
     await c.var.db.batch([
       c.var.db.update(plans).set(updated).where(eq(plans.id, existing.id)),
       auditInsert(c, { action: "plan.updated", target: { type: "plan", id: existing.id }, before: presentPlan(existing), after: presentPlan(updated) }),

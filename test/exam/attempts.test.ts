@@ -78,6 +78,7 @@ describe("answering", () => {
     ["INTEGER", -7, -7],
     ["RANGE", 9.81, 9.81],
     ["SUBJECTIVE", "  Objects keep moving.  ", "Objects keep moving."],
+    ["SUBJECTIVE", 'Inertia <img src=x onerror="alert(1)"><b>matters</b>', "Inertia <b>matters</b>"],
   ];
   const invalid: [string, unknown][] = [
     ["MCQ", 4],
@@ -95,6 +96,7 @@ describe("answering", () => {
     ["RANGE", [9.8]],
     ["SUBJECTIVE", "   "],
     ["SUBJECTIVE", 5],
+    ["SUBJECTIVE", "<script>alert(1)</script>"],
   ];
 
   it("stores every type's answer shape and clears with null", async () => {
@@ -111,7 +113,7 @@ describe("answering", () => {
     const responses = Object.fromEntries(
       view.sections.flatMap((s: { questions: { type: string; response: { answer: unknown } | null }[] }) => s.questions.map((q) => [q.type, q.response?.answer])),
     );
-    expect(responses).toEqual({ MCQ: null, MSQ: [0, 2], INTEGER: -7, RANGE: 9.81, SUBJECTIVE: "Objects keep moving." });
+    expect(responses).toEqual({ MCQ: null, MSQ: [0, 2], INTEGER: -7, RANGE: 9.81, SUBJECTIVE: "Inertia <b>matters</b>" });
     expect(JSON.stringify(view)).not.toMatch(/correctOption|rubric|explanation|solution/);
   });
 

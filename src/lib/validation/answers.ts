@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { QuestionType } from "../../db/schema";
 import type { FieldError } from "../errors";
+import { sanitizeRichText } from "../security/sanitize";
 
 export const MAX_SUBJECTIVE_ANSWER_CHARS = 20_000;
 
@@ -27,7 +28,7 @@ interface QuestionShape {
 /**
  * Checks an answer against its question: an option index in range (MCQ), distinct in-range indices
  * (MSQ), an integer (INTEGER), a number (RANGE), non-empty text (SUBJECTIVE). Returns the value to
- * store (MSQ sorted, text trimmed) or the field errors.
+ * store (MSQ sorted, text sanitised and trimmed) or the field errors.
  */
 export function checkAnswer(question: QuestionShape, answer: unknown): { value: AnswerValue } | { errors: FieldError[] } {
   const optionCount = question.options?.length ?? 0;
@@ -49,8 +50,10 @@ export function checkAnswer(question: QuestionShape, answer: unknown): { value: 
     case "RANGE":
       return typeof answer === "number" && Number.isFinite(answer) ? { value: answer } : fail("A RANGE answer is a number");
     case "SUBJECTIVE": {
-      if (typeof answer !== "string" || answer.trim().length === 0) return fail("A SUBJECTIVE answer is non-empty text (send null to clear)");
-      return { value: answer.trim() };
+      // Graders read answers in a browser: markup is sanitised like every other rich text.
+      const text = typeof answer === "string" ? sanitizeRichText(answer).trim() : "";
+      if (text.length === 0) return fail("A SUBJECTIVE answer is non-empty text (send null to clear)");
+      return { value: text };
     }
   }
 }
