@@ -73,8 +73,8 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
 
 /**
  * Writes the API-key usage and session activity counted in this isolate when a flush is due (at most
- * one batched D1 write each per interval), after the response. Checked on every request (not only keyed ones), so the last
- * counts of a burst do not wait for the next API-key request.
+ * one batched D1 write each per interval), after the response. Checked on every request, not only
+ * keyed ones, so the last counts of a burst do not wait for the next API-key request.
  */
 function flushDueUsage(c: Ctx): void {
   const now = clock.now();
