@@ -145,6 +145,15 @@ describe("GET /v1/questions", () => {
     expect(seenByAdmin).toEqual(expect.arrayContaining([mine.id, theirs.id]));
   });
 
+  it("is rate limited under the api policy, like every exam route", async () => {
+    for (const path of ["/v1/questions", "/v1/tests", "/v1/me/attempts", "/v1/planner/goals", "/v1/subscriptions", "/v1/plans"]) {
+      const res = await get(path, instructor.headers);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("RateLimit-Policy"), path).toMatch(/api/);
+      expect(res.headers.get("X-RateLimit-Limit"), path).toBeTruthy();
+    }
+  });
+
   it("refuses a bad filter or cursor", async () => {
     expect((await get("/v1/questions?type=ESSAY", instructor.headers)).status).toBe(400);
     expect((await get("/v1/questions?limit=1000", instructor.headers)).status).toBe(400);
