@@ -38,7 +38,6 @@ interface Accumulator {
   /** Exact percentiles, valid only while every point of the bucket came from raw rows. */
   exact: { p50: number; p95: number; p99: number } | null;
   counts: DenseCounts | null;
-  raw: boolean;
 }
 
 /** `AND json_extract(tags, '$."k"') = ?` per tag; keys are validated by the route (no quotes). */
@@ -54,7 +53,7 @@ function tagFilter(tags: Record<string, string>, firstParam: number): { sql: str
 function accumulate(map: Map<number, Accumulator>, t: number, part: { count: number; sum: number; min: number; max: number }) {
   const acc = map.get(t);
   if (!acc) {
-    const fresh: Accumulator = { ...part, exact: null, counts: null, raw: false };
+    const fresh: Accumulator = { ...part, exact: null, counts: null };
     map.set(t, fresh);
     return fresh;
   }
@@ -88,7 +87,6 @@ async function fromRaw(d1: D1Database, q: MetricQuery, from: number, to: number,
   for (const row of results) {
     const existed = map.has(row.t);
     const acc = accumulate(map, row.t, row);
-    acc.raw = true;
     if (!existed) acc.exact = { p50: row.p50, p95: row.p95, p99: row.p99 };
     else await addRawBins(d1, q, Math.max(from, row.t), Math.min(to, row.t + size), acc);
   }
@@ -130,11 +128,8 @@ async function fromRollups(
     .all<{ bucket_start: number; count: number; sum: number; min: number; max: number; sketch: string | null }>();
   for (const row of results) {
     const t = Math.floor(row.bucket_start / size) * size;
+    // Roll-ups are read before raw points, so a bucket here never holds raw points yet.
     const acc = accumulate(map, t, row);
-    if (acc.raw && acc.counts === null) {
-      // This bucket already had raw points with exact percentiles; fold them into the histogram.
-      await addRawBins(d1, q, Math.max(t, from), Math.min(t + size, to), acc);
-    }
     acc.exact = null;
     acc.counts ??= emptyCounts();
     addSketch(acc.counts, row.sketch ? (JSON.parse(row.sketch) as MetricSketch) : null);

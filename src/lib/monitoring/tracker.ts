@@ -143,7 +143,7 @@ export class ErrorTracker {
     const config = loadConfig(env);
     const request = await this.sample();
     const user = this.options.user?.() ?? null;
-    const tags = { source, ...this.options.tags?.() };
+    const tags: Record<string, string | null | undefined> = { source, ...this.options.tags?.() };
     if (error) {
       captureWithSentry(config, error, severity, {
         waitUntil: this.waitUntil,
@@ -183,7 +183,7 @@ export class ErrorTracker {
           errorId: saved.id,
           source,
           occurrences: saved.occurrences,
-          route: (tags as Record<string, unknown>).route as string | undefined ?? request?.path ?? null,
+          route: typeof tags.route === "string" ? tags.route : (request?.path ?? null),
           requestId: this.options.requestId ?? null,
         },
       },
