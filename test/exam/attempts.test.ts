@@ -176,6 +176,22 @@ describe("deadline", () => {
     expect((await submit(student.headers, attempt.id)).status).toBe(409);
   });
 
+  it("makes one transition when the cron and the taker submit at the same moment", async () => {
+    const { test } = await createFullTest(instructor.headers, { durationMinutes: 1 });
+    const takers = await Promise.all([createUser(), createUser(), createUser()]);
+    const started = await Promise.all(takers.map((taker) => startAttempt(taker.headers, test.id)));
+    clock.advance(60_000);
+    const [, ...manual] = await Promise.all([runCron(MAINTENANCE_CRON, env), ...takers.map((taker, i) => submit(taker.headers, started[i]!.id))]);
+    expect(manual.every((res) => res.status === 202 || res.status === 409)).toBe(true);
+    for (const attempt of started) {
+      expect(await scoringJobs(attempt.id)).toHaveLength(1);
+      const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'").bind(attempt.id).first<{ n: number }>())!;
+      expect(n).toBe(1);
+      const row = await env.DB.prepare("SELECT status FROM attempts WHERE id = ?").bind(attempt.id).first<{ status: string }>();
+      expect(row!.status).not.toBe("IN_PROGRESS");
+    }
+  });
+
   it("lets the taker submit late until the cron has done it", async () => {
     const { test } = await createFullTest(instructor.headers, { durationMinutes: 1 });
     const attempt = await startAttempt(student.headers, test.id);
