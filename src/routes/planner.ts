@@ -18,17 +18,19 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** Hours logged per goal: finished sessions only (a running session has no end yet). */
 async function hoursByGoal(c: Context<AppEnv>, goalIds: string[]): Promise<Map<string, { hours: number; sessions: number }>> {
   const totals = new Map<string, { hours: number; sessions: number }>();
-  if (goalIds.length === 0) return totals;
-  const rows = await c.var.db
-    .select({
-      goalId: studySessions.goalId,
-      ms: sql<number>`sum(${studySessions.endedAt} - ${studySessions.startedAt})`,
-      sessions: sql<number>`count(*)`,
-    })
-    .from(studySessions)
-    .where(and(inArray(studySessions.goalId, goalIds), isNotNull(studySessions.endedAt), eq(studySessions.userId, caller(c).userId)))
-    .groupBy(studySessions.goalId);
-  for (const row of rows) totals.set(row.goalId!, { hours: round2(Number(row.ms) / HOUR_MS), sessions: Number(row.sessions) });
+  // D1 binds at most 100 parameters per statement: a full page of goal ids goes in chunks.
+  for (let i = 0; i < goalIds.length; i += 90) {
+    const rows = await c.var.db
+      .select({
+        goalId: studySessions.goalId,
+        ms: sql<number>`sum(${studySessions.endedAt} - ${studySessions.startedAt})`,
+        sessions: sql<number>`count(*)`,
+      })
+      .from(studySessions)
+      .where(and(inArray(studySessions.goalId, goalIds.slice(i, i + 90)), isNotNull(studySessions.endedAt), eq(studySessions.userId, caller(c).userId)))
+      .groupBy(studySessions.goalId);
+    for (const row of rows) totals.set(row.goalId!, { hours: round2(Number(row.ms) / HOUR_MS), sessions: Number(row.sessions) });
+  }
   return totals;
 }
 
