@@ -6,6 +6,7 @@ import { captured, envelopeItems } from "./capture";
 
 function appWithFailingRoute() {
   const { app, request } = testApp();
+  app.get("/__test/fine/:id", (c) => c.json({ ok: true }));
   app.post("/__test/explode/:id", async (c) => {
     c.var.logger.info("loading the widget", { widget: c.req.param("id") });
     await c.req.json();
@@ -29,7 +30,7 @@ describe("Sentry", () => {
         headers: { ...admin.headers, "Content-Type": "application/json", Cookie: "session=abc", "X-Trace": "keep-me" },
         body: JSON.stringify({ name: "gear", password: "hunter22" }),
       },
-      { ...env, SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0.25", LOG_LEVEL: "info" },
+      { ...env, SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", LOG_LEVEL: "info" },
     );
     expect(res.status).toBe(500);
     const problem = (await res.json()) as { code: string; detail: string };
@@ -57,6 +58,28 @@ describe("Sentry", () => {
     expect(envelope!.body).not.toContain("hunter22");
     const crumbs = (Array.isArray(event.breadcrumbs) ? event.breadcrumbs : event.breadcrumbs.values) as { message: string; data?: Record<string, unknown> }[];
     expect(crumbs.some((crumb) => crumb.message === "loading the widget" && crumb.data?.widget === "w1")).toBe(true);
+  });
+
+  it("samples requests as http.server transactions at SENTRY_TRACES_SAMPLE_RATE", async () => {
+    const ingest = new URL(env.CAPTURE_URL);
+    const request = appWithFailingRoute();
+    const sampled = String(700_000 + Math.floor(Math.random() * 90_000));
+    const always = { ...env, SENTRY_DSN: `${ingest.protocol}//k@${ingest.host}/${sampled}`, SENTRY_TRACES_SAMPLE_RATE: "1" };
+    expect((await request("/__test/fine/7?token=abc", {}, always)).status).toBe(200);
+    const [envelope] = await captured(`/api/${sampled}/envelope`);
+    const transaction = envelopeItems(envelope!.body).find((item) => item.type === "transaction")!.payload;
+    expect(transaction).toMatchObject({
+      transaction: "GET /__test/fine/:id",
+      contexts: { trace: { op: "http.server", status: "ok" } },
+      tags: { status: "200" },
+    });
+    expect(transaction.request.url).not.toContain("abc");
+    expect(transaction.timestamp).toBeGreaterThanOrEqual(transaction.start_timestamp);
+
+    const never = String(790_000 + Math.floor(Math.random() * 9_000));
+    const off = { ...env, SENTRY_DSN: `${ingest.protocol}//k@${ingest.host}/${never}`, SENTRY_TRACES_SAMPLE_RATE: "0" };
+    expect((await request("/__test/fine/8", {}, off)).status).toBe(200);
+    expect(await captured(`/api/${never}/envelope`)).toHaveLength(0);
   });
 
   it("makes no outbound call at all without a DSN", async () => {

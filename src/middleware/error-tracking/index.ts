@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { redact, redactHeaders, redactString } from "../../lib/security/redact";
+import { clock } from "../../lib/clock";
+import { maybeSendRequestTrace } from "../../lib/monitoring/sentry";
 import { ErrorTracker, type RequestSample } from "../../lib/monitoring/tracker";
 import type { AppEnv } from "../../env";
 
@@ -32,10 +34,21 @@ async function redactedBody(c: Context<AppEnv>): Promise<string | null> {
   }
 }
 
+function waitUntilOf(c: Context<AppEnv>) {
+  return (promise: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(promise);
+    } catch {
+      // No execution context (a bare app.request in a script): the promise still runs.
+    }
+  };
+}
+
 /**
  * Error tracking for the request: every error/critical log line and every unhandled error
  * (`reportError`) becomes an ErrorLog occurrence, goes to Sentry when configured, and alerts when
- * critical — all through `waitUntil`. Runs after `services()`, which provides the logger and db.
+ * critical — all through `waitUntil`. With SENTRY_TRACES_SAMPLE_RATE > 0 it also sends that fraction
+ * of requests to Sentry as `http.server` transactions. Runs after `services()` (logger, db, config).
  */
 export const errorTracking = (): MiddlewareHandler<AppEnv> => {
   return async function errorTracking(c, next) {
@@ -46,13 +59,7 @@ export const errorTracking = (): MiddlewareHandler<AppEnv> => {
       db: c.var.db,
       source: "fetch",
       requestId: ctx.requestId,
-      waitUntil: (promise) => {
-        try {
-          c.executionCtx.waitUntil(promise);
-        } catch {
-          // No execution context (a bare app.request in a script): the promise still runs.
-        }
-      },
+      waitUntil: waitUntilOf(c),
       tags: () => ({ route: routeTemplate(c), method: c.req.method, colo: ctx.colo, country: ctx.country }),
       request: async (): Promise<RequestSample> => ({
         url: redactString(c.req.url),
@@ -68,5 +75,16 @@ export const errorTracking = (): MiddlewareHandler<AppEnv> => {
     });
     c.set("errorTracker", tracker);
     await next();
+    maybeSendRequestTrace(c.var.config, {
+      waitUntil: waitUntilOf(c),
+      route: routeTemplate(c),
+      method: c.req.method,
+      url: redactString(c.req.url),
+      status: c.res.status,
+      startedAt: ctx.startedAt,
+      endedAt: clock.now(),
+      tags: { method: c.req.method, colo: ctx.colo, country: ctx.country, status: String(c.res.status) },
+      user: c.get("auth") ? { id: c.get("auth")!.userId, role: c.get("auth")!.role } : null,
+    });
   };
 };
