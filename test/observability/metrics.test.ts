@@ -138,6 +138,8 @@ describe("roll-ups and retention", () => {
     expect(pruned.rawDeleted).toBeGreaterThanOrEqual(251);
     const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM system_metrics WHERE name = ?").bind(name).first<{ n: number }>();
     expect(left?.n).toBe(0);
+    const names = (await (await call("/v1/admin/metrics/names", { headers: admin.headers })).json()) as { data: string[] };
+    expect(names.data).toContain(name);
 
     const after = await series(hourly, admin.headers);
     expect(after.map((p) => [p.count, p.sum, p.min, p.max])).toEqual(before.map((p) => [p.count, p.sum, p.min, p.max]));

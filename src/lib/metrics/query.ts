@@ -185,10 +185,18 @@ export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<Serie
   return series;
 }
 
-/** Every metric name seen, raw or rolled up. */
+/**
+ * Every metric name seen: those rolled up, plus raw points newer than the roll-ups (older raw
+ * points are in the roll-ups already, so the time index keeps this from scanning all raw rows).
+ */
 export async function metricNames(d1: D1Database): Promise<string[]> {
+  const { hourEnd } = await readWatermarks(d1);
   const { results } = await d1
-    .prepare("SELECT DISTINCT name FROM system_metrics UNION SELECT DISTINCT name FROM metric_rollups ORDER BY name LIMIT 1000")
+    .prepare(
+      `SELECT DISTINCT name FROM system_metrics WHERE timestamp >= ?1
+       UNION SELECT DISTINCT name FROM metric_rollups ORDER BY name LIMIT 1000`,
+    )
+    .bind(Math.max(0, hourEnd - HOUR_MS))
     .all<{ name: string }>();
   return results.map((row) => row.name);
 }
