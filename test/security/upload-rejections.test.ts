@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ARCHIVE_LIMITS } from "../../src/lib/uploads/threats";
+import { FILE_TYPES } from "../../src/lib/uploads/file-types";
+import { ARCHIVE_LIMITS, contentThreats, universalThreats } from "../../src/lib/uploads/threats";
 import { createUser } from "../helpers/auth";
 import { call, problemOf } from "../helpers/http";
 import { concat, elf, gif, jpeg, macho, pdf, pe, png, zip } from "../helpers/files";
@@ -156,5 +157,22 @@ describe("422 malicious_file, with a SecurityEvent, whatever the file is called"
     const { headers } = await createUser();
     const res = await upload(headers, { bytes: text("a,b,total\n-1,2,=A2+B2\n@home,3,=SUM(A2:B3)\n"), name: "sheet.csv", type: "text/csv" });
     expect(res.status).toBe(201);
+  });
+});
+
+describe("inspection cost stays linear on hostile files", () => {
+  it("judges a CSV built to make a formula scan backtrack in well under a second", async () => {
+    const csv = text(",=".repeat(1_000_000) + "|");
+    const started = performance.now();
+    expect(await contentThreats(FILE_TYPES.csv, csv)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("scans a 10 MB image for markup in well under a second", () => {
+    const image = new Uint8Array(10 * 1024 * 1024).fill(0x3c); // every byte a '<': the worst case for candidates
+    image.set(png());
+    const started = performance.now();
+    expect(universalThreats("big.png", image)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

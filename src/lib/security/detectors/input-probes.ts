@@ -16,7 +16,8 @@ interface ProbeRule {
  * Signatures of scanner and hand-made probes, chosen for a low false-positive rate on exam content:
  * each needs attack syntax (a tag with a handler, a quote closing a literal before SQL, a tautology
  * whose two sides are the same token), not merely words like "select" or "script". Quantifiers are
- * bounded so a hostile 1 MB string cannot make a regex backtrack for long.
+ * bounded and never nested over the same characters (`(?:\s|…){1,30}`, not `(?:\s{1,10}){1,10}`), so
+ * a hostile value cannot make a regex backtrack for long.
  */
 const RULES: ProbeRule[] = [
   { type: "xss_attempt", name: "script_tag", pattern: /<\s{0,5}\/?\s{0,5}script\b/i },
@@ -34,7 +35,7 @@ const RULES: ProbeRule[] = [
     type: "sql_injection_attempt",
     name: "union_select",
     pattern:
-      /(?:['"`)]|\b\d{1,20})\s{0,10}union(?:\s{1,10}|\/\*[^*]{0,40}\*\/|\+){1,10}(?:all(?:\s{1,10}|\/\*[^*]{0,40}\*\/|\+){1,10})?select\b|\bunion(?:\s{1,10}|\/\*[^*]{0,40}\*\/){1,10}(?:all\s{1,10})?select\s{1,10}(?:null\b|\d{1,6}\s{0,5},|@@|char\s{0,5}\(|concat)/i,
+      /(?:['"`)]|\b\d{1,20})\s{0,10}union(?:\s|\+|\/\*[^*]{0,40}\*\/){1,30}(?:all(?:\s|\+|\/\*[^*]{0,40}\*\/){1,30})?select\b|\bunion(?:\s|\/\*[^*]{0,40}\*\/){1,30}(?:all\s{1,10})?select\s{1,10}(?:null\b|\d{1,6}\s{0,5},|@@|char\s{0,5}\(|concat)/i,
   },
   {
     type: "sql_injection_attempt",
