@@ -141,6 +141,19 @@ describe("sanitizeRichText neutralises XSS vectors", () => {
     }
   });
 
+  it.each([
+    ["thousands of comments", "<!>".repeat(100_000) + "ok"],
+    ["thousands of duplicate attributes", "<p " + "a ".repeat(100_000) + ">ok</p>"],
+    ["thousands of stray end tags", "<b>".repeat(30_000) + "</i>".repeat(30_000) + "ok"],
+    ["very deep nesting", "<b><i>".repeat(30_000) + "ok"],
+  ])("stays fast and on the stack with %s", (_name, input) => {
+    const started = performance.now();
+    const output = sanitizeRichText(input);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(output).toContain("ok");
+    expect((output.match(/<b>/g) ?? []).length).toBeLessThanOrEqual(100);
+  });
+
   it("handles large adversarial input in linear time", () => {
     const hostile = "<a href='".repeat(2000) + "<script>".repeat(20000) + "<!--".repeat(20000) + "&#".repeat(20000);
     const started = performance.now();

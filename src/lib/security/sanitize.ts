@@ -74,6 +74,9 @@ const RAW_TEXT_TAGS = new Set(["script", "style", "iframe", "noembed", "noframes
 /** Elements dropped together with everything inside them. */
 const DROP_WITH_CONTENT = new Set(["object", "svg", "math", "template", "applet", "frameset", "head", "select"]);
 
+/** Deepest nesting of allowed elements kept in the output. */
+const MAX_DEPTH = 100;
+
 const HREF_SCHEMES = new Set(["http", "https", "mailto"]);
 const IMAGE_SCHEMES = new Set(["https"]);
 
@@ -176,32 +179,31 @@ class Tokenizer {
 
   next(): Token | null {
     const { input } = this;
-    if (this.pos >= input.length) return null;
-    const lt = input.indexOf("<", this.pos);
-    if (lt !== this.pos) {
-      const end = lt === -1 ? input.length : lt;
-      const text = input.slice(this.pos, end);
-      this.pos = end;
-      return { kind: "text", text };
+    // A loop, not recursion: thousands of consecutive comments must not exhaust the stack.
+    while (this.pos < input.length) {
+      const lt = input.indexOf("<", this.pos);
+      if (lt !== this.pos) {
+        const end = lt === -1 ? input.length : lt;
+        const text = input.slice(this.pos, end);
+        this.pos = end;
+        return { kind: "text", text };
+      }
+      const after = input[lt + 1];
+      if (isAsciiLetter(after)) return this.startTag(lt + 1);
+      if (after === "/") {
+        if (isAsciiLetter(input[lt + 2])) return this.endTag(lt + 2);
+        this.skipBogusComment(lt + 2);
+      } else if (after === "!") {
+        if (input.startsWith("--", lt + 2)) this.skipComment(lt + 4);
+        else this.skipBogusComment(lt + 2);
+      } else if (after === "?") {
+        this.skipBogusComment(lt + 1);
+      } else {
+        this.pos = lt + 1;
+        return { kind: "text", text: "<" };
+      }
     }
-    const after = input[lt + 1];
-    if (isAsciiLetter(after)) return this.startTag(lt + 1);
-    if (after === "/") {
-      if (isAsciiLetter(input[lt + 2])) return this.endTag(lt + 2);
-      this.skipBogusComment(lt + 2);
-      return this.next();
-    }
-    if (after === "!") {
-      if (input.startsWith("--", lt + 2)) this.skipComment(lt + 4);
-      else this.skipBogusComment(lt + 2);
-      return this.next();
-    }
-    if (after === "?") {
-      this.skipBogusComment(lt + 1);
-      return this.next();
-    }
-    this.pos = lt + 1;
-    return { kind: "text", text: "<" };
+    return null;
   }
 
   /** Moves past the matching `</name` end tag of a raw-text element, or to the end of the input. */
@@ -234,6 +236,7 @@ class Tokenizer {
     const { input } = this;
     const [name, afterName] = this.readName(from);
     const attributes: Attribute[] = [];
+    const seen = new Set<string>();
     let i = afterName;
     for (;;) {
       while (i < input.length && (isWhitespace(input[i]) || input[i] === "/")) i++;
@@ -272,7 +275,11 @@ class Tokenizer {
           i = j;
         }
       }
-      if (!attributes.some((attribute) => attribute.name === attrName)) attributes.push({ name: attrName, value });
+      // The first of duplicate attributes wins, as in browsers.
+      if (!seen.has(attrName)) {
+        seen.add(attrName);
+        attributes.push({ name: attrName, value });
+      }
     }
   }
 
@@ -357,6 +364,13 @@ function renderStartTag(name: string, attributes: Attribute[]): string {
 export function sanitizeRichText(html: string): string {
   const tokenizer = new Tokenizer(html);
   const open: string[] = [];
+  // How many of each tag are open, so a stray end tag is refused in O(1) instead of a stack scan.
+  const openCount = new Map<string, number>();
+  const close = () => {
+    const name = open.pop()!;
+    openCount.set(name, openCount.get(name)! - 1);
+    return `</${name}>`;
+  };
   let out = "";
   let dropping: { name: string; depth: number } | null = null;
 
@@ -383,18 +397,23 @@ export function sanitizeRichText(html: string): string {
         continue;
       }
       if (!ALLOWED_TAGS[token.name]) continue;
+      // Past this depth, further elements are unwrapped: no renderer needs it and deep trees are a DoS.
+      if (!VOID_TAGS.has(token.name) && open.length >= MAX_DEPTH) continue;
       const rendered = renderStartTag(token.name, token.attributes);
       // An image whose source was refused is dropped rather than left as an empty box.
       if (token.name === "img" && !rendered.includes(" src=")) continue;
       out += rendered;
-      if (!VOID_TAGS.has(token.name)) open.push(token.name);
+      if (!VOID_TAGS.has(token.name)) {
+        open.push(token.name);
+        openCount.set(token.name, (openCount.get(token.name) ?? 0) + 1);
+      }
       continue;
     }
     // End tag: honoured only if the element is open; anything opened inside it is closed first.
+    if (!openCount.get(token.name)) continue;
     const at = open.lastIndexOf(token.name);
-    if (at === -1) continue;
-    while (open.length > at) out += `</${open.pop()}>`;
+    while (open.length > at) out += close();
   }
-  while (open.length > 0) out += `</${open.pop()}>`;
+  while (open.length > 0) out += close();
   return out;
 }
