@@ -46,6 +46,7 @@ const configSchema = z.object({
       return z.NEVER;
     }
   }),
+  RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
@@ -76,6 +77,8 @@ export type Config = {
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
+    /** A decision not back within this long is a fault (the policy's fail mode applies). */
+    timeoutMs: number;
     upstash: { url: string; token: string } | null;
   };
 };
@@ -116,6 +119,7 @@ export function loadConfig(env: Env): Config {
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,
+      timeoutMs: s.RATE_LIMIT_TIMEOUT_MS,
       upstash:
         s.UPSTASH_REDIS_REST_URL && s.UPSTASH_REDIS_REST_TOKEN
           ? { url: s.UPSTASH_REDIS_REST_URL, token: s.UPSTASH_REDIS_REST_TOKEN }

@@ -36,6 +36,8 @@ export interface Env {
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
   RATE_LIMIT_POLICIES?: string;
+  /** Milliseconds the limiter may take before its answer counts as a fault (default 3000). */
+  RATE_LIMIT_TIMEOUT_MS?: string;
 
   // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
   SENTRY_DSN?: string;

@@ -64,6 +64,16 @@ describe("Upstash backend against a real redis-server", () => {
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(50);
   });
 
+  it("holds the limit for concurrent HTTP requests sharing the isolate's Redis client, with no faults", async () => {
+    const key = uniqueKey();
+    const { request } = limitedApp({ policy: "api", key: () => key });
+    const bindings = upstash({ api: { limit: 50, windowSeconds: 60, block: null } });
+    const responses = await Promise.all(Array.from({ length: 200 }, () => request("/t/limited", {}, bindings)));
+    // A fault would fail open: a 200 without rate-limit fields.
+    expect(responses.filter((res) => res.headers.get("RateLimit") === null)).toHaveLength(0);
+    expect(responses.filter((res) => res.status === 200)).toHaveLength(50);
+  });
+
   it("charges costs", async () => {
     const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
     const key = uniqueKey();

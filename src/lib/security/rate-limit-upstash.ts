@@ -44,6 +44,9 @@ export class UpstashBackend implements RateLimitBackend {
       // One quick retry: the middleware's own timeout and fail mode decide what a fault means.
       retry: { retries: 1, backoff: () => 50 },
       enableTelemetry: false,
+      // The client is shared by every request of the isolate; batching one request's commands with
+      // another's would resolve its promises from the wrong request context.
+      enableAutoPipelining: false,
     });
     this.prefix = options.prefix ?? "proctor:rl";
     this.recordBreach = this.redis.createScript<[number, number, number]>(RECORD_BREACH);

@@ -26,8 +26,6 @@ export interface RateLimitOptions {
   key?: (c: Context<AppEnv>) => string | string[] | Promise<string | string[]>;
 }
 
-/** How long the limiter may take before its answer counts as a fault (then the fail mode applies). */
-const DECISION_TIMEOUT_MS = 3000;
 /** What a client is told to wait when the limiter is down and the policy fails closed. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
@@ -79,6 +77,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
         try {
           const decision = await withTimeout(
             backend.decide({ policy: options.policy, key: subject.key, now, limit: subject.limit, windowMs: subject.windowMs, cost, block }),
+            config.timeoutMs,
           );
           c.var.metrics.record("rate_limit.decision", performance.now() - started, {
             policy: options.policy,
@@ -245,12 +244,12 @@ function blockedDecision(limit: number, now: number, blockedUntil: number, level
   };
 }
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | null = null;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${DECISION_TIMEOUT_MS} ms`)), DECISION_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     }),
   ]).finally(() => {
     if (timer !== null) clearTimeout(timer);
