@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
@@ -8,6 +8,8 @@ import { newId } from "../lib/ids";
 import { recordMaliciousUpload } from "../lib/security/detectors/malicious-upload";
 import { ALLOWED_EXTENSIONS, bareMediaType, sniffFileType, typeForExtension, type FileType } from "../lib/uploads/file-types";
 import { contentThreats, universalThreats, type ThreatReason } from "../lib/uploads/threats";
+import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
+import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { uploads, type Upload } from "../db/schema";
@@ -15,6 +17,7 @@ import type { AppEnv } from "../env";
 
 export const UPLOAD_PURPOSES = ["question_image", "question_import"] as const;
 const purposeField = z.enum(UPLOAD_PURPOSES).optional();
+const uploadListQuery = paginationQuery.extend({ purpose: z.enum(UPLOAD_PURPOSES).optional() });
 
 const UPLOAD_ID = /^upl_[0-9A-HJKMNP-TV-Z]{26}$/;
 const MAX_FILENAME_LENGTH = 255;
@@ -179,6 +182,25 @@ export const uploadRoutes = new Hono<AppEnv>()
       throw error;
     }
     return c.json(presentUpload(row), 201, { Location: `/v1/uploads/${id}` });
+  })
+
+  /** The caller's own uploads, newest first, cursor-paged. */
+  .get("/v1/uploads", requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
+    const auth = authOf(c);
+    const { limit, cursor, purpose } = c.req.valid("query");
+    const rows = await c.var.db
+      .select()
+      .from(uploads)
+      .where(
+        and(
+          eq(uploads.ownerId, auth.userId),
+          purpose ? eq(uploads.purpose, purpose) : undefined,
+          cursor ? lt(uploads.id, decodeCursor(cursor, idCursor).id) : undefined,
+        ),
+      )
+      .orderBy(desc(uploads.id))
+      .limit(limit + 1);
+    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUpload));
   })
 
   /** Metadata of one upload: its owner or an admin; anyone else gets 404, as if it did not exist. */

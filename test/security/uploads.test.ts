@@ -159,6 +159,31 @@ describe("POST /v1/uploads request errors", () => {
   });
 });
 
+describe("GET /v1/uploads", () => {
+  it("lists only the caller's uploads, newest first, with a cursor and a purpose filter", async () => {
+    const owner = await createUser();
+    const other = await createUser();
+    await upload(other.headers, { bytes: png(), name: "theirs.png", type: "image/png" });
+    const ids: string[] = [];
+    for (const name of ["a.png", "b.png", "c.pdf"]) {
+      const type = name.endsWith(".pdf") ? "application/pdf" : "image/png";
+      const res = await upload(owner.headers, { bytes: name.endsWith(".pdf") ? pdf() : png(), name, type });
+      ids.unshift(((await res.json()) as UploadBody).id);
+    }
+    const first = (await (await call("/v1/uploads?limit=2", { headers: owner.headers })).json()) as { data: UploadBody[]; nextCursor: string };
+    expect(first.data.map((u) => u.id)).toEqual(ids.slice(0, 2));
+    const second = (await (await call(`/v1/uploads?limit=2&cursor=${first.nextCursor}`, { headers: owner.headers })).json()) as {
+      data: UploadBody[];
+      nextCursor: string | null;
+    };
+    expect(second.data.map((u) => u.id)).toEqual(ids.slice(2));
+    expect(second.nextCursor).toBeNull();
+    const images = (await (await call("/v1/uploads?purpose=question_image", { headers: owner.headers })).json()) as { data: UploadBody[] };
+    expect(images.data.map((u) => u.filename).sort()).toEqual(["a.png", "b.png"]);
+    expect((await call("/v1/uploads?purpose=weird", { headers: owner.headers })).status).toBe(400);
+  });
+});
+
 describe("GET /v1/uploads/:id", () => {
   async function uploaded(owner: TestUser) {
     const res = await upload(owner.headers, { bytes: png(), name: "mine.png", type: "image/png" });
