@@ -68,6 +68,10 @@ export class RateLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createSchema();
+  }
+
+  private createSchema(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS hits (at INTEGER PRIMARY KEY, cost INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS breaches (at INTEGER NOT NULL);
@@ -171,6 +175,8 @@ export class RateLimiter extends DurableObject<Env> {
     }
     this.alarmAt = null;
     await this.ctx.storage.deleteAll();
+    // The instance may live on and serve the key again: it needs its tables back (empty).
+    this.createSchema();
   }
 
   private used(now: number, windowMs: number): number {
