@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { clock } from "../../src/lib/clock";
 import { sha256Hex } from "../../src/lib/auth/tokens";
 import { clientIp, createUser, DEFAULT_TEST_PASSWORD, uniqueEmail } from "../helpers/auth";
@@ -86,9 +86,27 @@ describe("login failures", () => {
     await login(uniqueEmail("warm"), "Wrong-Password-1!"); // warm-up (dummy hash, JIT)
     const known = await median(() => user.email);
     const unknown = await median(() => uniqueEmail("timing"));
-    // Both paths run one PBKDF2 at 100 000 iterations: without the dummy hash, unknown would be far faster.
+    // A coarse check on the wall clock (the exact-work check is the test above).
     expect(unknown / known).toBeGreaterThan(0.5);
     expect(unknown / known).toBeLessThan(2);
+  });
+
+  it("does the same hashing work for an unknown email as for a wrong password", async () => {
+    const { user } = await createUser();
+    await login(uniqueEmail("warm"), "Wrong-Password-1!"); // the dummy hash is made once per isolate
+    const work = async (email: string) => {
+      const spy = vi.spyOn(crypto.subtle, "deriveBits");
+      try {
+        expect((await login(email, "Wrong-Password-1!")).status).toBe(401);
+        return spy.mock.calls.map(([algorithm]) => (algorithm as Pbkdf2Params).iterations);
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const known = await work(user.email);
+    const unknown = await work(uniqueEmail("ghost"));
+    expect(known).toEqual([100_000]);
+    expect(unknown).toEqual(known);
   });
 
   it("audits each failure with the reason, never the password", async () => {
