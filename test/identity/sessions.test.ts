@@ -98,7 +98,7 @@ describe("login failures", () => {
       const spy = vi.spyOn(crypto.subtle, "deriveBits");
       try {
         expect((await login(email, "Wrong-Password-1!")).status).toBe(401);
-        return spy.mock.calls.map(([algorithm]) => (algorithm as Pbkdf2Params).iterations);
+        return spy.mock.calls.map(([algorithm]) => (algorithm as { iterations: number }).iterations);
       } finally {
         spy.mockRestore();
       }
