@@ -1,10 +1,11 @@
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ulid } from "../../src/lib/ids";
 import { runLoad } from "../lib/load";
+import { startLocalServer, type LocalServer } from "../lib/server";
+import { snapshotProject } from "../lib/snapshot";
 import { printTable, type Row } from "../lib/table";
 
 export const name = "observability";
@@ -37,63 +38,57 @@ function seedSql(rows: number): string {
   return lines.join("\n");
 }
 
-/** The workerd process serving our port: a descendant of the `wrangler dev` we started. */
-function workerdPid(rootPid: number): number | null {
-  const parentOf = new Map<number, number>();
-  const commandOf = new Map<number, string>();
+/** The process listening on 127.0.0.1:<port> (workerd under wrangler dev), found through /proc. */
+function listenerPid(port: number): number | null {
+  const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const inode = readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .find((cols) => cols[1] === wanted && cols[3] === "0A")?.[9];
+  if (!inode) return null;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      commandOf.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf8"));
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        if (readlinkSync(`/proc/${entry}/fd/${fd}`) === `socket:[${inode}]`) return Number(entry);
+      }
     } catch {
-      // exited meanwhile
+      // not ours to read, or gone
     }
   }
-  const descends = (pid: number) => {
-    for (let p: number | undefined = pid; p && p > 1; p = parentOf.get(p)) if (p === rootPid) return true;
-    return false;
+  return null;
+}
+
+/**
+ * wrangler dev runs two workerd processes under one parent: a proxy listening on our port and the
+ * runtime that executes the Worker and holds the local D1 (the one started with an inspector).
+ * Returns the runtime's pid — the process whose memory an export could inflate.
+ */
+function workerRuntimePid(port: number): number | null {
+  const proxy = listenerPid(port);
+  if (!proxy) return null;
+  const parentOf = (pid: number | string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   };
-  const candidates = [...commandOf].filter(([pid, cmd]) => /workerd/.test(cmd) && descends(pid)).map(([pid]) => pid);
-  return candidates.at(-1) ?? null;
+  const parent = parentOf(proxy);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === proxy) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.includes("workerd") && cmd.includes("--inspector-addr") && parentOf(entry) === parent) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return null;
 }
 
 function memoryOf(pid: number): { rssMb: number; hwmMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
-}
-
-async function startServer(state: string): Promise<{ url: string; child: ChildProcess }> {
-  const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
-  const vars = {
-    ADMIN_EMAILS: ADMIN_EMAIL,
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_POLICIES: JSON.stringify({
-      api: { limit: 1_000_000, block: null },
-      auth: { limit: 1_000_000, block: null },
-      export: { limit: 1_000_000, block: null },
-    }),
-  };
-  const child = spawn(
-    "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(PORT), "--persist-to", state, "--log-level", "error",
-      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`])],
-    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
-  );
-  const url = `http://127.0.0.1:${PORT}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("wrangler dev did not become healthy within 90 s");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { url, child };
 }
 
 /** Streams an export to nowhere, timing first byte and total, sampling workerd's and our own memory. */
@@ -143,21 +138,36 @@ async function measureExport(url: string, path: string, headers: Record<string, 
  * resident memory sampled from /proc to show it stays flat.
  */
 export async function run(): Promise<void> {
-  const state = mkdtempSync(join(tmpdir(), "proctor-bench-obs-"));
-  const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
-  let server: { url: string; child: ChildProcess } | undefined;
+  const snapshot = snapshotProject();
+  let server: LocalServer | undefined;
+  let seedSeconds = 0;
   try {
-    await exec("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env });
-    const seedFile = join(state, "seed.sql");
-    const seedStarted = performance.now();
-    writeFileSync(seedFile, seedSql(EXPORT_ROWS));
-    await exec("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--file", seedFile], {
-      env,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
-
-    server = await startServer(state);
+    server = await startLocalServer(
+      PORT,
+      {
+        ADMIN_EMAILS: ADMIN_EMAIL,
+        LOG_LEVEL: "warn",
+        RATE_LIMIT_POLICIES: JSON.stringify({
+          api: { limit: 1_000_000, block: null },
+          auth: { limit: 1_000_000, block: null },
+          export: { limit: 1_000_000, block: null },
+        }),
+      },
+      {
+        cwd: snapshot,
+        async beforeStart(state) {
+          const started = performance.now();
+          const seedFile = join(state, "seed.sql");
+          writeFileSync(seedFile, seedSql(EXPORT_ROWS));
+          await exec("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--file", seedFile], {
+            cwd: snapshot,
+            env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
+            maxBuffer: 64 * 1024 * 1024,
+          });
+          seedSeconds = (performance.now() - started) / 1000;
+        },
+      },
+    );
     const { url } = server;
     const json = (path: string, method: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${url}${path}`, { method, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -190,15 +200,14 @@ export async function run(): Promise<void> {
     );
     printTable("Bare route vs authenticated audited mutation (wrangler dev, local D1)", rows);
 
-    const pid = server.child.pid ? workerdPid(server.child.pid) : null;
+    const pid = workerRuntimePid(PORT);
     const exports: Row[] = [];
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=csv&actorId=usr_bench7", session, pid));
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=csv", session, pid));
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=ndjson", session, pid));
-    printTable(`Audit export (${EXPORT_ROWS} rows seeded in ${seedSeconds.toFixed(1)} s; workerd pid ${pid ?? "not found"})`, exports);
+    printTable(`Audit export (${EXPORT_ROWS} rows seeded in ${seedSeconds.toFixed(1)} s; workerd runtime pid ${pid ?? "not found"})`, exports);
   } finally {
-    if (server?.child.pid) process.kill(-server.child.pid, "SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    rmSync(state, { recursive: true, force: true });
+    await server?.stop();
+    rmSync(snapshot, { recursive: true, force: true });
   }
 }
