@@ -74,6 +74,26 @@ describe("Upstash backend against a real redis-server", () => {
     expect(responses.filter((res) => res.status === 200)).toHaveLength(50);
   });
 
+  it("is approximate across a window boundary: admits more than the limit within one window's length", async () => {
+    // Documents why the Durable Object is the default: @upstash/ratelimit weights the previous fixed
+    // window, so a burst at the end of one window plus one mid-way through the next exceed the limit.
+    const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
+    const key = uniqueKey();
+    const windowMs = 2000;
+    const input = { policy: "api" as const, key, now: 0, limit: 10, windowMs, cost: 1, block: null };
+    const waitForPhase = async (from: number, to: number) => {
+      while (!(Date.now() % windowMs >= from && Date.now() % windowMs < to)) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await waitForPhase(1700, 1800);
+    const admittedAt: number[] = [];
+    for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
+    await waitForPhase(800, 900); // 40 % into the next window: 60 % of the first burst still weighs
+    for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
+    const span = admittedAt.at(-1)! - admittedAt[0]!;
+    expect(span).toBeLessThan(windowMs);
+    expect(admittedAt.length).toBeGreaterThan(10);
+  });
+
   it("charges costs", async () => {
     const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
     const key = uniqueKey();
