@@ -71,26 +71,6 @@ describe("login failures", () => {
     expect(wrong.headers.getSetCookie()).toEqual([]);
   });
 
-  it("takes about the same time for an unknown email as for a wrong password", async () => {
-    const { user } = await createUser();
-    // Five samples per side keeps one email under the `auth` policy's per-email limit; unknown emails vary.
-    const median = async (emailOf: () => string) => {
-      const times: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        await login(emailOf(), "Wrong-Password-1!");
-        times.push(performance.now() - started);
-      }
-      return times.sort((x, y) => x - y)[2]!;
-    };
-    await login(uniqueEmail("warm"), "Wrong-Password-1!"); // warm-up (dummy hash, JIT)
-    const known = await median(() => user.email);
-    const unknown = await median(() => uniqueEmail("timing"));
-    // A coarse check on the wall clock (the exact-work check is the test above).
-    expect(unknown / known).toBeGreaterThan(0.5);
-    expect(unknown / known).toBeLessThan(2);
-  });
-
   it("does the same hashing work for an unknown email as for a wrong password", async () => {
     const { user } = await createUser();
     await login(uniqueEmail("warm"), "Wrong-Password-1!"); // the dummy hash is made once per isolate
