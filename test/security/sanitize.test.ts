@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { escapeHtml, sanitizeRichText } from "../../src/lib/security/sanitize";
 
+/**
+ * These cases once ran super-linearly (a hang or a stack overflow). The bound only catches such a
+ * blow-up, far above the linear cost even on a loaded machine; the real figures are in `npm run bench`.
+ */
+const HANG_GUARD_MS = 10_000;
+
 /** What must never survive sanitising, however the input was spelled. */
 function assertInert(output: string) {
   const lower = output.toLowerCase();
@@ -146,10 +152,10 @@ describe("sanitizeRichText neutralises XSS vectors", () => {
     ["thousands of duplicate attributes", "<p " + "a ".repeat(100_000) + ">ok</p>"],
     ["thousands of stray end tags", "<b>".repeat(30_000) + "</i>".repeat(30_000) + "ok"],
     ["very deep nesting", "<b><i>".repeat(30_000) + "ok"],
-  ])("stays fast and on the stack with %s", (_name, input) => {
+  ])("stays linear and on the stack with %s", (_name, input) => {
     const started = performance.now();
     const output = sanitizeRichText(input);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
     expect(output).toContain("ok");
     expect((output.match(/<b>/g) ?? []).length).toBeLessThanOrEqual(100);
   });
@@ -158,7 +164,7 @@ describe("sanitizeRichText neutralises XSS vectors", () => {
     const hostile = "<a href='".repeat(2000) + "<script>".repeat(20000) + "<!--".repeat(20000) + "&#".repeat(20000);
     const started = performance.now();
     const output = sanitizeRichText(hostile);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
     assertInert(output);
   });
 });

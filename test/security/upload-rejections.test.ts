@@ -7,6 +7,12 @@ import { call, problemOf } from "../helpers/http";
 import { concat, elf, gif, jpeg, macho, pdf, pe, png, zip } from "../helpers/files";
 import { eventually, securityEventsWhere } from "../helpers/security";
 
+/**
+ * These cases once ran super-linearly (a hang or a stack overflow). The bound only catches such a
+ * blow-up, far above the linear cost even on a loaded machine; the real figures are in `npm run bench`.
+ */
+const HANG_GUARD_MS = 10_000;
+
 function upload(headers: Record<string, string>, file: { bytes: Uint8Array; name: string; type: string }) {
   const form = new FormData();
   form.append("file", new File([file.bytes], file.name, { type: file.type }));
@@ -161,18 +167,18 @@ describe("422 malicious_file, with a SecurityEvent, whatever the file is called"
 });
 
 describe("inspection cost stays linear on hostile files", () => {
-  it("judges a CSV built to make a formula scan backtrack in well under a second", async () => {
+  it("judges a CSV built to make a formula scan backtrack without blowing up", async () => {
     const csv = text(",=".repeat(1_000_000) + "|");
     const started = performance.now();
     expect(await contentThreats(FILE_TYPES.csv, csv)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
   });
 
-  it("scans a 10 MB image for markup in well under a second", () => {
+  it("scans a 10 MB image of worst-case bytes for markup without blowing up", () => {
     const image = new Uint8Array(10 * 1024 * 1024).fill(0x3c); // every byte a '<': the worst case for candidates
     image.set(png());
     const started = performance.now();
     expect(universalThreats("big.png", image)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
   });
 });
