@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Queue, Worker } from "bullmq";
@@ -11,6 +10,7 @@ import { newId } from "../../src/lib/ids";
 import { scoreAttempt, type ScorableQuestion, type ScorableSection, type ScoringInput, type SubmittedAnswer } from "../../src/lib/scoring";
 import { runLoad } from "../lib/load";
 import { startLocalServer } from "../lib/server";
+import { snapshotProject } from "../lib/snapshot";
 import { printTable, type Row } from "../lib/table";
 
 export const name = "scoring";
@@ -148,20 +148,6 @@ function seedLocalD1(persistDir: string, paper: ScorableSection[]): Seeded {
   db.exec("COMMIT");
   db.close();
   return { token, testId, attemptIds };
-}
-
-/**
- * A copy of the Worker's sources to run `wrangler dev` from: it watches its directory, and a file
- * saved in the working tree mid-run would reload the Worker and drop in-flight local queue messages.
- */
-function snapshotProject(): string {
-  const root = process.cwd();
-  const dir = mkdtempSync(join(tmpdir(), "proctor-snapshot-"));
-  for (const entry of ["src", "workers", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
-    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
-  }
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  return dir;
 }
 
 async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
