@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { clock } from "../../src/lib/clock";
+import { clientIp, createApiKey, createUser, uniqueEmail } from "../helpers/auth";
+import { call, problemOf, sendJson } from "../helpers/http";
+
+/** The limiter as wired into the real routes, with the default policies (docs/rate-limiting.md). */
+describe("rate limits on the real routes", () => {
+  it("login: ten guesses a minute for one email, however many IPs they come from", async () => {
+    const email = uniqueEmail("target");
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await sendJson("/v1/auth/login", "POST", { email, password: `Guess-${i}-Wrong!` }, clientIp());
+      statuses.push(res.status);
+      if (res.status === 401) expect(res.headers.get("RateLimit-Policy")).toBe('"auth";q=10;w=60');
+    }
+    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+
+    // Another account from the same IPs is unaffected; this one frees up as the minute slides by.
+    expect((await sendJson("/v1/auth/login", "POST", { email: uniqueEmail("other"), password: "Whatever-9!" }, clientIp())).status).toBe(401);
+    clock.advance(61_000);
+    expect((await sendJson("/v1/auth/login", "POST", { email, password: "Still-Wrong-9!" }, clientIp())).status).toBe(401);
+  });
+
+  it("login: one IP trying many accounts is stopped at the per-IP limit", async () => {
+    const ip = clientIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await sendJson("/v1/auth/login", "POST", { email: uniqueEmail("spray"), password: "Spray-Password-9!" }, ip)).status);
+    }
+    expect(statuses[10]).toBe(429);
+    const problem = await problemOf(await sendJson("/v1/auth/login", "POST", { email: uniqueEmail("spray"), password: "x" }, ip));
+    expect(problem).toMatchObject({ code: "rate_limited", policy: "auth" });
+  });
+
+  it("an API key's own rate limit applies on the API", async () => {
+    const owner = await createUser();
+    const key = await createApiKey(owner.headers, { scopes: ["tests:read"], rateLimit: { limit: 3, windowSeconds: 60 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call("/v1/me", { headers: key.headers })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    // The owner's session has its own (default) counter.
+    const mine = await call("/v1/me", { headers: owner.headers });
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get("RateLimit-Policy")).toBe('"api";q=300;w=60');
+  });
+});
