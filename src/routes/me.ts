@@ -10,6 +10,7 @@ import { auditableUser, presentUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody, sessionIdParam } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
+import { makeKey } from "../lib/security/rate-limit";
 import { rateLimit } from "../middleware/rate-limit";
 import { sessions, users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -24,6 +25,12 @@ async function loadMe(c: Context<AppEnv>): Promise<User> {
 
 /** The listing shows at most this many live sessions, newest first. */
 const MAX_LISTED_SESSIONS = 100;
+
+/** Checking the current password is a credential check: the `auth` policy, per IP and per account. */
+const passwordCheckLimit = rateLimit({
+  policy: "auth",
+  key: (c) => [makeKey("ip", c.var.requestContext.ip), makeKey("user", authOf(c).userId)],
+});
 
 export const meRoutes = new Hono<AppEnv>()
   .use("/v1/me", rateLimit({ policy: "api" }), requireAuth())
@@ -55,7 +62,7 @@ export const meRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(after) });
   })
 
-  .post("/v1/me/password", validate("json", passwordChangeBody), async (c) => {
+  .post("/v1/me/password", passwordCheckLimit, validate("json", passwordChangeBody), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session") {
       throw new ApiError("forbidden", "Changing the password needs a signed-in session, not an API key.");

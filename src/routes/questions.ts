@@ -55,7 +55,8 @@ export const questionRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
-  .get("/v1/questions", ...readQuestions, validate("query", questionListQuery), async (c) => {
+  // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
+  .get("/v1/questions", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];

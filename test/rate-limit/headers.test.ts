@@ -55,3 +55,25 @@ describe("rate limit headers", () => {
     for (const name of ["ratelimit", "ratelimit-policy", "x-ratelimit-remaining", "retry-after"]) expect(exposed).toContain(name);
   });
 });
+
+describe("two policies on one route", () => {
+  const twoPolicies = envWith({
+    RATE_LIMIT_POLICIES: JSON.stringify({ api: { limit: 10, block: null }, search: { limit: 2, block: null } }),
+  });
+
+  it("reports the tighter policy, and the one that denied on a 429", async () => {
+    const key = uniqueKey();
+    const { app, request } = limitedApp({ policy: "api", key: () => key });
+    const { rateLimit } = await import("../../src/middleware/rate-limit");
+    app.use("/t/two/*", rateLimit({ policy: "api", key: () => key }));
+    app.get("/t/two/search", rateLimit({ policy: "search", key: () => key }), (c) => c.json({ ok: true }));
+
+    const first = await request("/t/two/search", {}, twoPolicies);
+    expect(first.headers.get("RateLimit")).toBe('"search";r=1;t=60');
+    await request("/t/two/search", {}, twoPolicies);
+    const denied = await request("/t/two/search", {}, twoPolicies);
+    expect(denied.status).toBe(429);
+    expect(denied.headers.get("RateLimit-Policy")).toBe('"search";q=2;w=60');
+    expect((await problemOf(denied)).policy).toBe("search");
+  });
+});

@@ -45,3 +45,28 @@ describe("rate limits on the real routes", () => {
     expect(mine.headers.get("RateLimit-Policy")).toBe('"api";q=300;w=60');
   });
 });
+
+describe("rate limits on credential checks and search", () => {
+  it("password change: guesses of the current password are limited per account", async () => {
+    const user = await createUser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await sendJson(
+        "/v1/me/password",
+        "POST",
+        { currentPassword: `Wrong-Guess-${i}-9!`, newPassword: "A-New-Password-42!" },
+        { ...user.headers, ...clientIp() },
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10).every((status) => status !== 429)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
+  it("question search answers with the search policy's fields", async () => {
+    const instructor = await createUser({ role: "instructor" });
+    const res = await call("/v1/questions?q=algebra", { headers: instructor.headers });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("RateLimit-Policy")).toBe('"search";q=120;w=60');
+  });
+});

@@ -41,6 +41,9 @@ interface Subject {
  */
 const appliedPolicies = new WeakMap<Request, Set<RateLimitPolicyName>>();
 
+/** The remaining units last reported in a request's headers: with two policies, the tighter one shows. */
+const reportedRemaining = new WeakMap<Request, number>();
+
 type Outcome = { subject: Subject; decision: LimitDecision } | { subject: Subject; fault: unknown };
 
 /**
@@ -120,6 +123,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     const governing = pickGoverning(decided);
     const headers = rateLimitHeaders(options.policy, governing.subject, governing.decision, now);
     if (!governing.decision.allowed) {
+      reportedRemaining.set(c.req.raw, 0); // an outer limiter must not relabel this denial
       const retryAfterSeconds = Math.max(1, Math.ceil(governing.decision.retryAfterMs / 1000));
       const blocked = governing.decision.blockedUntil !== null;
       throw new ApiError(
@@ -135,7 +139,11 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     }
 
     await next();
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    const reported = reportedRemaining.get(c.req.raw);
+    if (reported === undefined || governing.decision.remaining < reported) {
+      reportedRemaining.set(c.req.raw, governing.decision.remaining);
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    }
   };
 };
 
