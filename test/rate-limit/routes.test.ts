@@ -70,3 +70,14 @@ describe("rate limits on credential checks and search", () => {
     expect(res.headers.get("RateLimit-Policy")).toBe('"search";q=120;w=60');
   });
 });
+
+describe("every route group is limited", () => {
+  it("answers with rate-limit fields on group roots and nested routes alike", async () => {
+    const user = await createUser();
+    for (const path of ["/v1/plans", "/v1/tests", "/v1/subscriptions", "/v1/me", "/v1/me/attempts", "/v1/api-keys", "/v1/planner/goals", "/v1/uploads"]) {
+      const res = await call(path, { headers: user.headers });
+      expect(res.headers.get("RateLimit-Policy"), `${path} answered ${res.status}`).toBe('"api";q=300;w=60');
+    }
+    expect((await call("/health")).headers.get("RateLimit")).toBeNull();
+  });
+});
