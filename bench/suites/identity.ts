@@ -4,7 +4,7 @@ import { printTable, type Row } from "../lib/table";
 
 export const name = "identity";
 
-const PORT = 8791;
+const PORT = 8793;
 const PASSWORD = "Bench-Password-9!";
 
 /**

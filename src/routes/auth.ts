@@ -4,7 +4,7 @@ import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "../lib/auth/password";
 import { clearSessionCookie, readCsrfCookie, setCsrfCookie, setSessionCookie } from "../lib/auth/cookies";
 import { newSession, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
-import { base64UrlEncode, randomBytes, sha256Hex } from "../lib/auth/tokens";
+import { base64UrlEncode, randomBytes } from "../lib/auth/tokens";
 import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -12,7 +12,7 @@ import { presentUser, auditableUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { loginBody, registerBody } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
-import { onLoginFailed, onLoginSucceeded } from "../lib/security/login-monitor";
+import { loginSighting, onLoginFailed, onLoginSucceeded } from "../lib/security/login-monitor";
 import { rateLimit } from "../middleware/rate-limit";
 import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -94,17 +94,7 @@ export const authRoutes = new Hono<AppEnv>()
         .update(users)
         .set({ lastLoginAt: now, ...(rehashed ? { passwordHash: rehashed } : {}) })
         .where(eq(users.id, user.id)),
-      db.insert(userLogins).values({
-        id: newId("login", now),
-        userId: user.id,
-        ip: ctx.ip,
-        userAgentHash: ctx.userAgent ? await sha256Hex(ctx.userAgent) : null,
-        country: ctx.country,
-        city: ctx.city,
-        latitude: ctx.latitude,
-        longitude: ctx.longitude,
-        createdAt: now,
-      }),
+      db.insert(userLogins).values({ id: newId("login", now), userId: user.id, ...(await loginSighting(c, now)) }),
       auditInsert(c, { action: "auth.login", actorId: user.id, target: { type: "session", id: session.id } }),
     ]);
 

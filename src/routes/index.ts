@@ -3,17 +3,16 @@ import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
 import { adminErrorRoutes } from "./admin-errors";
 import { adminMetricRoutes } from "./admin-metrics";
-import { adminRateLimitRoutes } from "./admin-rate-limits";
-import { adminUserRoutes } from "./admin-users";
 import { adminQuestionRoutes } from "./admin-questions";
+import { adminQueueRoutes } from "./admin-queues";
+import { adminRateLimitRoutes } from "./admin-rate-limits";
+import { adminSecurityEventRoutes } from "./admin-security-events";
+import { adminUserRoutes } from "./admin-users";
+import { analyticsRoutes } from "./analytics";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes } from "./attempts";
-import { couponRoutes } from "./coupons";
 import { authRoutes } from "./auth";
-import { adminQueueRoutes } from "./admin-queues";
-import { adminSecurityEventRoutes } from "./admin-security-events";
-import { uploadRoutes } from "./uploads";
-import { analyticsRoutes } from "./analytics";
+import { couponRoutes } from "./coupons";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
@@ -22,6 +21,7 @@ import { planRoutes } from "./plans";
 import { questionRoutes } from "./questions";
 import { subscriptionRoutes } from "./subscriptions";
 import { testRoutes } from "./tests";
+import { uploadRoutes } from "./uploads";
 
 /** Every route group, mounted in one place so the app's surface reads top to bottom. */
 export function registerRoutes(app: Hono<AppEnv>): void {
@@ -32,8 +32,8 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", adminUserRoutes);
   app.route("/", adminAuditLogRoutes);
   app.route("/", adminErrorRoutes);
-  app.route("/", adminRateLimitRoutes);
   app.route("/", adminMetricRoutes);
+  app.route("/", adminRateLimitRoutes);
   app.route("/", questionRoutes);
   app.route("/", adminQuestionRoutes);
   app.route("/", testRoutes);

@@ -47,23 +47,28 @@ export function onLoginFailed(c: Context<AppEnv>, input: { email: string; userId
  * the same batch as the session). Compares this login with the account's earlier ones for a new
  * device or IP and for impossible travel.
  */
+/** Where and on what this request signs in from: the shape `user_logins` stores and the detectors compare. */
+export async function loginSighting(c: Context<AppEnv>, now: number): Promise<LoginSighting> {
+  const ctx = c.var.requestContext;
+  return {
+    ip: ctx.ip,
+    userAgentHash: ctx.userAgent ? await sha256Hex(ctx.userAgent) : null,
+    country: ctx.country,
+    city: ctx.city,
+    latitude: ctx.latitude,
+    longitude: ctx.longitude,
+    createdAt: now,
+  };
+}
+
 export function onLoginSucceeded(c: Context<AppEnv>, input: { userId: string }): void {
   afterResponse(c, "login_succeeded", async () => {
-    const ctx = c.var.requestContext;
-    const current: LoginSighting = {
-      ip: ctx.ip,
-      userAgentHash: ctx.userAgent ? await sha256Hex(ctx.userAgent) : null,
-      country: ctx.country,
-      city: ctx.city,
-      latitude: ctx.latitude,
-      longitude: ctx.longitude,
-      createdAt: clock.now(),
-    };
+    const current = await loginSighting(c, clock.now());
     // Rows from before this request began: this login's own row is written during the request.
     const previous = await c.var.db
       .select()
       .from(userLogins)
-      .where(and(eq(userLogins.userId, input.userId), lt(userLogins.createdAt, ctx.startedAt)))
+      .where(and(eq(userLogins.userId, input.userId), lt(userLogins.createdAt, c.var.requestContext.startedAt)))
       .orderBy(desc(userLogins.createdAt))
       .limit(LOGIN_HISTORY)
       .all();

@@ -1,7 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { BlockRule } from "../../durable-objects/rate-limiter";
-import type { BlockState, LimitDecision, LimitInput, RateLimitBackend, RateLimitPolicyName } from "./rate-limit";
+import { blockedDecision, type BlockState, type LimitDecision, type LimitInput, type RateLimitBackend, type RateLimitPolicyName } from "./rate-limit";
 
 /**
  * Counts one breach and, once a key has `breaches` of them within `periodMs`, blocks it for a period
@@ -132,17 +132,4 @@ export class UpstashBackend implements RateLimitBackend {
 
 function breachArgs(now: number, block: BlockRule): string[] {
   return [now, block.periodMs, block.breaches, block.baseMs, block.multiplier, block.maxMs, block.resetAfterMs].map(String);
-}
-
-function blockedDecision(limit: number, now: number, blockedUntil: number, level: number, newlyBlocked: boolean): LimitDecision {
-  return {
-    allowed: false,
-    limit,
-    remaining: 0,
-    resetMs: blockedUntil - now,
-    retryAfterMs: blockedUntil - now,
-    blockedUntil,
-    blockLevel: level,
-    newlyBlocked,
-  };
 }

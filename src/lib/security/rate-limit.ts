@@ -236,3 +236,17 @@ export const blockCache = {
     this.entries.clear();
   },
 };
+
+/** The answer for a key that is blocked: nothing remains until the block ends. */
+export function blockedDecision(limit: number, now: number, blockedUntil: number, level: number, newlyBlocked = false): LimitDecision {
+  return {
+    allowed: false,
+    limit,
+    remaining: 0,
+    resetMs: blockedUntil - now,
+    retryAfterMs: blockedUntil - now,
+    blockedUntil,
+    blockLevel: level,
+    newlyBlocked,
+  };
+}

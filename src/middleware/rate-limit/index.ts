@@ -4,6 +4,7 @@ import { ApiError } from "../../lib/errors";
 import { recordSecurityEvent } from "../../lib/security/events";
 import {
   blockCache,
+  blockedDecision,
   blockRuleOf,
   makeKey,
   rateLimitBackend,
@@ -236,19 +237,6 @@ export function rateLimitHeaders(policy: string, subject: Subject, decision: Lim
     "X-RateLimit-Limit": String(decision.limit),
     "X-RateLimit-Remaining": String(decision.remaining),
     "X-RateLimit-Reset": String(Math.ceil((now + decision.resetMs) / 1000)),
-  };
-}
-
-function blockedDecision(limit: number, now: number, blockedUntil: number, level: number): LimitDecision {
-  return {
-    allowed: false,
-    limit,
-    remaining: 0,
-    resetMs: blockedUntil - now,
-    retryAfterMs: blockedUntil - now,
-    blockedUntil,
-    blockLevel: level,
-    newlyBlocked: false,
   };
 }
 
