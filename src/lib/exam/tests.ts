@@ -118,21 +118,12 @@ function sectionSummary({ section, questions: list }: LoadedSection) {
  */
 export function presentTest(test: Test, sections: LoadedSection[], view: "manager" | "candidate") {
   return {
-    id: test.id,
-    authorId: test.authorId,
-    title: test.title,
-    description: test.description,
-    durationMinutes: test.durationMinutes,
-    msqScoring: test.msqScoring,
-    published: test.published,
-    publishedAt: isoOrNull(test.publishedAt),
+    ...presentTestSummary(test),
     questionCount: sections.reduce((sum, s) => sum + s.questions.length, 0),
     maxScore: sections.reduce((sum, s) => sum + sectionSummary(s).maxScore, 0),
     sections: sections.map((s) =>
       view === "manager" ? { ...sectionSummary(s), questionIds: s.questions.map((q) => q.id) } : sectionSummary(s),
     ),
-    createdAt: iso(test.createdAt),
-    updatedAt: iso(test.updatedAt),
   };
 }
 
