@@ -186,16 +186,25 @@ export const attemptRoutes = new Hono<AppEnv>()
     // Guarded by status and deadline in the same statement, so an answer cannot land after a submit that raced it.
     const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
     const row = { attemptId: attempt.id, questionId: found.question.id, answer: value, answeredAt: now, timeSpentSeconds: input.timeSpentSeconds ?? 0 };
-    const [saved] = await guardedInsert(db, answers, row, open)
-      .onConflictDoUpdate({
-        target: [answers.attemptId, answers.questionId],
-        set: {
-          answer: sql`excluded.answer`,
-          answeredAt: sql`excluded.answered_at`,
-          timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
-        },
-      })
-      .returning();
+    const audit = auditEntry(c, {
+      action: "attempt.answered",
+      target: { type: "attempt", id: attempt.id },
+      metadata: { questionId: found.question.id, cleared: value === null },
+    });
+    // The audit row carries the same guard as the answer, so both land or neither does.
+    const [, [saved]] = await db.batch([
+      guardedInsert(db, auditLogs, audit, open),
+      guardedInsert(db, answers, row, open)
+        .onConflictDoUpdate({
+          target: [answers.attemptId, answers.questionId],
+          set: {
+            answer: sql`excluded.answer`,
+            answeredAt: sql`excluded.answered_at`,
+            timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
+          },
+        })
+        .returning(),
+    ]);
     if (!saved) {
       const current = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
       throw closedProblem(current, now);

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, isNotNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { caller } from "../lib/exam/access";
@@ -109,7 +110,10 @@ export const plannerRoutes = new Hono<AppEnv>()
       createdAt: now,
       updatedAt: now,
     };
-    await c.var.db.insert(studyGoals).values(goal);
+    await c.var.db.batch([
+      c.var.db.insert(studyGoals).values(goal),
+      auditInsert(c, { action: "planner.goal_created", target: { type: "study_goal", id: goal.id }, after: goal }),
+    ]);
     return c.json(presentGoal(goal), 201, { Location: `/v1/planner/goals/${goal.id}` });
   })
   .get("/v1/planner/goals", requireScope("planner:read"), validate("query", paginationQuery), async (c) => {
@@ -138,13 +142,19 @@ export const plannerRoutes = new Hono<AppEnv>()
       ...(patch.targetHours !== undefined ? { targetHours: patch.targetHours } : {}),
       updatedAt: clock.now(),
     };
-    await c.var.db.update(studyGoals).set(updated).where(eq(studyGoals.id, goal.id));
+    await c.var.db.batch([
+      c.var.db.update(studyGoals).set(updated).where(eq(studyGoals.id, goal.id)),
+      auditInsert(c, { action: "planner.goal_updated", target: { type: "study_goal", id: goal.id }, before: goal, after: updated }),
+    ]);
     return c.json(presentGoal(updated, (await hoursByGoal(c, [goal.id])).get(goal.id)));
   })
   .delete("/v1/planner/goals/:id", requireScope("planner:write"), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     // Sessions stay (their goal link is cleared by the foreign key): the time was still studied.
-    await c.var.db.delete(studyGoals).where(eq(studyGoals.id, goal.id));
+    await c.var.db.batch([
+      c.var.db.delete(studyGoals).where(eq(studyGoals.id, goal.id)),
+      auditInsert(c, { action: "planner.goal_deleted", target: { type: "study_goal", id: goal.id }, before: goal }),
+    ]);
     return c.body(null, 204);
   })
   .post("/v1/planner/sessions", requireScope("planner:write"), validate("json", sessionInput), async (c) => {
@@ -161,7 +171,10 @@ export const plannerRoutes = new Hono<AppEnv>()
       notes: input.notes ?? null,
       createdAt: now,
     };
-    await c.var.db.insert(studySessions).values(session);
+    await c.var.db.batch([
+      c.var.db.insert(studySessions).values(session),
+      auditInsert(c, { action: "planner.session_created", target: { type: "study_session", id: session.id }, after: session }),
+    ]);
     return c.json(presentSession(session), 201, { Location: `/v1/planner/sessions/${session.id}` });
   })
   .get("/v1/planner/sessions", requireScope("planner:read"), validate("query", sessionListQuery), async (c) => {
@@ -195,11 +208,17 @@ export const plannerRoutes = new Hono<AppEnv>()
       ...(patch.goalId !== undefined ? { goalId: patch.goalId } : {}),
     };
     checkSpan(updated.startedAt, updated.endedAt);
-    await c.var.db.update(studySessions).set(updated).where(eq(studySessions.id, session.id));
+    await c.var.db.batch([
+      c.var.db.update(studySessions).set(updated).where(eq(studySessions.id, session.id)),
+      auditInsert(c, { action: "planner.session_updated", target: { type: "study_session", id: session.id }, before: session, after: updated }),
+    ]);
     return c.json(presentSession(updated));
   })
   .delete("/v1/planner/sessions/:id", requireScope("planner:write"), async (c) => {
     const session = await findOwnSession(c, c.req.param("id"));
-    await c.var.db.delete(studySessions).where(eq(studySessions.id, session.id));
+    await c.var.db.batch([
+      c.var.db.delete(studySessions).where(eq(studySessions.id, session.id)),
+      auditInsert(c, { action: "planner.session_deleted", target: { type: "study_session", id: session.id }, before: session }),
+    ]);
     return c.body(null, 204);
   });

@@ -157,6 +157,11 @@ describe("deadline", () => {
     clock.advance(2000);
     const late = await answer(student.headers, attempt.id, ids.RANGE, 9.8);
     expect(late.status).toBe(409);
+    const answerAudits = await env.DB.prepare(
+      "SELECT json_extract(metadata, '$.questionId') AS questionId FROM audit_logs WHERE target_id = ? AND action = 'attempt.answered' ORDER BY id",
+    ).bind(attempt.id).all();
+    // One audit row per accepted answer, in the same batch as it; the refused late answer left none.
+    expect(answerAudits.results).toEqual([{ questionId: ids.MCQ }, { questionId: ids.INTEGER }]);
     const problem = await problemOf(late);
     expect(problem.code).toBe("conflict");
     expect(problem.deadlineAt).toBe(attempt.deadlineAt);

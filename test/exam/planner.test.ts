@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createUser, type TestUser } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
@@ -53,6 +54,28 @@ describe("study planner", () => {
     expect(inWindow.data).toHaveLength(1);
     expect((await call(`/v1/planner/goals/${goal.id}`, { method: "DELETE", headers: student.headers })).status).toBe(204);
     expect((await json(await get(`/v1/planner/sessions/${s1.id}`, student.headers))).goalId).toBeNull();
+  });
+
+  it("audits every planner change against its owner", async () => {
+    const goal = await createGoal(student.headers, { title: "Audited goal" });
+    await sendJson(`/v1/planner/goals/${goal.id}`, "PATCH", { targetHours: 12 }, student.headers);
+    const session = await logSession(student.headers, { startedAt: at(300), endedAt: at(301), goalId: goal.id });
+    await sendJson(`/v1/planner/sessions/${session.id}`, "PATCH", { notes: "Revised" }, student.headers);
+    await call(`/v1/planner/sessions/${session.id}`, { method: "DELETE", headers: student.headers });
+    await call(`/v1/planner/goals/${goal.id}`, { method: "DELETE", headers: student.headers });
+    const { results } = await env.DB.prepare(
+      "SELECT action, actor_id, changes FROM audit_logs WHERE target_id IN (?, ?) ORDER BY id",
+    ).bind(goal.id, session.id).all<{ action: string; actor_id: string; changes: string }>();
+    expect(results.map((row) => row.action)).toEqual([
+      "planner.goal_created",
+      "planner.goal_updated",
+      "planner.session_created",
+      "planner.session_updated",
+      "planner.session_deleted",
+      "planner.goal_deleted",
+    ]);
+    expect(results.every((row) => row.actor_id === student.user.id)).toBe(true);
+    expect(JSON.parse(results[1]!.changes)).toMatchObject({ before: { targetHours: 10 }, after: { targetHours: 12 } });
   });
 
   it("refuses bad spans, unknown fields and other users' goals", async () => {
