@@ -167,6 +167,10 @@ describe("revocation", () => {
       return rows;
     });
     expect(events[0]!.api_key_id).toBe(key.id);
+    // A client that keeps retrying the revoked key is reported once per minute, not once per try.
+    for (let i = 0; i < 4; i++) expect((await call("/v1/me", { headers: key.headers })).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await securityEvents("api_key_misuse", owner.user.id)).toHaveLength(1);
     const [audit] = await auditRows({ action: "api_key.revoked", targetId: key.id });
     expect(audit!.status).toBe("SUCCESS");
     // Revoking again is a no-op, not an error.

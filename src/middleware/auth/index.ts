@@ -10,6 +10,7 @@ import { findSession } from "../../lib/auth/sessions";
 import { takeDueSessionActivity, trackSessionSeen, writeSessionActivity } from "../../lib/auth/session-activity";
 import { API_KEY_SHAPE, SESSION_TOKEN_SHAPE, sha256Hex, timingSafeEqual } from "../../lib/auth/tokens";
 import { recordSecurityEvent } from "../../lib/security/events";
+import { QuietPeriod } from "../../lib/security/quiet-period";
 import type { Role } from "../../db/schema";
 import type { AppEnv } from "../../env";
 
@@ -17,6 +18,9 @@ type Ctx = Context<AppEnv>;
 type Verified = { auth: AuthContext } | { error: ApiError };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** One security event per subject per minute: a client retrying a revoked key must not flood the table. */
+const misuseReports = new QuietPeriod(60_000);
 
 /**
  * Why a presented cookie did not authenticate, kept for `requireAuth` to answer with; `report` runs
@@ -45,8 +49,10 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
   const record = await findApiKey(c.var.db, await sha256Hex(key));
   if (!record) return { error: unauthenticated("The API key is not valid.") };
   const now = clock.now();
-  const misuse = (reason: string) =>
+  const misuse = (reason: string) => {
+    if (!misuseReports.admit(`api_key_misuse:${record.id}:${reason}`, now)) return;
     recordSecurityEvent(c, { type: "api_key_misuse", severity: "MEDIUM", actorId: record.userId, apiKeyId: record.id, details: { reason } });
+  };
   if (record.revokedAt !== null) {
     misuse("revoked_key_used");
     return { error: new ApiError("key_revoked", "This API key has been revoked.") };
@@ -150,13 +156,15 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => {
         const userId = result.auth.userId;
         cookieFailures.set(c.req.raw, {
           error: new ApiError("csrf_failed", "The request failed the CSRF check: send X-CSRF-Token from GET /v1/auth/csrf."),
-          report: () =>
+          report: () => {
+            if (!misuseReports.admit(`csrf_failure:${userId}:${csrf}`, clock.now())) return;
             recordSecurityEvent(c, {
               type: "csrf_failure",
               severity: "MEDIUM",
               actorId: userId,
               details: { reason: csrf, method: c.req.method, path: c.req.path, origin: c.req.header("Origin") ?? null },
-            }),
+            });
+          },
         });
       } else {
         c.set("auth", result.auth);
@@ -192,7 +200,7 @@ export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
     const missing = scopes.find((scope) => !auth.scopes.has(scope));
     if (missing) {
       // A non-admin reaching for admin powers is worth a look; an admin key lacking a scope is not.
-      if (missing.startsWith("admin:") && auth.role !== "admin") {
+      if (missing.startsWith("admin:") && auth.role !== "admin" && misuseReports.admit(`privilege_escalation_attempt:${auth.userId}:${missing}`, clock.now())) {
         recordSecurityEvent(c, {
           type: "privilege_escalation_attempt",
           severity: "LOW",

@@ -3,6 +3,7 @@ import type { AppEnv } from "../../../env";
 import { writeSecurityEvent } from "../events";
 import { redact } from "../redact";
 import { decodeEntities } from "../sanitize";
+import { QuietPeriod } from "../quiet-period";
 
 export type ProbeType = "xss_attempt" | "sql_injection_attempt";
 
@@ -147,9 +148,7 @@ export function findInputProbes(input: { query: Record<string, string[]>; body?:
 }
 
 /** How long one isolate stays quiet about the same probe type from the same IP: scanners send thousands. */
-const QUIET_MS = 60_000;
-const MAX_REMEMBERED = 10_000;
-const lastReported = new Map<string, number>();
+const quiet = new QuietPeriod(60_000);
 
 /**
  * Records one event per probe type found (MEDIUM: a probe is reconnaissance, not yet a breach).
@@ -160,11 +159,7 @@ export async function recordInputProbes(c: Context<AppEnv>, findings: ProbeFindi
   let recorded = 0;
   const ip = c.var.requestContext.ip;
   for (const finding of findings) {
-    const key = `${finding.type}:${ip}`;
-    const last = lastReported.get(key);
-    if (last !== undefined && now - last < QUIET_MS) continue;
-    if (lastReported.size >= MAX_REMEMBERED) lastReported.clear();
-    lastReported.set(key, now);
+    if (!quiet.admit(`${finding.type}:${ip}`, now)) continue;
     await writeSecurityEvent(c, {
       type: finding.type,
       severity: "MEDIUM",
