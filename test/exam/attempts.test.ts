@@ -4,7 +4,7 @@ import { clock } from "../../src/lib/clock";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
 import { createApiKey, createUser, type TestUser } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
-import { answer, createFullTest, get, json, startAttempt, submit } from "./fixtures";
+import { answer, createCast, createFullTest, get, json, startAttempt, submit } from "./fixtures";
 
 let instructor: TestUser;
 let otherInstructor: TestUser;
@@ -13,13 +13,7 @@ let student: TestUser;
 let otherStudent: TestUser;
 
 beforeAll(async () => {
-  [instructor, otherInstructor, admin, student, otherStudent] = await Promise.all([
-    createUser({ role: "instructor" }),
-    createUser({ role: "instructor" }),
-    createUser({ role: "admin" }),
-    createUser(),
-    createUser(),
-  ]);
+  ({ instructor, otherInstructor, admin, student, otherStudent } = await createCast());
 });
 
 const ANSWER_KEYS = /correctOption|correctOptions|"answer":6|"min"|"max"|rubric|explanation|solution/;

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { createUser, type TestUser } from "../helpers/auth";
 import { sendJson, call } from "../helpers/http";
 
 type Headers = Record<string, string>;
@@ -68,4 +69,24 @@ export function submit(headers: Headers, attemptId: string) {
 
 export function get(path: string, headers: Headers) {
   return call(path, { headers });
+}
+
+export interface Cast {
+  instructor: TestUser;
+  otherInstructor: TestUser;
+  admin: TestUser;
+  student: TestUser;
+  otherStudent: TestUser;
+}
+
+/** The people the exam tests need: two instructors and two students (to test access between them), and an admin. */
+export async function createCast(): Promise<Cast> {
+  const [instructor, otherInstructor, admin, student, otherStudent] = await Promise.all([
+    createUser({ role: "instructor" }),
+    createUser({ role: "instructor" }),
+    createUser({ role: "admin" }),
+    createUser(),
+    createUser(),
+  ]);
+  return { instructor: instructor!, otherInstructor: otherInstructor!, admin: admin!, student: student!, otherStudent: otherStudent! };
 }

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, type TestUser } from "../helpers/auth";
+import type { TestUser } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
-import { createFullTest, createQuestion, createTest, get, json, startAttempt } from "./fixtures";
+import { createCast, createFullTest, createQuestion, createTest, get, json, startAttempt } from "./fixtures";
 
 let instructor: TestUser;
 let otherInstructor: TestUser;
@@ -10,12 +10,7 @@ let admin: TestUser;
 let student: TestUser;
 
 beforeAll(async () => {
-  [instructor, otherInstructor, admin, student] = await Promise.all([
-    createUser({ role: "instructor" }),
-    createUser({ role: "instructor" }),
-    createUser({ role: "admin" }),
-    createUser(),
-  ]);
+  ({ instructor, otherInstructor, admin, student } = await createCast());
 });
 
 describe("POST /v1/tests", () => {

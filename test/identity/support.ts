@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { AuditRow } from "../../src/lib/audit/present";
 
 /** Polls until `check` stops throwing (for writes made after the response with waitUntil). */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 3000): Promise<T> {
@@ -13,19 +14,6 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 3000): 
   }
 }
 
-export interface AuditRow {
-  id: string;
-  action: string;
-  status: string;
-  actor_type: string;
-  actor_id: string | null;
-  api_key_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  changes: string | null;
-  metadata: string | null;
-  request_id: string | null;
-}
 
 export async function auditRows(where: { action: string; targetId?: string; actorId?: string; requestId?: string }): Promise<AuditRow[]> {
   const clauses = ["action = ?"];

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
 import { clock } from "../../src/lib/clock";
+import type { SeriesPoint } from "../../src/lib/metrics/query";
 import { pruneMetrics } from "../../src/lib/metrics/rollup";
 import { emptyCounts, sketchIndex, sketchPercentile, SKETCH_BOUNDS } from "../../src/lib/metrics/sketch";
 import { createUser } from "../helpers/auth";
@@ -11,18 +12,6 @@ import { seedMetric } from "./seed";
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-
-interface Point {
-  t: string;
-  count: number;
-  sum: number;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
 
 /** Nearest-rank percentile, the definition the API promises for raw buckets. */
 function nearestRank(values: number[], p: number): number {
@@ -35,10 +24,10 @@ const uniqueName = (label: string) => `test.${label}.${crypto.randomUUID().slice
 /** 10:00 UTC three days ago: a closed, hour-aligned stretch nothing else writes to. */
 const T0 = Math.floor((Date.now() - 3 * DAY) / DAY) * DAY + 10 * HOUR;
 
-async function series(query: string, headers: Record<string, string>): Promise<Point[]> {
+async function series(query: string, headers: Record<string, string>): Promise<SeriesPoint[]> {
   const res = await call(`/v1/admin/metrics?${query}`, { headers });
   expect(res.status, await res.clone().text()).toBe(200);
-  return ((await res.json()) as { series: Point[] }).series;
+  return ((await res.json()) as { series: SeriesPoint[] }).series;
 }
 
 describe("metric sketch", () => {

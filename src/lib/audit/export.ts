@@ -5,7 +5,8 @@ import { AUDIT_SELECT, presentAuditLog, type AuditRow } from "./present";
 /** Rows read per D1 query; the Worker holds at most one chunk (plus the stream's small buffer). */
 export const EXPORT_CHUNK_ROWS = 1000;
 
-const CSV_HEADER = [
+/** The CSV's columns in order: one list, so the header can never drift from the values under it. */
+const CSV_COLUMNS = [
   "id",
   "created_at",
   "action",
@@ -24,29 +25,10 @@ const CSV_HEADER = [
   "duration_ms",
   "changes",
   "metadata",
-];
+] as const satisfies readonly (keyof AuditRow)[];
 
 function csvRecord(row: AuditRow): string {
-  return csvRow([
-    row.id,
-    new Date(row.created_at).toISOString(),
-    row.action,
-    row.status,
-    row.actor_type,
-    row.actor_id,
-    row.api_key_id,
-    row.target_type,
-    row.target_id,
-    row.ip,
-    row.country,
-    row.city,
-    row.colo,
-    row.user_agent,
-    row.request_id,
-    row.duration_ms,
-    row.changes,
-    row.metadata,
-  ]);
+  return csvRow(CSV_COLUMNS.map((column) => (column === "created_at" ? new Date(row.created_at).toISOString() : row[column])));
 }
 
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -81,7 +63,7 @@ export function auditExportStream(d1: D1Database, filters: AuditFilters, format:
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        if (format === "csv") controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
+        if (format === "csv") controller.enqueue(encoder.encode(csvRow(CSV_COLUMNS)));
         if (format === "json") controller.enqueue(encoder.encode("["));
       },
       async pull(controller) {
