@@ -20,7 +20,7 @@ const auditIdParam = z.object({ id: z.string().regex(/^aud_[0-9A-HJKMNP-TV-Z]{26
 
 /** The audit trail for operators and compliance: search, detail with diff, streamed export, verification. */
 export const adminAuditLogRoutes = new Hono<AppEnv>()
-  .get("/v1/admin/audit-logs", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("query", auditSearchQuery), async (c) => {
+  .get("/", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("query", auditSearchQuery), async (c) => {
     const { limit, cursor, ...filters } = c.req.valid("query");
     const where = auditWhere(filters);
     const after = cursor ? decodeCursor(cursor, auditCursor) : null;
@@ -33,7 +33,7 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
     return c.json(toPage(results, limit, (row) => ({ c: row.created_at, i: row.id }), presentAuditLog));
   })
 
-  .get("/v1/admin/audit-logs/export", rateLimit({ policy: "export" }), requireScope("audit:read"), validate("query", auditExportQuery), async (c) => {
+  .get("/export", rateLimit({ policy: "export" }), requireScope("audit:read"), validate("query", auditExportQuery), async (c) => {
     const { format, ...requested } = c.req.valid("query");
     // A fixed upper bound: rows written while the export streams (its own audit row included) stay out.
     const filters = { ...requested, to: Math.min(requested.to ?? Number.MAX_SAFE_INTEGER, clock.now()) };
@@ -58,7 +58,7 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
     });
   })
 
-  .get("/v1/admin/audit-logs/verify", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("query", verifyQuery), async (c) => {
+  .get("/verify", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("query", verifyQuery), async (c) => {
     const query = c.req.valid("query");
     const to = query.to ?? clock.now();
     const from = query.from ?? to - 24 * HOUR_MS;
@@ -70,7 +70,7 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
     return c.json(await verifyAuditTrail(c.env.DB, from, to));
   })
 
-  .get("/v1/admin/audit-logs/:id", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("param", auditIdParam), async (c) => {
+  .get("/:id", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("param", auditIdParam), async (c) => {
     const row = await c.env.DB.prepare(`SELECT ${AUDIT_SELECT} FROM audit_logs WHERE id = ?`).bind(c.req.valid("param").id).first<AuditRow>();
     if (!row) throw ApiError.notFound("audit log entry");
     const entry = presentAuditLog(row);

@@ -66,7 +66,7 @@ const contains = (pattern: string) =>
 
 /** Error tracking for operators: grouped errors, newest activity first, and resolving them. */
 export const adminErrorRoutes = new Hono<AppEnv>()
-  .get("/v1/admin/errors", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", errorListQuery), async (c) => {
+  .get("/", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", errorListQuery), async (c) => {
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, errorCursor) : null;
     const conditions: (SQL | undefined)[] = [
@@ -88,14 +88,14 @@ export const adminErrorRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, query.limit, (row) => ({ c: row.lastSeenAt, i: row.id }), presentError));
   })
 
-  .get("/v1/admin/errors/:id", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("param", errorIdParam), async (c) => {
+  .get("/:id", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("param", errorIdParam), async (c) => {
     const row = await c.var.db.select().from(errorLogs).where(eq(errorLogs.id, c.req.valid("param").id)).get();
     if (!row) throw ApiError.notFound("error");
     return c.json({ error: presentErrorDetail(row) });
   })
 
   .post(
-    "/v1/admin/errors/:id/resolve",
+    "/:id/resolve",
     rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", errorIdParam),

@@ -40,11 +40,11 @@ const metricQuery = z
 
 /** Metrics for operators: series per bucket with percentiles, and the list of names. */
 export const adminMetricRoutes = new Hono<AppEnv>()
-  .get("/v1/admin/metrics/names", rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
+  .get("/names", rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
     return c.json({ data: await metricNames(c.env.DB) });
   })
 
-  .get("/v1/admin/metrics", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
+  .get("/", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
     const query = c.req.valid("query");
     const size = QUERY_BUCKETS[query.bucket];
     const to = query.to ?? clock.now();

@@ -57,8 +57,8 @@ async function importRows(c: Context<AppEnv>, input: QuestionImportInput): Promi
 }
 
 export const adminQuestionRoutes = new Hono<AppEnv>()
-  .use("/v1/admin/questions/*", rateLimit({ policy: "api" }))
-  .post("/v1/admin/questions/import", requireScope("questions:write", "admin:write"), requireRole("admin"), validate("json", questionImportInput), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/import", requireScope("questions:write", "admin:write"), requireRole("admin"), validate("json", questionImportInput), async (c) => {
     const auth = caller(c);
     const { rows, source } = await importRows(c, c.req.valid("json"));
     if (rows.length > MAX_IMPORT_ROWS) {

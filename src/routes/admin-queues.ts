@@ -109,18 +109,19 @@ async function setPaused(c: Context<AppEnv>, queue: QueueName, paused: boolean) 
   ]);
 }
 
-/** Queue dashboard and job operations, for admins only. Every change is audited in its own batch. */
+/**
+ * Queue dashboard (/queues) and job operations (/jobs), for admins only; mounted at /v1/admin. Every
+ * change is audited in its own batch.
+ */
 export const adminQueueRoutes = new Hono<AppEnv>()
-  .use("/v1/admin/queues", rateLimit({ policy: "api" }), requireRole("admin"))
-  .use("/v1/admin/queues/*", rateLimit({ policy: "api" }), requireRole("admin"))
-  .use("/v1/admin/jobs", rateLimit({ policy: "api" }), requireRole("admin"))
-  .use("/v1/admin/jobs/*", rateLimit({ policy: "api" }), requireRole("admin"))
+  .use("/queues/*", rateLimit({ policy: "api" }), requireRole("admin"))
+  .use("/jobs/*", rateLimit({ policy: "api" }), requireRole("admin"))
 
-  .get("/v1/admin/queues", requireScope("admin:read"), async (c) => {
+  .get("/queues", requireScope("admin:read"), async (c) => {
     return c.json({ data: await queueStats(c) });
   })
 
-  .get("/v1/admin/jobs", requireScope("admin:read"), validate("query", jobListQuery), async (c) => {
+  .get("/jobs", requireScope("admin:read"), validate("query", jobListQuery), async (c) => {
     const query = c.req.valid("query");
     const conditions: SQL[] = [];
     if (query.queue) conditions.push(eq(jobs.queue, query.queue));
@@ -138,11 +139,11 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentJobForAdmin));
   })
 
-  .get("/v1/admin/jobs/:id", requireScope("admin:read"), validate("param", jobParam), async (c) => {
+  .get("/jobs/:id", requireScope("admin:read"), validate("param", jobParam), async (c) => {
     return c.json(presentJobForAdmin(await findJob(c, c.req.valid("param").id)));
   })
 
-  .post("/v1/admin/jobs/:id/retry", requireScope("admin:write"), validate("param", jobParam), async (c) => {
+  .post("/jobs/:id/retry", requireScope("admin:write"), validate("param", jobParam), async (c) => {
     const db = c.var.db;
     const job = await findJob(c, c.req.valid("param").id);
     const retryable: JobStatus[] = ["FAILED", "CANCELLED"];
@@ -170,7 +171,7 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(presentJobForAdmin(await findJob(c, job.id)), 202);
   })
 
-  .delete("/v1/admin/jobs/:id", requireScope("admin:write"), validate("param", jobParam), async (c) => {
+  .delete("/jobs/:id", requireScope("admin:write"), validate("param", jobParam), async (c) => {
     const db = c.var.db;
     const job = await findJob(c, c.req.valid("param").id);
     const cancellable: JobStatus[] = ["PENDING", "DELAYED"];
@@ -187,13 +188,13 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(presentJobForAdmin(await findJob(c, job.id)));
   })
 
-  .post("/v1/admin/queues/:name/pause", requireScope("admin:write"), validate("param", queueParam), async (c) => {
+  .post("/queues/:name/pause", requireScope("admin:write"), validate("param", queueParam), async (c) => {
     const queue = queueOf(c, c.req.valid("param").name);
     await setPaused(c, queue, true);
     return c.json({ name: queue, paused: true });
   })
 
-  .post("/v1/admin/queues/:name/resume", requireScope("admin:write"), validate("param", queueParam), async (c) => {
+  .post("/queues/:name/resume", requireScope("admin:write"), validate("param", queueParam), async (c) => {
     const queue = queueOf(c, c.req.valid("param").name);
     await setPaused(c, queue, false);
     // Jobs parked while the queue was paused get their messages now rather than at the next tick.
@@ -202,7 +203,7 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json({ name: queue, paused: false, resent });
   })
 
-  .post("/v1/admin/queues/:name/clean", requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
+  .post("/queues/:name/clean", requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
     const db = c.var.db;
     const queue = queueOf(c, c.req.valid("param").name);
     const input = c.req.valid("json");

@@ -67,7 +67,7 @@ function presentBlock(row: RateLimitLog) {
  * be enumerated), unblocking a key (in the limiter itself, then the log, audited), and the breach log.
  */
 export const adminRateLimitRoutes = new Hono<AppEnv>()
-  .get("/v1/admin/rate-limits/blocks", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", blocksQuery), async (c) => {
+  .get("/blocks", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", blocksQuery), async (c) => {
     const { limit, cursor, policy, keyKind } = c.req.valid("query");
     const conditions: SQL[] = [gt(rateLimitLogs.blockedUntil, clock.now())];
     if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
@@ -84,7 +84,7 @@ export const adminRateLimitRoutes = new Hono<AppEnv>()
   })
 
   .delete(
-    "/v1/admin/rate-limits/blocks/:policy/:key",
+    "/blocks/:policy/:key",
     rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", blockParam),
@@ -120,7 +120,7 @@ export const adminRateLimitRoutes = new Hono<AppEnv>()
     },
   )
 
-  .get("/v1/admin/rate-limits/logs", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", logsQuery), async (c) => {
+  .get("/logs", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", logsQuery), async (c) => {
     const { limit, cursor, policy, keyKind, key, blocked, from, to } = c.req.valid("query");
     const conditions: SQL[] = [];
     if (policy) conditions.push(eq(rateLimitLogs.policy, policy));

@@ -46,10 +46,9 @@ function presentSecurityEvent(row: SecurityEvent) {
 }
 
 export const adminSecurityEventRoutes = new Hono<AppEnv>()
-  .use("/v1/admin/security-events", rateLimit({ policy: "api" }))
-  .use("/v1/admin/security-events/*", rateLimit({ policy: "api" }))
+  .use("*", rateLimit({ policy: "api" }))
 
-  .get("/v1/admin/security-events", requireScope("admin:read"), validate("query", securityEventListQuery), async (c) => {
+  .get("/", requireScope("admin:read"), validate("query", securityEventListQuery), async (c) => {
     const query = c.req.valid("query");
     const cursor = query.cursor ? decodeCursor(query.cursor, securityEventCursor) : null;
     const rows = await c.var.db
@@ -75,7 +74,7 @@ export const adminSecurityEventRoutes = new Hono<AppEnv>()
   })
 
   /** One event with its triage history (from the audit trail: who changed it, when, to what). */
-  .get("/v1/admin/security-events/:id", requireScope("admin:read"), validate("param", securityEventIdParam), async (c) => {
+  .get("/:id", requireScope("admin:read"), validate("param", securityEventIdParam), async (c) => {
     const { id } = c.req.valid("param");
     const db = c.var.db;
     const row = await db.select().from(securityEvents).where(eq(securityEvents.id, id)).get();
@@ -104,7 +103,7 @@ export const adminSecurityEventRoutes = new Hono<AppEnv>()
    * same batch, so two admins racing cannot both win or leave a row without its audit entry.
    */
   .patch(
-    "/v1/admin/security-events/:id",
+    "/:id",
     requireScope("admin:write"),
     validate("param", securityEventIdParam),
     validate("json", securityEventPatch),

@@ -19,10 +19,9 @@ const likeContains = (term: string) => `%${term.replace(/[\\%_]/g, (ch) => `\\${
 const contains = (column: Column, pattern: string) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
 
 export const adminUserRoutes = new Hono<AppEnv>()
-  .use("/v1/admin/users", rateLimit({ policy: "api" }))
-  .use("/v1/admin/users/*", rateLimit({ policy: "api" }))
+  .use("*", rateLimit({ policy: "api" }))
 
-  .get("/v1/admin/users", requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
+  .get("/", requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
     const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, idCursor).id : null;
     const pattern = q ? likeContains(q.toLowerCase()) : null;
@@ -44,7 +43,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
   })
 
   .patch(
-    "/v1/admin/users/:id",
+    "/:id",
     requireScope("admin:write"),
     validate("param", adminUserIdParam),
     validate("json", roleChangeBody),

@@ -79,10 +79,9 @@ async function optionalJson<S extends ZodType>(c: Context<AppEnv>, schema: S): P
 }
 
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use("/v1/api-keys", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
-  .use("/v1/api-keys/*", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
+  .use("*", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
 
-  .post("/v1/api-keys", validate("json", apiKeyCreateBody), async (c) => {
+  .post("/", validate("json", apiKeyCreateBody), async (c) => {
     const auth = authOf(c);
     const body = c.req.valid("json");
     const db = c.var.db;
@@ -134,7 +133,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.json({ ...presentApiKey(key), key: secret }, 201);
   })
 
-  .get("/v1/api-keys", validate("query", paginationQuery), async (c) => {
+  .get("/", validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, idCursor).id : null;
     const rows = await c.var.db
@@ -146,11 +145,11 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentApiKey));
   })
 
-  .get("/v1/api-keys/:id", validate("param", apiKeyIdParam), async (c) => {
+  .get("/:id", validate("param", apiKeyIdParam), async (c) => {
     return c.json(presentApiKey(await ownKey(c, c.req.valid("param").id)));
   })
 
-  .delete("/v1/api-keys/:id", validate("param", apiKeyIdParam), async (c) => {
+  .delete("/:id", validate("param", apiKeyIdParam), async (c) => {
     const key = await ownKey(c, c.req.valid("param").id);
     if (key.revokedAt === null) {
       const now = clock.now();
@@ -164,7 +163,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
 
-  .post("/v1/api-keys/:id/rotate", validate("param", apiKeyIdParam), async (c) => {
+  .post("/:id/rotate", validate("param", apiKeyIdParam), async (c) => {
     const key = await ownKey(c, c.req.valid("param").id);
     const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
     const now = clock.now();

@@ -62,10 +62,9 @@ function closedProblem(attempt: Attempt, now: number): ApiError {
       });
 }
 
-export const attemptRoutes = new Hono<AppEnv>()
-  .use("/v1/attempts/*", rateLimit({ policy: "api" }))
-  .use("/v1/me/attempts", rateLimit({ policy: "api" }))
-  .post("/v1/tests/:id/attempts", requireScope("attempts:write"), async (c) => {
+/** Starting and listing a test's attempts; mounted at /v1/tests, after the tests group, whose rate limit covers it. */
+export const testAttemptRoutes = new Hono<AppEnv>()
+  .post("/:id/attempts", requireScope("attempts:write"), async (c) => {
     const auth = caller(c);
     const db = c.var.db;
     const test = await db.query.tests.findFirst({ where: and(eq(tests.id, c.req.param("id")), isNull(tests.deletedAt)) });
@@ -105,7 +104,7 @@ export const attemptRoutes = new Hono<AppEnv>()
       { Location: `/v1/attempts/${attempt.id}` },
     );
   })
-  .get("/v1/tests/:id/attempts", requireScope("attempts:read"), validate("query", testAttemptsQuery), async (c) => {
+  .get("/:id/attempts", requireScope("attempts:read"), validate("query", testAttemptsQuery), async (c) => {
     const db = c.var.db;
     const test = await db.query.tests.findFirst({ where: eq(tests.id, c.req.param("id")) });
     if (!test || !canManage(caller(c), test.authorId)) throw ApiError.notFound("test");
@@ -124,8 +123,11 @@ export const attemptRoutes = new Hono<AppEnv>()
       .orderBy(desc(attempts.id))
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), (row) => presentAttemptSummary(row, test.title)));
-  })
-  .get("/v1/me/attempts", requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
+  });
+
+/** The caller's own attempts; mounted at /v1/me, after the me group, whose rate limit and sign-in check cover it. */
+export const myAttemptRoutes = new Hono<AppEnv>()
+  .get("/attempts", requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select({ attempt: attempts, testTitle: tests.title })
@@ -135,8 +137,12 @@ export const attemptRoutes = new Hono<AppEnv>()
       .orderBy(desc(attempts.id))
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.attempt.id }), (row) => presentAttemptSummary(row.attempt, row.testTitle)));
-  })
-  .get("/v1/attempts/:id", requireScope("attempts:read"), async (c) => {
+  });
+
+/** One attempt: reading, answering, submitting, grading; mounted at /v1/attempts. */
+export const attemptRoutes = new Hono<AppEnv>()
+  .use("*", rateLimit({ policy: "api" }))
+  .get("/:id", requireScope("attempts:read"), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
     const db = c.var.db;
     const [sections, answerRows, percentile] = await Promise.all([
@@ -154,7 +160,7 @@ export const attemptRoutes = new Hono<AppEnv>()
    * A question's image for whoever may read the attempt: uploads are private to their owner, so
    * candidates reach an instructor's image only through an attempt that holds the question.
    */
-  .get("/v1/attempts/:id/questions/:questionId/image", requireScope("attempts:read"), async (c) => {
+  .get("/:id/questions/:questionId/image", requireScope("attempts:read"), async (c) => {
     const { test } = await findVisibleAttempt(c, c.req.param("id"));
     const found = await findTestQuestion(c.var.db, test.id, c.req.param("questionId"));
     const uploadId = found?.question.imageUploadId;
@@ -169,7 +175,7 @@ export const attemptRoutes = new Hono<AppEnv>()
       ETag: object.httpEtag,
     });
   })
-  .put("/v1/attempts/:id/answers/:questionId", requireScope("attempts:write"), validate("json", answerInput), async (c) => {
+  .put("/:id/answers/:questionId", requireScope("attempts:write"), validate("json", answerInput), async (c) => {
     const attempt = await findOwnAttempt(c, c.req.param("id"));
     const now = clock.now();
     if (!acceptsAnswers(attempt, now)) throw closedProblem(attempt, now);
@@ -217,7 +223,7 @@ export const attemptRoutes = new Hono<AppEnv>()
       timeSpentSeconds: saved.timeSpentSeconds,
     });
   })
-  .post("/v1/attempts/:id/submit", requireScope("attempts:write"), async (c) => {
+  .post("/:id/submit", requireScope("attempts:write"), async (c) => {
     const attempt = await findOwnAttempt(c, c.req.param("id"));
     if (attempt.status !== "IN_PROGRESS") throw closedProblem(attempt, clock.now());
     const now = clock.now();
@@ -230,7 +236,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     c.executionCtx.waitUntil(submit.job.send(c.env));
     return c.json({ id: attempt.id, status: "submitted", submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
   })
-  .put("/v1/attempts/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
+  .put("/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
     if (access !== "manager") throw ApiError.notFound("attempt");
     if (attempt.status === "IN_PROGRESS") throw new ApiError("conflict", "The attempt is still in progress; grade it after submission.");

@@ -28,7 +28,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/v1/auth/register", rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
+  .post("/register", rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
     const { email, password, name } = c.req.valid("json");
     const db = c.var.db;
     const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
@@ -64,7 +64,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(user) }, 201);
   })
 
-  .post("/v1/auth/login", rateLimit({ policy: "auth" }), validate("json", loginBody), async (c) => {
+  .post("/login", rateLimit({ policy: "auth" }), validate("json", loginBody), async (c) => {
     const { email, password } = c.req.valid("json");
     const db = c.var.db;
     const ctx = c.var.requestContext;
@@ -104,7 +104,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser({ ...user, lastLoginAt: now }) });
   })
 
-  .post("/v1/auth/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {
+  .post("/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session" || !auth.sessionId) {
       throw new ApiError("bad_request", "Logout ends a session; revoke an API key with DELETE /v1/api-keys/:id.");
@@ -119,7 +119,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
 
-  .get("/v1/auth/csrf", rateLimit({ policy: "api" }), (c) => {
+  .get("/csrf", rateLimit({ policy: "api" }), (c) => {
     // An existing token is kept so several open tabs do not invalidate each other's.
     const existing = readCsrfCookie(c);
     const token = existing && CSRF_TOKEN_SHAPE.test(existing) ? existing : base64UrlEncode(randomBytes());

@@ -19,8 +19,8 @@ const adminOnly = [requireScope("admin:write"), requireRole("admin")] as const;
 const adminRead = [requireScope("admin:read"), requireRole("admin")] as const;
 
 export const couponRoutes = new Hono<AppEnv>()
-  .use("/v1/coupons/*", rateLimit({ policy: "api" }))
-  .post("/v1/coupons/validate", requireScope("billing:write"), validate("json", couponValidateInput), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/validate", requireScope("billing:write"), validate("json", couponValidateInput), async (c) => {
     const { code, planId } = c.req.valid("json");
     const db = c.var.db;
     const plan = await findActivePlan(db, planId);
@@ -29,7 +29,7 @@ export const couponRoutes = new Hono<AppEnv>()
     const redeemed = coupon ? await hasRedeemed(db, coupon.id, caller(c).userId) : false;
     return c.json({ code, planId, ...judgeCoupon(coupon, plan, clock.now(), redeemed) });
   })
-  .post("/v1/coupons", ...adminOnly, validate("json", couponInput), async (c) => {
+  .post("/", ...adminOnly, validate("json", couponInput), async (c) => {
     const input = c.req.valid("json");
     const db = c.var.db;
     if (await findCouponByCode(db, input.code)) throw new ApiError("conflict", `A coupon with code ${input.code} already exists.`);
@@ -70,7 +70,7 @@ export const couponRoutes = new Hono<AppEnv>()
     }
     return c.json(presentCoupon(coupon), 201, { Location: `/v1/coupons/${coupon.id}` });
   })
-  .get("/v1/coupons", ...adminRead, validate("query", paginationQuery), async (c) => {
+  .get("/", ...adminRead, validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select()
@@ -80,12 +80,12 @@ export const couponRoutes = new Hono<AppEnv>()
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentCoupon));
   })
-  .get("/v1/coupons/:id", ...adminRead, async (c) => {
+  .get("/:id", ...adminRead, async (c) => {
     const coupon = await c.var.db.query.coupons.findFirst({ where: eq(coupons.id, c.req.param("id")) });
     if (!coupon) throw ApiError.notFound("coupon");
     return c.json(presentCoupon(coupon));
   })
-  .patch("/v1/coupons/:id", ...adminOnly, validate("json", couponPatch), async (c) => {
+  .patch("/:id", ...adminOnly, validate("json", couponPatch), async (c) => {
     const db = c.var.db;
     const existing = await db.query.coupons.findFirst({ where: eq(coupons.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("coupon");

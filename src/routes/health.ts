@@ -39,7 +39,7 @@ async function runCheck(env: Env, check: (env: Env) => Promise<unknown>): Promis
   }
 }
 
-export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
+export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const names = Object.keys(CHECKS);
   const results = await Promise.all(names.map((name) => runCheck(c.env, CHECKS[name]!)));
   const checks: Record<string, CheckResult> = {};

@@ -13,8 +13,8 @@ const jobParam = z.object({ id: z.string().min(1).max(64) });
 
 /** A background job's state for the user who started it (or an admin); to anyone else it does not exist. */
 export const jobRoutes = new Hono<AppEnv>()
-  .use("/v1/jobs/*", rateLimit({ policy: "api" }))
-  .get("/v1/jobs/:id", requireScope("jobs:read"), validate("param", jobParam), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .get("/:id", requireScope("jobs:read"), validate("param", jobParam), async (c) => {
     const auth = authOf(c);
     const job = await c.var.db.select().from(jobs).where(eq(jobs.id, c.req.valid("param").id)).get();
     if (!job || (job.ownerId !== auth.userId && auth.role !== "admin")) throw ApiError.notFound("job");

@@ -33,10 +33,9 @@ const passwordCheckLimit = rateLimit({
 });
 
 export const meRoutes = new Hono<AppEnv>()
-  .use("/v1/me", rateLimit({ policy: "api" }), requireAuth())
-  .use("/v1/me/*", rateLimit({ policy: "api" }), requireAuth())
+  .use("*", rateLimit({ policy: "api" }), requireAuth())
 
-  .get("/v1/me", async (c) => {
+  .get("/", async (c) => {
     const auth = authOf(c);
     const user = await loadMe(c);
     return c.json({
@@ -45,7 +44,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .patch("/v1/me", validate("json", profileUpdateBody), async (c) => {
+  .patch("/", validate("json", profileUpdateBody), async (c) => {
     const changes = c.req.valid("json");
     const before = await loadMe(c);
     const after: User = { ...before, ...changes, updatedAt: clock.now() };
@@ -62,7 +61,7 @@ export const meRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(after) });
   })
 
-  .post("/v1/me/password", passwordCheckLimit, validate("json", passwordChangeBody), async (c) => {
+  .post("/password", passwordCheckLimit, validate("json", passwordChangeBody), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session") {
       throw new ApiError("forbidden", "Changing the password needs a signed-in session, not an API key.");
@@ -93,7 +92,7 @@ export const meRoutes = new Hono<AppEnv>()
   })
 
   /** The caller's live sessions, so a user can spot and end one they do not recognise. */
-  .get("/v1/me/sessions", async (c) => {
+  .get("/sessions", async (c) => {
     const auth = authOf(c);
     const rows = await c.var.db
       .select()
@@ -114,7 +113,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .delete("/v1/me/sessions/:id", validate("param", sessionIdParam), async (c) => {
+  .delete("/sessions/:id", validate("param", sessionIdParam), async (c) => {
     const { id } = c.req.valid("param");
     const db = c.var.db;
     const session = await db

@@ -96,8 +96,8 @@ function checkSpan(startedAt: number, endedAt: number | null) {
 
 /** Study goals and sessions are private to their owner; nobody else, admins included, reads them here. */
 export const plannerRoutes = new Hono<AppEnv>()
-  .use("/v1/planner/*", rateLimit({ policy: "api" }))
-  .post("/v1/planner/goals", requireScope("planner:write"), validate("json", goalInput), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/goals", requireScope("planner:write"), validate("json", goalInput), async (c) => {
     const input = c.req.valid("json");
     const now = clock.now();
     const goal: StudyGoal = {
@@ -116,7 +116,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentGoal(goal), 201, { Location: `/v1/planner/goals/${goal.id}` });
   })
-  .get("/v1/planner/goals", requireScope("planner:read"), validate("query", paginationQuery), async (c) => {
+  .get("/goals", requireScope("planner:read"), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select()
@@ -127,11 +127,11 @@ export const plannerRoutes = new Hono<AppEnv>()
     const totals = await hoursByGoal(c, rows.slice(0, limit).map((row) => row.id));
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), (row) => presentGoal(row, totals.get(row.id))));
   })
-  .get("/v1/planner/goals/:id", requireScope("planner:read"), async (c) => {
+  .get("/goals/:id", requireScope("planner:read"), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     return c.json(presentGoal(goal, (await hoursByGoal(c, [goal.id])).get(goal.id)));
   })
-  .patch("/v1/planner/goals/:id", requireScope("planner:write"), validate("json", goalPatch), async (c) => {
+  .patch("/goals/:id", requireScope("planner:write"), validate("json", goalPatch), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     const patch = c.req.valid("json");
     const updated: StudyGoal = {
@@ -148,7 +148,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentGoal(updated, (await hoursByGoal(c, [goal.id])).get(goal.id)));
   })
-  .delete("/v1/planner/goals/:id", requireScope("planner:write"), async (c) => {
+  .delete("/goals/:id", requireScope("planner:write"), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     // Sessions stay (their goal link is cleared by the foreign key): the time was still studied.
     await c.var.db.batch([
@@ -157,7 +157,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.body(null, 204);
   })
-  .post("/v1/planner/sessions", requireScope("planner:write"), validate("json", sessionInput), async (c) => {
+  .post("/sessions", requireScope("planner:write"), validate("json", sessionInput), async (c) => {
     const input = c.req.valid("json");
     await checkGoalRef(c, input.goalId);
     const now = clock.now();
@@ -177,7 +177,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentSession(session), 201, { Location: `/v1/planner/sessions/${session.id}` });
   })
-  .get("/v1/planner/sessions", requireScope("planner:read"), validate("query", sessionListQuery), async (c) => {
+  .get("/sessions", requireScope("planner:read"), validate("query", sessionListQuery), async (c) => {
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [eq(studySessions.userId, caller(c).userId)];
     if (query.goalId) filters.push(eq(studySessions.goalId, query.goalId));
@@ -192,10 +192,10 @@ export const plannerRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentSession));
   })
-  .get("/v1/planner/sessions/:id", requireScope("planner:read"), async (c) => {
+  .get("/sessions/:id", requireScope("planner:read"), async (c) => {
     return c.json(presentSession(await findOwnSession(c, c.req.param("id"))));
   })
-  .patch("/v1/planner/sessions/:id", requireScope("planner:write"), validate("json", sessionPatch), async (c) => {
+  .patch("/sessions/:id", requireScope("planner:write"), validate("json", sessionPatch), async (c) => {
     const session = await findOwnSession(c, c.req.param("id"));
     const patch = c.req.valid("json");
     if (patch.goalId !== undefined) await checkGoalRef(c, patch.goalId);
@@ -214,7 +214,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentSession(updated));
   })
-  .delete("/v1/planner/sessions/:id", requireScope("planner:write"), async (c) => {
+  .delete("/sessions/:id", requireScope("planner:write"), async (c) => {
     const session = await findOwnSession(c, c.req.param("id"));
     await c.var.db.batch([
       c.var.db.delete(studySessions).where(eq(studySessions.id, session.id)),

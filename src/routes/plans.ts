@@ -21,8 +21,8 @@ const isAdminCaller = (c: Context<AppEnv>) => c.get("auth")?.role === "admin";
 
 /** The catalogue is public (a pricing page needs no account); inactive plans are visible to admins only. */
 export const planRoutes = new Hono<AppEnv>()
-  .use("/v1/plans/*", rateLimit({ policy: "api" }))
-  .get("/v1/plans", async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .get("/", async (c) => {
     const all = isAdminCaller(c) && c.req.query("includeInactive") === "true";
     const rows = await c.var.db
       .select()
@@ -32,12 +32,12 @@ export const planRoutes = new Hono<AppEnv>()
       .limit(200);
     return c.json({ data: rows.map(presentPlan) });
   })
-  .get("/v1/plans/:id", async (c) => {
+  .get("/:id", async (c) => {
     const plan = await c.var.db.query.plans.findFirst({ where: eq(plans.id, c.req.param("id")) });
     if (!plan || (!plan.active && !isAdminCaller(c))) throw ApiError.notFound("plan");
     return c.json(presentPlan(plan));
   })
-  .post("/v1/plans", ...adminOnly, validate("json", planInput), async (c) => {
+  .post("/", ...adminOnly, validate("json", planInput), async (c) => {
     const input = c.req.valid("json");
     const now = clock.now();
     const plan: Plan = { id: newId("plan", now), ...input, description: cleanDescription(input.description), createdAt: now, updatedAt: now };
@@ -47,7 +47,7 @@ export const planRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentPlan(plan), 201, { Location: `/v1/plans/${plan.id}` });
   })
-  .patch("/v1/plans/:id", ...adminOnly, validate("json", planPatch), async (c) => {
+  .patch("/:id", ...adminOnly, validate("json", planPatch), async (c) => {
     const existing = await c.var.db.query.plans.findFirst({ where: eq(plans.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("plan");
     const patch = c.req.valid("json");

@@ -43,8 +43,8 @@ async function findManagedQuestion(c: Context<AppEnv>, id: string) {
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 export const questionRoutes = new Hono<AppEnv>()
-  .use("/v1/questions/*", rateLimit({ policy: "api" }))
-  .post("/v1/questions", ...manageQuestions, validate("json", questionInput), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/", ...manageQuestions, validate("json", questionInput), async (c) => {
     const auth = caller(c);
     const input = await prepareOrThrow(c, c.req.valid("json"));
     const now = clock.now();
@@ -56,7 +56,7 @@ export const questionRoutes = new Hono<AppEnv>()
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
-  .get("/v1/questions", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
+  .get("/", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
@@ -75,10 +75,10 @@ export const questionRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion));
   })
-  .get("/v1/questions/:id", ...readQuestions, async (c) => {
+  .get("/:id", ...readQuestions, async (c) => {
     return c.json(presentQuestion(await findManagedQuestion(c, c.req.param("id"))));
   })
-  .patch("/v1/questions/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
+  .patch("/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
     const patch = c.req.valid("json");
     // A type change starts from the shared fields only: the old type's answer fields do not carry over.
@@ -105,7 +105,7 @@ export const questionRoutes = new Hono<AppEnv>()
     if (!updated) throw ApiError.notFound("question");
     return c.json(presentQuestion(updated));
   })
-  .delete("/v1/questions/:id", ...manageQuestions, async (c) => {
+  .delete("/:id", ...manageQuestions, async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
     const inUse = await c.var.db
       .select({ testId: tests.id })

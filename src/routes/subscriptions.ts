@@ -35,8 +35,8 @@ const stillIn = (id: string, status: Subscription["status"]) =>
   sql`exists (select 1 from ${subscriptions} where ${and(eq(subscriptions.id, id), eq(subscriptions.status, status))})`;
 
 export const subscriptionRoutes = new Hono<AppEnv>()
-  .use("/v1/subscriptions/*", rateLimit({ policy: "api" }))
-  .post("/v1/subscriptions", requireScope("billing:write"), validate("json", subscriptionInput), async (c) => {
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/", requireScope("billing:write"), validate("json", subscriptionInput), async (c) => {
     const auth = caller(c);
     const input = c.req.valid("json");
     const db = c.var.db;
@@ -107,7 +107,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     }
     return c.json(presentSubscription(subscription, coupon.code), 201, { Location: `/v1/subscriptions/${subscription.id}` });
   })
-  .get("/v1/subscriptions", requireScope("billing:read"), validate("query", subscriptionListQuery), async (c) => {
+  .get("/", requireScope("billing:read"), validate("query", subscriptionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [];
@@ -123,10 +123,10 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), (row) => presentSubscription(row)));
   })
-  .get("/v1/subscriptions/:id", requireScope("billing:read"), async (c) => {
+  .get("/:id", requireScope("billing:read"), async (c) => {
     return c.json(presentSubscription(await findVisibleSubscription(c, c.req.param("id"))));
   })
-  .post("/v1/subscriptions/:id/activate", requireScope("admin:write"), requireRole("admin"), async (c) => {
+  .post("/:id/activate", requireScope("admin:write"), requireRole("admin"), async (c) => {
     const db = c.var.db;
     const existing = await db.query.subscriptions.findFirst({ where: eq(subscriptions.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("subscription");
@@ -145,7 +145,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     if (changesOf(results.at(-1)) !== 1) throw new ApiError("conflict", "The subscription changed meanwhile; reload it.");
     return c.json(presentSubscription({ ...existing, ...activated }));
   })
-  .post("/v1/subscriptions/:id/cancel", requireScope("billing:write"), async (c) => {
+  .post("/:id/cancel", requireScope("billing:write"), async (c) => {
     const existing = await findVisibleSubscription(c, c.req.param("id"));
     if (existing.status !== "PENDING" && existing.status !== "ACTIVE") {
       throw new ApiError("conflict", `A ${existing.status} subscription cannot be cancelled.`);

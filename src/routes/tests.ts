@@ -32,9 +32,9 @@ async function findManagedTest(c: Context<AppEnv>, id: string): Promise<Test> {
 }
 
 export const testRoutes = new Hono<AppEnv>()
-  // Also covers POST /v1/tests/:id/attempts (attempts.ts): middleware applies by path across groups.
-  .use("/v1/tests/*", rateLimit({ policy: "api" }))
-  .post("/v1/tests", ...manageTests, validate("json", testInput), async (c) => {
+  // Also covers /v1/tests/:id/attempts and /v1/tests/:id/analytics, mounted after this group (routes/index.ts).
+  .use("*", rateLimit({ policy: "api" }))
+  .post("/", ...manageTests, validate("json", testInput), async (c) => {
     const auth = caller(c);
     const input = c.req.valid("json");
     await checkRefsOrThrow(c, input.sections);
@@ -64,7 +64,7 @@ export const testRoutes = new Hono<AppEnv>()
     const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
     return c.json(presentTest(created, await loadSections(db, test.id), "manager"), 201, { Location: `/v1/tests/${test.id}` });
   })
-  .get("/v1/tests", requireScope("tests:read"), validate("query", testListQuery), async (c) => {
+  .get("/", requireScope("tests:read"), validate("query", testListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [isNull(tests.deletedAt)];
@@ -81,14 +81,14 @@ export const testRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentTestSummary));
   })
-  .get("/v1/tests/:id", requireScope("tests:read"), async (c) => {
+  .get("/:id", requireScope("tests:read"), async (c) => {
     const auth = caller(c);
     const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, c.req.param("id")), isNull(tests.deletedAt)) });
     const manager = test ? canManage(auth, test.authorId) : false;
     if (!test || (!manager && !test.published)) throw ApiError.notFound("test");
     return c.json(presentTest(test, await loadSections(c.var.db, test.id), manager ? "manager" : "candidate"));
   })
-  .patch("/v1/tests/:id", ...manageTests, validate("json", testPatch), async (c) => {
+  .patch("/:id", ...manageTests, validate("json", testPatch), async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const patch = c.req.valid("json");
     const db = c.var.db;
@@ -125,7 +125,7 @@ export const testRoutes = new Hono<AppEnv>()
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
   })
-  .post("/v1/tests/:id/publish", ...manageTests, async (c) => {
+  .post("/:id/publish", ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const db = c.var.db;
     if (!existing.published) {
@@ -138,7 +138,7 @@ export const testRoutes = new Hono<AppEnv>()
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
   })
-  .delete("/v1/tests/:id", ...manageTests, async (c) => {
+  .delete("/:id", ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const now = clock.now();
     await c.var.db.batch([

@@ -116,14 +116,13 @@ function verifyType(filename: string, declaredType: string, bytes: Uint8Array, p
 }
 
 export const uploadRoutes = new Hono<AppEnv>()
-  .use("/v1/uploads", rateLimit({ policy: "api" }))
-  .use("/v1/uploads/*", rateLimit({ policy: "api" }))
+  .use("*", rateLimit({ policy: "api" }))
   /**
    * Checks, in order: size (413), a deceptive name or an executable under any name (422), the
    * extension allow-list and agreement of extension, declared type and magic bytes (415), then
    * type-specific dangers: polyglots, PDF actions, CSV formulas, archive bombs (422).
    */
-  .post("/v1/uploads", requireScope("uploads:write"), async (c) => {
+  .post("/", requireScope("uploads:write"), async (c) => {
     const auth = authOf(c);
     const { file, purpose } = await readFilePart(c);
     const maxBytes = c.var.config.maxUploadBytes;
@@ -185,7 +184,7 @@ export const uploadRoutes = new Hono<AppEnv>()
   })
 
   /** The caller's own uploads, newest first, cursor-paged. */
-  .get("/v1/uploads", requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
+  .get("/", requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
     const auth = authOf(c);
     const { limit, cursor, purpose } = c.req.valid("query");
     const rows = await c.var.db
@@ -204,12 +203,12 @@ export const uploadRoutes = new Hono<AppEnv>()
   })
 
   /** Metadata of one upload: its owner or an admin; anyone else gets 404, as if it did not exist. */
-  .get("/v1/uploads/:id", requireScope("uploads:write"), async (c) => {
+  .get("/:id", requireScope("uploads:write"), async (c) => {
     return c.json(presentUpload(await findVisibleUpload(c)));
   })
 
   /** The stored bytes, always as an attachment under the verified type, never rendered inline. */
-  .get("/v1/uploads/:id/content", requireScope("uploads:write"), async (c) => {
+  .get("/:id/content", requireScope("uploads:write"), async (c) => {
     const row = await findVisibleUpload(c);
     const object = await c.env.FILES.get(row.key);
     if (!object) throw ApiError.notFound("upload");

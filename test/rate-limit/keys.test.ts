@@ -91,19 +91,3 @@ describe("whose counter a request uses", () => {
     expect(() => rateLimit({ policy: "api", cost: 1.5 })).toThrow();
   });
 });
-
-describe("one request, one count per policy", () => {
-  it("counts a request once when two route groups' limiters both match its path", async () => {
-    const key = uniqueKey();
-    const { app, request } = limitedApp({ policy: "api", key: () => key });
-    const { rateLimit } = await import("../../src/middleware/rate-limit");
-    app.use("/t/overlap/*", rateLimit({ policy: "api", key: () => key }));
-    app.use("/t/overlap/inner", rateLimit({ policy: "api", key: () => key }));
-    app.get("/t/overlap/inner", (c) => c.json({ ok: true }));
-    const first = await request("/t/overlap/inner", {}, bindings);
-    expect(first.status).toBe(200);
-    expect(first.headers.get("X-RateLimit-Remaining")).toBe("1");
-    expect((await request("/t/overlap/inner", {}, bindings)).status).toBe(200);
-    expect((await request("/t/overlap/inner", {}, bindings)).status).toBe(429);
-  });
-});

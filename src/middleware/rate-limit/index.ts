@@ -37,12 +37,9 @@ interface Subject {
 }
 
 /**
- * Policies already applied to a request: route groups mount `rateLimit` with `.use(pattern)`, and a
- * path can match two groups' patterns (`/v1/me/*` and `/v1/me/attempts`); it is counted once.
+ * The remaining units last reported in a request's headers. A route can sit behind two different
+ * policies (its group's `api` and its own `search`); the tighter one shows.
  */
-const appliedPolicies = new WeakMap<Request, Set<RateLimitPolicyName>>();
-
-/** The remaining units last reported in a request's headers: with two policies, the tighter one shows. */
 const reportedRemaining = new WeakMap<Request, number>();
 
 type Outcome = { subject: Subject; decision: LimitDecision } | { subject: Subject; fault: unknown };
@@ -58,11 +55,6 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   if (!Number.isInteger(cost) || cost < 1) throw new Error(`rateLimit: cost must be a positive integer, got ${cost}`);
 
   return async function rateLimit(c, next) {
-    const applied = appliedPolicies.get(c.req.raw) ?? new Set<RateLimitPolicyName>();
-    if (applied.has(options.policy)) return next();
-    applied.add(options.policy);
-    appliedPolicies.set(c.req.raw, applied);
-
     const config = c.var.config.rateLimit;
     const policy = config.policies[options.policy];
     const subjects = await subjectsOf(c, options, policy);
