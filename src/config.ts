@@ -49,6 +49,10 @@ const configSchema = z.object({
   RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
+  HEALTH_CHECK_TOKEN: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  ),
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
@@ -74,6 +78,8 @@ export type Config = {
   metricsRawRetentionDays: number;
   metricsHourlyRetentionDays: number;
   auditRetentionDays: number;
+  /** The secret a monitor sends to run `GET /health/ready` without an admin credential; null when unset. */
+  healthCheckToken: string | null;
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
@@ -116,6 +122,7 @@ export function loadConfig(env: Env): Config {
     metricsRawRetentionDays: s.METRICS_RAW_RETENTION_DAYS,
     metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS,
+    healthCheckToken: s.HEALTH_CHECK_TOKEN ?? null,
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,

@@ -45,6 +45,8 @@ export interface Env {
   ALERT_WEBHOOK_URL?: string;
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Lets a monitor run `GET /health/ready` (header `X-Health-Check-Token`); at least 32 characters. */
+  HEALTH_CHECK_TOKEN?: string;
 }
 
 export interface Variables {

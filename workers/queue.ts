@@ -11,10 +11,6 @@ export function logicalQueueName(queue: string): string {
   return queue.slice(queue.lastIndexOf("-") + 1);
 }
 
-function isHealthProbe(body: unknown): boolean {
-  return typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "health";
-}
-
 function isJobQueue(name: string): name is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(name);
 }
@@ -32,10 +28,6 @@ export async function handleQueue(batch: MessageBatch, env: Env, _ctx: Execution
   const logger = new Logger({ queue }, loadConfig(env).logLevel);
   const paused = isJobQueue(queue) ? await isQueuePaused(db, queue) : false;
   const handle = async (message: Message) => {
-    if (isHealthProbe(message.body)) {
-      message.ack();
-      return;
-    }
     try {
       if (queue === "dlq") await recordDeadLetter(message, { env, db, logger });
       else if (isJobQueue(queue)) await runJobMessage(message, { env, db, logger, queue, paused });

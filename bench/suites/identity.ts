@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
       rows.push({ case: label, requests: result.requests, errors: result.errors, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
     };
 
-    await measure("GET /health (no auth, 4 binding checks)", 300, 8, () => fetch(`${server.url}/health`));
+    await measure("GET /health (liveness, no binding)", 300, 8, () => fetch(`${server.url}/health`));
     await measure("GET /v1/me, no credential (401)", 1000, 8, () => fetch(`${server.url}/v1/me`));
     await measure("GET /v1/me, session token", 1000, 8, () => fetch(`${server.url}/v1/me`, { headers: session }));
     await measure("GET /v1/me, API key", 1000, 8, () => fetch(`${server.url}/v1/me`, { headers: apiKey }));

@@ -15,7 +15,7 @@ describe("the Worker's entry points", () => {
     expect(exports).toBeDefined();
   });
 
-  it("acks the health probe on the queue", async () => {
+  it("acks a message that is not a job (such as an earlier version's health probe) instead of retrying it", async () => {
     const batch = createMessageBatch("proctor-default", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { kind: "health" } }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

@@ -52,12 +52,11 @@ describe("each middleware runs once per request", () => {
     const app = observedApp();
     const limited: string[] = [];
     for (const route of routes) {
-      app.limiter.length = 0;
       const ip = clientIp();
       const res = await app.request(route.concrete, { method: route.method, headers: ip });
       expect(res.status, `${route.method} ${route.path}`).toBeLessThan(500);
       const subject = `ip:${ip["CF-Connecting-IP"]}`;
-      const decisions = app.limiter.filter((name) => name.endsWith(subject));
+      const decisions = app.limiter().filter((name) => name.endsWith(subject));
       // Each policy decides once: `api:ip:…` and, on search, `search:ip:…` — never the same name twice.
       expect(new Set(decisions).size, `${route.method} ${route.path}: ${decisions.join(", ")}`).toBe(decisions.length);
       if (decisions.length > 0) limited.push(`${route.method} ${route.path}`);
@@ -74,7 +73,7 @@ describe("each middleware runs once per request", () => {
     expect(res.status).toBe(200);
     // The Durable Object counted one unit: a second decision on the same request would leave 3.
     expect(res.headers.get("X-RateLimit-Remaining")).toBe("4");
-    expect(app.limiter).toEqual([`api:api_key:${key.id}`]);
+    expect(app.limiter()).toEqual([`api:api_key:${key.id}`]);
     expect(app.d1.filter((sql) => sql.includes('from "api_keys"'))).toHaveLength(1);
   });
 
@@ -88,7 +87,7 @@ describe("each middleware runs once per request", () => {
     });
     expect(res.status).toBe(401);
     // The me group's `api` for the user, then the password check's `auth` for the IP and the account.
-    expect(app.limiter.map((name) => name.split(":").slice(0, 2).join(":"))).toEqual(["api:user", "auth:ip", "auth:user"]);
+    expect(app.limiter().map((name) => name.split(":").slice(0, 2).join(":"))).toEqual(["api:user", "auth:ip", "auth:user"]);
     expect(app.d1.filter((sql) => sql.includes('from "sessions"'))).toHaveLength(1);
   });
 });

@@ -48,25 +48,38 @@ export function observeD1(real: D1Database): { db: D1Database; roundTrips: strin
 }
 
 /**
- * The real rate-limiter namespace, observed: each Durable Object the limiter addresses is recorded by
- * name (`<policy>:<key>`, one per decision on a request's path), and the call is forwarded unchanged.
+ * Writes made after the response by design, batched in the isolate (metric points, API-key usage,
+ * session last-seen): not part of what a request itself costs.
  */
-export function observeLimiter(real: DurableObjectNamespace<RateLimiter>): {
-  namespace: DurableObjectNamespace<RateLimiter>;
-  lookups: string[];
-} {
-  const lookups: string[] = [];
-  const namespace = new Proxy(real, {
+const DEFERRED_WRITE = /^(batch: )?(insert into "system_metrics"|update "api_keys" set "usage_count"|update "sessions" set "last_seen_at")/;
+
+/** The round trips a request made for itself: everything but the deferred, batched writes. */
+export const ownRoundTrips = (roundTrips: string[]) => roundTrips.filter((sql) => !DEFERRED_WRITE.test(sql));
+
+/** Any binding, observed: every method called on it is recorded with its arguments and forwarded unchanged. */
+export function observeCalls<T extends object>(real: T): { binding: T; calls: { method: string; args: unknown[] }[] } {
+  const calls: { method: string; args: unknown[] }[] = [];
+  const binding = new Proxy(real, {
     get(target, prop) {
-      if (prop === "idFromName") {
-        return (name: string) => {
-          lookups.push(name);
-          return target.idFromName(name);
-        };
-      }
       const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push({ method: String(prop), args });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
     },
   });
-  return { namespace, lookups };
+  return { binding, calls };
+}
+
+/**
+ * The real rate-limiter namespace, observed: the name of each Durable Object the limiter addresses
+ * (`<policy>:<key>`, one per decision on a request's path).
+ */
+export function observeLimiter(real: DurableObjectNamespace<RateLimiter>) {
+  const { binding, calls } = observeCalls(real);
+  return {
+    namespace: binding,
+    lookups: () => calls.filter((call) => call.method === "idFromName").map((call) => call.args[0] as string),
+  };
 }
