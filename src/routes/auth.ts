@@ -101,7 +101,7 @@ export const authRoutes = new Hono<AppEnv>()
     onLoginSucceeded(c, { userId: user.id });
     setSessionCookie(c, token, ttlSeconds);
     c.header("Cache-Control", "no-store");
-    return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser({ ...user, lastLoginAt: now }) });
+    return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser(user) });
   })
 
   .post("/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
+import { apiKeyCache } from "../lib/auth/api-keys";
 import { hashPassword, verifyPassword } from "../lib/auth/password";
 import { pendingSessionSeen } from "../lib/auth/session-activity";
 import { revokeOtherSessionsStatement, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
@@ -16,11 +17,21 @@ import { sessions, users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 import type { Context } from "hono";
 
+/** The caller's full row, read fresh: for changes, whose audit row needs the exact before-image. */
 async function loadMe(c: Context<AppEnv>): Promise<User> {
   const user = await c.var.db.select().from(users).where(eq(users.id, authOf(c).userId)).get();
   // The account was deleted after the credential was cached: the credential no longer names anyone.
   if (!user) throw new ApiError("unauthenticated", "The account no longer exists.");
   return user;
+}
+
+/**
+ * Drops this isolate's cached credentials of a user whose row changed, so the next request reads the
+ * row again: revoked sessions stop at once, and the profile the credentials carry is current.
+ */
+function forgetCredentialsOf(userId: string): void {
+  sessionCache.evictUser(userId);
+  apiKeyCache.evictUser(userId);
 }
 
 /** The listing shows at most this many live sessions, newest first. */
@@ -35,11 +46,11 @@ const passwordCheckLimit = rateLimit({
 export const meRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireAuth())
 
-  .get("/", async (c) => {
+  // The profile came with the credential: no query of its own.
+  .get("/", (c) => {
     const auth = authOf(c);
-    const user = await loadMe(c);
     return c.json({
-      user: presentUser(user),
+      user: presentUser(auth.user),
       auth: { kind: auth.kind, scopes: [...auth.scopes].sort(), apiKeyId: auth.apiKeyId ?? null },
     });
   })
@@ -58,6 +69,7 @@ export const meRoutes = new Hono<AppEnv>()
         after: auditableUser({ ...after, updatedAt: undefined }),
       }),
     ]);
+    forgetCredentialsOf(before.id);
     return c.json({ user: presentUser(after) });
   })
 
@@ -87,7 +99,7 @@ export const meRoutes = new Hono<AppEnv>()
       revokeOtherSessionsStatement(db, user.id, auth.sessionId, now),
       auditInsert(c, { action: "auth.password_changed", target }),
     ]);
-    sessionCache.evict((session) => session.userId === user.id && session.id !== auth.sessionId);
+    forgetCredentialsOf(user.id);
     return c.json({ revokedSessions: revoked.meta.changes });
   })
 

@@ -25,6 +25,16 @@ describe("GET /v1/me", () => {
 });
 
 describe("PATCH /v1/me", () => {
+  it("shows the change at once on GET /v1/me, for the session and the user's API keys alike", async () => {
+    const { headers } = await createUser({ name: "Before" });
+    const key = await createApiKey(headers, { scopes: ["tests:read"] });
+    // Both credentials are now in this isolate's cache, carrying the profile as it was.
+    for (const auth of [headers, key.headers]) expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("Before");
+
+    expect((await sendJson("/v1/me", "PATCH", { name: "After" }, headers)).status).toBe(200);
+    for (const auth of [headers, key.headers]) expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("After");
+  });
+
   it("changes profile fields and audits the before/after of what changed", async () => {
     const { user, headers } = await createUser({ name: "Old Name" });
     const res = await sendJson("/v1/me", "PATCH", { name: "New Name", timezone: "Asia/Kolkata", bio: "JEE 2027" }, headers);

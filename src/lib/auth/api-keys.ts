@@ -1,6 +1,7 @@
 import { eq, or } from "drizzle-orm";
 import { CredentialCache } from "./credential-cache";
 import { isScope, scopesOfRole, type Scope } from "./scopes";
+import { userProfileColumns, type UserProfile } from "../users/present";
 import { apiKeys, users, type Role } from "../../db/schema";
 import type { Database } from "../../db";
 
@@ -8,7 +9,8 @@ import type { Database } from "../../db";
 export interface ApiKeyRecord {
   id: string;
   userId: string;
-  role: Role;
+  /** The owner's profile, read in the same query (the auth context carries it, so `/v1/me` needs no query). */
+  user: UserProfile;
   scopes: string[];
   /** Whether the presented secret is the key's current one or the one it replaced at its last rotation. */
   matched: "current" | "previous";
@@ -27,7 +29,7 @@ export async function findApiKey(db: Database, keyHash: string): Promise<ApiKeyR
     .select({
       id: apiKeys.id,
       userId: apiKeys.ownerId,
-      role: users.role,
+      user: userProfileColumns,
       scopes: apiKeys.scopes,
       keyHash: apiKeys.keyHash,
       previousKeyExpiresAt: apiKeys.previousKeyExpiresAt,
@@ -44,7 +46,7 @@ export async function findApiKey(db: Database, keyHash: string): Promise<ApiKeyR
   const record: ApiKeyRecord = {
     id: row.id,
     userId: row.userId,
-    role: row.role,
+    user: row.user,
     scopes: row.scopes,
     matched: row.keyHash === keyHash ? "current" : "previous",
     previousKeyExpiresAt: row.previousKeyExpiresAt,

@@ -3,14 +3,16 @@ import { clock } from "../clock";
 import { newId } from "../ids";
 import { CredentialCache } from "./credential-cache";
 import { newSessionToken, sha256Hex } from "./tokens";
-import { sessions, users, type NewSession, type Role } from "../../db/schema";
+import { userProfileColumns, type UserProfile } from "../users/present";
+import { sessions, users, type NewSession } from "../../db/schema";
 import type { Database } from "../../db";
 
 /** What the auth middleware needs to know about a session, as read from D1 (and cached briefly). */
 export interface SessionRecord {
   id: string;
   userId: string;
-  role: Role;
+  /** The user's profile, read in the same query (the auth context carries it, so `/v1/me` needs no query). */
+  user: UserProfile;
   expiresAt: number;
   revokedAt: number | null;
 }
@@ -51,7 +53,7 @@ export async function findSession(db: Database, tokenHash: string): Promise<Sess
     .select({
       id: sessions.id,
       userId: sessions.userId,
-      role: users.role,
+      user: userProfileColumns,
       expiresAt: sessions.expiresAt,
       revokedAt: sessions.revokedAt,
     })

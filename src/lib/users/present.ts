@@ -1,8 +1,17 @@
+import { getTableColumns } from "drizzle-orm";
 import { isoOrNull, iso } from "../clock";
-import type { User } from "../../db/schema";
+import { users, type User } from "../../db/schema";
+
+/** What a user sees of their own account: never the password hash, nor the activity admins see. */
+export type UserProfile = Omit<User, "passwordHash" | "lastLoginAt">;
+
+const { passwordHash: _secret, lastLoginAt: _adminOnly, ...profileColumns } = getTableColumns(users);
+
+/** The profile's columns, for a select that reads them alongside something else (the credential lookup). */
+export const userProfileColumns = profileColumns;
 
 /** A user as the user themselves sees it: never the password hash. */
-export function presentUser(user: User) {
+export function presentUser(user: UserProfile) {
   return {
     id: user.id,
     email: user.email,

@@ -40,7 +40,14 @@ async function verifySessionToken(c: Ctx, token: string): Promise<Verified> {
   if (session.expiresAt <= now) return { error: new ApiError("session_expired", "The session has expired; sign in again.") };
   trackSessionSeen(session.id, now);
   return {
-    auth: { kind: "session", userId: session.userId, role: session.role, scopes: scopesOfRole(session.role), sessionId: session.id },
+    auth: {
+      kind: "session",
+      userId: session.userId,
+      role: session.user.role,
+      user: session.user,
+      scopes: scopesOfRole(session.user.role),
+      sessionId: session.id,
+    },
   };
 }
 
@@ -69,8 +76,9 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
     auth: {
       kind: "api_key",
       userId: record.userId,
-      role: record.role,
-      scopes: effectiveKeyScopes(record.scopes, record.role),
+      role: record.user.role,
+      user: record.user,
+      scopes: effectiveKeyScopes(record.scopes, record.user.role),
       apiKeyId: record.id,
       apiKeyRateLimit: record.rateLimit,
     },
