@@ -1,14 +1,25 @@
-import { getTableColumns } from "drizzle-orm";
 import { isoOrNull, iso } from "../clock";
 import { users, type User } from "../../db/schema";
 
-/** What a user sees of their own account: never the password hash, nor the activity admins see. */
-export type UserProfile = Omit<User, "passwordHash" | "lastLoginAt">;
+/**
+ * The columns of what a user sees of their own account, for a select that reads them alongside
+ * something else (the credential lookup). Named one by one: a column added to `users` (a secret, an
+ * admin-only field) stays out of the profile until someone decides it belongs.
+ */
+export const userProfileColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  bio: users.bio,
+  avatarUrl: users.avatarUrl,
+  timezone: users.timezone,
+  targetExam: users.targetExam,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+};
 
-const { passwordHash: _secret, lastLoginAt: _adminOnly, ...profileColumns } = getTableColumns(users);
-
-/** The profile's columns, for a select that reads them alongside something else (the credential lookup). */
-export const userProfileColumns = profileColumns;
+export type UserProfile = Pick<User, keyof typeof userProfileColumns>;
 
 /** A user as the user themselves sees it: never the password hash. */
 export function presentUser(user: UserProfile) {
