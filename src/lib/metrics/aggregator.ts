@@ -91,7 +91,8 @@ export class MetricsAggregator {
   private inFlight: Promise<FlushOutcome> | null = null;
   private readonly drops = new Map<DropReason, number>();
 
-  add(name: string, tags: MetricTags, tagsKey: string, value: number, now = clock.now()): void {
+  add(name: string, tags: MetricTags, tagsKey: string, value: number): void {
+    const now = clock.now();
     const minute = now - (now % MINUTE_MS);
     const key = `${name}\u0000${tagsKey}\u0000${minute}`;
     let group = this.groups.get(key);

@@ -1,8 +1,6 @@
 import type { MetricTags } from "../../db/schema";
 import { isolateMetrics, type MetricsAggregator } from "./aggregator";
 
-export type { MetricTags };
-
 /** Analytics Engine accepts at most 250 `writeDataPoint` calls per Worker invocation. */
 export const ENGINE_POINTS_PER_INVOCATION = 250;
 
