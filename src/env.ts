@@ -19,6 +19,8 @@ export interface Env {
   QUEUE_AI: Queue;
   QUEUE_INDEXING: Queue;
   QUEUE_WEBHOOKS: Queue;
+  /** Optional Analytics Engine dataset (production): every metric point is also written there. */
+  METRICS_ENGINE?: AnalyticsEngineDataset;
 
   ENVIRONMENT: string;
   APP_VERSION: string;

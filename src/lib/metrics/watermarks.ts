@@ -1,9 +1,10 @@
+export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
 /**
  * How far the roll-ups reach: every hour before `hourEnd` and every day before `dayEnd` has been
- * rolled up (0 = nothing yet). Queries read roll-ups before these marks and raw points after them.
+ * rolled up (0 = nothing yet). Queries read roll-ups before these marks and minute rows after them.
  */
 export interface RollupWatermarks {
   hourEnd: number;
