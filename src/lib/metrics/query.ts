@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import type { MetricSketch } from "../../db/schema";
 import { addSketch, emptyCounts, SKETCH_INDEX_SQL, sketchPercentile, type DenseCounts } from "./sketch";
 import { DAY_MS, HOUR_MS, readWatermarks } from "./watermarks";
@@ -65,7 +66,7 @@ function accumulate(map: Map<number, Accumulator>, t: number, part: { count: num
 }
 
 /** Raw points in [from, to), aggregated per bucket in SQL, percentiles exact (nearest rank). */
-async function fromRaw(d1: D1Database, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
+async function fromRaw(d1: D1Queryable, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
   if (from >= to) return;
   const filter = tagFilter(q.tags, 5);
   const { results } = await d1
@@ -93,7 +94,7 @@ async function fromRaw(d1: D1Database, q: MetricQuery, from: number, to: number,
 }
 
 /** When a bucket mixes roll-ups and raw points, the raw part joins the histogram instead. */
-async function addRawBins(d1: D1Database, q: MetricQuery, from: number, to: number, acc: Accumulator) {
+async function addRawBins(d1: D1Queryable, q: MetricQuery, from: number, to: number, acc: Accumulator) {
   const filter = tagFilter(q.tags, 4);
   const { results } = await d1
     .prepare(
@@ -109,7 +110,7 @@ async function addRawBins(d1: D1Database, q: MetricQuery, from: number, to: numb
 
 /** Roll-up rows of one level in [from, to), merged into the query's buckets. */
 async function fromRollups(
-  d1: D1Database,
+  d1: D1Queryable,
   q: MetricQuery,
   level: "1h" | "1d",
   from: number,
@@ -144,7 +145,7 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
  * roll-ups, then hourly, then raw. Percentiles are exact where a bucket is all raw points and
  * histogram estimates (within ±12 %) where roll-ups are involved.
  */
-export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<SeriesPoint[]> {
+export async function queryMetric(d1: D1Queryable, q: MetricQuery): Promise<SeriesPoint[]> {
   const size = QUERY_BUCKETS[q.bucket];
   const start = Math.floor(q.from / size) * size;
   const map = new Map<number, Accumulator>();
@@ -189,7 +190,7 @@ export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<Serie
  * Every metric name seen: those rolled up, plus raw points newer than the roll-ups (older raw
  * points are in the roll-ups already, so the time index keeps this from scanning all raw rows).
  */
-export async function metricNames(d1: D1Database): Promise<string[]> {
+export async function metricNames(d1: D1Queryable): Promise<string[]> {
   const { hourEnd } = await readWatermarks(d1);
   const { results } = await d1
     .prepare(

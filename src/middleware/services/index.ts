@@ -6,6 +6,7 @@ import { clock } from "../../lib/clock";
 import { ApiError } from "../../lib/errors";
 import { Logger } from "../../lib/logger";
 import { MetricsRecorder } from "../../lib/metrics/recorder";
+import { BOOKMARK_HEADER, openRequestD1 } from "../read-replication";
 import type { AppEnv } from "../../env";
 
 /**
@@ -28,8 +29,11 @@ export const services = (): MiddlewareHandler<AppEnv> => {
     const ctx = c.get("requestContext");
     const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
     const metrics = new MetricsRecorder();
-    const db = createDb(c.env.DB);
+    // The binding, or a read-replication session over it: every query of the request runs through it.
+    const d1 = openRequestD1(c.env.DB, config.d1ReadReplication, c.req.method, c.req.header(BOOKMARK_HEADER));
+    const db = createDb(d1);
     c.set("config", config);
+    c.set("d1", d1);
     c.set("db", db);
     c.set("logger", logger);
     c.set("metrics", metrics);
