@@ -1,9 +1,9 @@
 import type { D1Queryable } from "./index";
 
 /** Rows per DELETE: D1 runs one statement at a time, so no single one may hold it for long. */
-export const DELETE_CHUNK = 5000;
+const DELETE_CHUNK = 5000;
 /** Statements per call; what is left waits for the next run. */
-export const MAX_DELETE_CHUNKS = 200;
+const MAX_DELETE_CHUNKS = 200;
 
 /** Rows of `table` matching `where` (SQL over the table's own columns, `?` placeholders). */
 export interface DeleteTarget {

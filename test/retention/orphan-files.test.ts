@@ -89,12 +89,25 @@ describe("sweepArea", () => {
   });
 
   it("never asks about, let alone deletes, an object younger than the grace period", async () => {
-    seen.length = 0;
-    const young = `${prefix}7`;
+    const young = `${prefix}young`;
     await env.FILES.put(young, "young");
-    const result = await sweepArea(db, env.FILES, area, clock.now(), { graceMs: HOUR_MS });
-    expect(result.deleted).toBe(0);
+    const youngAt = (await env.FILES.head(young))!.uploaded.getTime();
+    const older = await Promise.all([keys[0]!, keys[2]!, keys[4]!].map((key) => env.FILES.head(key)));
+    const oldAt = Math.max(...older.map((object) => object!.uploaded.getTime()));
+    expect(youngAt).toBeGreaterThan(oldAt + 1);
+    /** An owner that wants everything under its prefix gone, young or not. */
+    const greedy: FileArea = {
+      prefix,
+      async unneeded(_db, objects) {
+        seen.push(objects.map((object) => object.key));
+        return (await env.FILES.list({ prefix })).objects.map((object) => object.key);
+      },
+    };
+    seen.length = 0;
+    const graceMs = Math.floor((youngAt - oldAt) / 2);
+    const result = await sweepArea(db, env.FILES, greedy, youngAt, { graceMs });
+    expect(result).toEqual({ listed: 4, deleted: 3, complete: true });
     expect(seen.flat()).not.toContain(young);
-    expect(await exists(young)).toBe(true);
+    expect((await env.FILES.list({ prefix })).objects.map((object) => object.key)).toEqual([young]);
   });
 });

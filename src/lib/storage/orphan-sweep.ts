@@ -30,7 +30,9 @@ export async function sweepArea(db: Database, bucket: R2Bucket, area: FileArea, 
     const listing = await bucket.list({ prefix: area.prefix, limit: pageSize, ...(cursor ? { cursor } : { startAfter }) });
     listed += listing.objects.length;
     const old = listing.objects.filter((object) => object.uploaded.getTime() < now - graceMs);
-    const doomed = old.length > 0 ? await area.unneeded(db, old, now) : [];
+    const oldKeys = new Set(old.map((object) => object.key));
+    // Whatever an area answers, nothing young and nothing outside this page is ever deleted.
+    const doomed = old.length > 0 ? (await area.unneeded(db, old, now)).filter((key) => oldKeys.has(key)) : [];
     if (doomed.length > 0) {
       await bucket.delete(doomed);
       deleted += doomed.length;
