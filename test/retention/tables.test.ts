@@ -139,7 +139,7 @@ describe("event retention (EVENT_RETENTION_DAYS, default 30)", () => {
 });
 
 describe("sessions and cache entries", () => {
-  it("purges sessions expired or revoked over a day ago, in chunks (daily)", async () => {
+  it("purges sessions expired or revoked over a day ago (daily)", async () => {
     const { user } = await createUser();
     const now = clock.now();
     const session = (expiresAt: number, revokedAt: number | null = null) => ({
