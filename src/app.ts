@@ -7,6 +7,7 @@ import { authenticate } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { errorTracking } from "./middleware/error-tracking";
+import { BOOKMARK_HEADER, readReplication } from "./middleware/read-replication";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
 import { threatDetection } from "./middleware/threat-detection";
@@ -22,11 +23,12 @@ const EXPOSED_HEADERS = [
   "X-RateLimit-Remaining",
   "X-RateLimit-Reset",
   "Retry-After",
+  BOOKMARK_HEADER,
 ];
 
 /**
- * Builds the HTTP app: the request spine in order (context → security headers → services → CORS →
- * body cap), the error handlers, and every route group.
+ * Builds the HTTP app: the request spine in order (context → security headers → services → D1
+ * bookmark → CORS → body cap), the error handlers, and every route group.
  */
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -42,13 +44,14 @@ export function createApp() {
     }),
   );
   app.use(services());
+  app.use(readReplication());
   app.use(errorTracking());
   app.use(
     cors({
       origin: (origin, c) => ((c.var as AppEnv["Variables"]).config.corsOrigins.includes(origin) ? origin : null),
       credentials: true,
       allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "Idempotency-Key"],
+      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "Idempotency-Key", BOOKMARK_HEADER],
       exposeHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     }),

@@ -34,6 +34,13 @@ const configSchema = z.object({
   METRICS_RAW_RETENTION_DAYS: positiveInt(7),
   METRICS_HOURLY_RETENTION_DAYS: positiveInt(90),
   AUDIT_RETENTION_DAYS: positiveInt(365),
+  RATE_LIMIT_LOG_RETENTION_DAYS: positiveInt(30),
+  ERROR_LOG_RESOLVED_RETENTION_DAYS: positiveInt(30),
+  ERROR_LOG_RETENTION_DAYS: positiveInt(90),
+  JOB_RETENTION_DAYS: positiveInt(30),
+  EVENT_RETENTION_DAYS: positiveInt(30),
+  ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
+  D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
   SENTRY_DSN: optionalUrl,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   ALERT_WEBHOOK_URL: optionalUrl,
@@ -53,6 +60,9 @@ const configSchema = z.object({
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
 }).superRefine((s, ctx) => {
+  if (s.ERROR_LOG_RESOLVED_RETENTION_DAYS > s.ERROR_LOG_RETENTION_DAYS) {
+    ctx.addIssue({ code: "custom", path: ["ERROR_LOG_RESOLVED_RETENTION_DAYS"], message: "must not exceed ERROR_LOG_RETENTION_DAYS" });
+  }
   if (s.RATE_LIMIT_BACKEND !== "upstash") return;
   if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
   if (!s.UPSTASH_REDIS_REST_TOKEN) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
@@ -74,6 +84,19 @@ export type Config = {
   metricsRawRetentionDays: number;
   metricsHourlyRetentionDays: number;
   auditRetentionDays: number;
+  rateLimitLogRetentionDays: number;
+  /** Resolved errors go this long after their resolution… */
+  errorLogResolvedRetentionDays: number;
+  /** …and any error this long after it was last seen. */
+  errorLogRetentionDays: number;
+  /** COMPLETED, FAILED and CANCELLED jobs, counted from when they finished. */
+  jobRetentionDays: number;
+  /** PROCESSED events, counted from when they happened. */
+  eventRetentionDays: number;
+  /** An R2 object nothing refers to is deleted once it is older than this. */
+  orphanFileGraceHours: number;
+  /** Requests query D1 through a Sessions API session, bookmarks in X-D1-Bookmark. */
+  d1ReadReplication: boolean;
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
@@ -116,6 +139,13 @@ export function loadConfig(env: Env): Config {
     metricsRawRetentionDays: s.METRICS_RAW_RETENTION_DAYS,
     metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS,
+    rateLimitLogRetentionDays: s.RATE_LIMIT_LOG_RETENTION_DAYS,
+    errorLogResolvedRetentionDays: s.ERROR_LOG_RESOLVED_RETENTION_DAYS,
+    errorLogRetentionDays: s.ERROR_LOG_RETENTION_DAYS,
+    jobRetentionDays: s.JOB_RETENTION_DAYS,
+    eventRetentionDays: s.EVENT_RETENTION_DAYS,
+    orphanFileGraceHours: s.ORPHAN_FILE_GRACE_HOURS,
+    d1ReadReplication: s.D1_READ_REPLICATION === "on",
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,

@@ -5,6 +5,7 @@ import type { AuthContext } from "./lib/auth/context";
 import type { Logger } from "./lib/logger";
 import type { ErrorTracker } from "./lib/monitoring/tracker";
 import type { MetricsRecorder } from "./lib/metrics/recorder";
+import type { RequestD1 } from "./middleware/read-replication";
 import type { RequestContext } from "./middleware/request-context";
 
 /** The Worker's bindings and settings: the single declaration of `env` (see wrangler.toml). */
@@ -34,6 +35,15 @@ export interface Env {
   METRICS_RAW_RETENTION_DAYS?: string;
   METRICS_HOURLY_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  /** Retention (docs/scaling.md): days kept, and hours an unreferenced R2 object may live. */
+  RATE_LIMIT_LOG_RETENTION_DAYS?: string;
+  ERROR_LOG_RESOLVED_RETENTION_DAYS?: string;
+  ERROR_LOG_RETENTION_DAYS?: string;
+  JOB_RETENTION_DAYS?: string;
+  EVENT_RETENTION_DAYS?: string;
+  ORPHAN_FILE_GRACE_HOURS?: string;
+  /** `off` (default) or `on`: requests query D1 through a Sessions API session (docs/scaling.md). */
+  D1_READ_REPLICATION?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
@@ -53,6 +63,8 @@ export interface Variables {
   requestId: string;
   requestContext: RequestContext;
   config: Config;
+  /** The request's D1 handle for raw SQL: the binding, or the read-replication session `db` runs over. */
+  d1: RequestD1;
   db: Database;
   logger: Logger;
   metrics: MetricsRecorder;

@@ -17,6 +17,11 @@ import { pruneMetricsTask } from "./tasks/prune-metrics";
 import { sealAuditLogTask } from "./tasks/seal-audit-log";
 import { pruneAuditLogTask } from "./tasks/prune-audit-log";
 import { purgeSecuritySignals } from "./tasks/purge-security-signals";
+import { pruneRateLimitLogsTask } from "./tasks/prune-rate-limit-logs";
+import { pruneErrorLogsTask } from "./tasks/prune-error-logs";
+import { pruneFinishedJobsTask } from "./tasks/prune-finished-jobs";
+import { pruneProcessedEventsTask } from "./tasks/prune-processed-events";
+import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -33,7 +38,16 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
   [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
-  [RETENTION_CRON]: [purgeExpiredSessions, pruneMetricsTask, pruneAuditLogTask],
+  [RETENTION_CRON]: [
+    purgeExpiredSessions,
+    pruneMetricsTask,
+    pruneAuditLogTask,
+    pruneRateLimitLogsTask,
+    pruneErrorLogsTask,
+    pruneFinishedJobsTask,
+    pruneProcessedEventsTask,
+    sweepOrphanFilesTask,
+  ],
 };
 
 /**

@@ -12,6 +12,7 @@ export * from "./cache-entries";
 export * from "./events";
 export * from "./webhooks";
 export * from "./uploads";
+export * from "./file-sweep-cursors";
 export * from "./questions";
 export * from "./tests";
 export * from "./attempts";

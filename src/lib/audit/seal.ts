@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import { clock } from "../clock";
 import { newId } from "../ids";
 import { AUDIT_COLUMNS, AUDIT_SELECT, type AuditRow } from "./present";
@@ -35,7 +36,7 @@ export interface PeriodDigest {
  * a DigestStream chunk by chunk so a busy hour never sits in memory. `onRow` sees each row's hash.
  */
 export async function digestPeriod(
-  d1: D1Database,
+  d1: D1Queryable,
   periodStart: number,
   periodEnd: number,
   previousHash: string | null,

@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import { emptyCounts, SKETCH_BUCKETS, type DenseCounts } from "./sketch";
 
 export interface MinuteTotals {
@@ -15,7 +16,7 @@ export interface MinuteTotals {
  * totals statement. Both statements run in one batch: one round trip, one consistent snapshot.
  */
 export async function mergeMinuteRows<Row extends object>(
-  d1: D1Database,
+  d1: D1Queryable,
   group: Record<string, string>,
   where: string,
   params: unknown[],

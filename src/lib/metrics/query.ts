@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import type { MetricSketch } from "../../db/schema";
 import { mergeMinuteRows } from "./minute-rows";
 import { addSketch, emptyCounts, sketchPercentile, type DenseCounts } from "./sketch";
@@ -67,7 +68,7 @@ function accumulate(map: Map<number, Accumulator>, t: number, part: { count: num
  * Minute rows in [from, to) — `from` rounded down to its minute, since a row covers its whole
  * minute — merged per bucket in SQL (totals and histogram bins).
  */
-async function fromMinuteRows(d1: D1Database, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
+async function fromMinuteRows(d1: D1Queryable, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
   const first = from - (from % MINUTE_MS);
   if (first >= to) return;
   const filter = tagFilter(q.tags, 5);
@@ -85,7 +86,7 @@ async function fromMinuteRows(d1: D1Database, q: MetricQuery, from: number, to: 
 
 /** Roll-up rows of one level in [from, to), merged into the query's buckets. */
 async function fromRollups(
-  d1: D1Database,
+  d1: D1Queryable,
   q: MetricQuery,
   level: "1h" | "1d",
   from: number,
@@ -116,7 +117,7 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
  * roll-ups, then hourly, then minute rows. count, sum, avg, min and max are exact; percentiles are
  * estimates from the merged log-scale histogram (within one bin: ±12 %), clamped to [min, max].
  */
-export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<SeriesPoint[]> {
+export async function queryMetric(d1: D1Queryable, q: MetricQuery): Promise<SeriesPoint[]> {
   const size = QUERY_BUCKETS[q.bucket];
   const start = Math.floor(q.from / size) * size;
   const map = new Map<number, Accumulator>();
@@ -156,7 +157,7 @@ export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<Serie
  * Every metric name seen: those rolled up, plus minute rows newer than the roll-ups (older rows are
  * in the roll-ups already, so the time index keeps this from scanning all minute rows).
  */
-export async function metricNames(d1: D1Database): Promise<string[]> {
+export async function metricNames(d1: D1Queryable): Promise<string[]> {
   const { hourEnd } = await readWatermarks(d1);
   const { results } = await d1
     .prepare(

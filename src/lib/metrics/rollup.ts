@@ -1,3 +1,4 @@
+import { deleteInChunks, type DeleteTarget } from "../../db/delete-in-chunks";
 import type { MetricSketch } from "../../db/schema";
 import { mergeMinuteRows } from "./minute-rows";
 import { addSketch, emptyCounts, toSketch, type DenseCounts } from "./sketch";
@@ -127,18 +128,8 @@ export async function rollUpMetrics(d1: D1Database, now: number) {
   return { hours, hourRows, days, dayRows };
 }
 
-const DELETE_CHUNK = 5000;
-
-/** Deletes in bounded chunks so one run never holds a long write lock. */
-async function deleteInChunks(d1: D1Database, sql: string, params: unknown[], maxChunks = 200): Promise<number> {
-  let deleted = 0;
-  for (let i = 0; i < maxChunks; i++) {
-    const result = await d1.prepare(sql).bind(...params, DELETE_CHUNK).run();
-    deleted += result.meta.changes;
-    if (result.meta.changes < DELETE_CHUNK) break;
-  }
-  return deleted;
-}
+export const RAW_POINTS: DeleteTarget = { table: "system_metrics", where: "timestamp < ?" };
+export const HOURLY_ROLLUPS: DeleteTarget = { table: "metric_rollups", where: "bucket = '1h' AND bucket_start < ?" };
 
 /**
  * Retention: minute rows older than the raw retention (and already rolled up), hourly roll-ups older
@@ -148,15 +139,7 @@ export async function pruneMetrics(d1: D1Database, now: number, rawDays: number,
   const { hourEnd, dayEnd } = await readWatermarks(d1);
   const rawCutoff = Math.min(now - rawDays * DAY_MS, hourEnd);
   const hourlyCutoff = Math.min(now - hourlyDays * DAY_MS, dayEnd);
-  const raw = await deleteInChunks(
-    d1,
-    "DELETE FROM system_metrics WHERE id IN (SELECT id FROM system_metrics WHERE timestamp < ?1 LIMIT ?2)",
-    [rawCutoff],
-  );
-  const hourly = await deleteInChunks(
-    d1,
-    "DELETE FROM metric_rollups WHERE id IN (SELECT id FROM metric_rollups WHERE bucket = '1h' AND bucket_start < ?1 LIMIT ?2)",
-    [hourlyCutoff],
-  );
-  return { rawDeleted: raw, hourlyDeleted: hourly, rawCutoff, hourlyCutoff };
+  const raw = await deleteInChunks(d1, RAW_POINTS, [rawCutoff]);
+  const hourly = await deleteInChunks(d1, HOURLY_ROLLUPS, [hourlyCutoff]);
+  return { rawDeleted: raw.deleted, hourlyDeleted: hourly.deleted, rawCutoff, hourlyCutoff };
 }

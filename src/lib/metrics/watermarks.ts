@@ -1,3 +1,5 @@
+import type { D1Queryable } from "../../db";
+
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -11,7 +13,7 @@ export interface RollupWatermarks {
   dayEnd: number;
 }
 
-export async function readWatermarks(d1: D1Database): Promise<RollupWatermarks> {
+export async function readWatermarks(d1: D1Queryable): Promise<RollupWatermarks> {
   const row = await d1
     .prepare(
       `SELECT (SELECT MAX(bucket_start) FROM metric_rollups WHERE bucket = '1h') AS h,

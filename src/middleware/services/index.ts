@@ -7,6 +7,7 @@ import { ApiError } from "../../lib/errors";
 import { Logger } from "../../lib/logger";
 import { isolateMetrics } from "../../lib/metrics/aggregator";
 import { MetricsRecorder } from "../../lib/metrics/recorder";
+import { BOOKMARK_HEADER, openRequestD1 } from "../read-replication";
 import type { AppEnv } from "../../env";
 
 /**
@@ -30,8 +31,11 @@ export const services = (): MiddlewareHandler<AppEnv> => {
     const ctx = c.get("requestContext");
     const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
     const metrics = new MetricsRecorder(c.env.METRICS_ENGINE);
-    const db = createDb(c.env.DB);
+    // The binding, or a read-replication session over it: every query of the request runs through it.
+    const d1 = openRequestD1(c.env.DB, config.d1ReadReplication, c.req.method, c.req.header(BOOKMARK_HEADER));
+    const db = createDb(d1);
     c.set("config", config);
+    c.set("d1", d1);
     c.set("db", db);
     c.set("logger", logger);
     c.set("metrics", metrics);
