@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { expect } from "vitest";
 import { createDb } from "../../src/db";
 import type { CacheContext } from "../../src/lib/cache";
 
@@ -38,3 +39,25 @@ export function cacheHarness() {
 let counter = 0;
 /** A key (or tag) no other test of the file uses: storage is shared by every test of a file. */
 export const unique = (label: string) => `${label}-${Date.now().toString(36)}-${++counter}`;
+
+/**
+ * What a write made in ANOTHER isolate leaves behind: the data changed in D1 and the tag's version
+ * moved, while this isolate's memory knows nothing of it.
+ */
+export async function writeElsewhere(tag: string, ...changes: D1PreparedStatement[]): Promise<void> {
+  await env.DB.batch([
+    ...changes,
+    env.DB.prepare("INSERT INTO cache_tags (tag, version, updated_at) VALUES (?, 1, 0) ON CONFLICT (tag) DO UPDATE SET version = version + 1").bind(tag),
+  ]);
+}
+
+/** Headers that differ between any two requests (their id, the rate limit's remaining count). */
+const PER_REQUEST_HEADERS = /^(x-request-id|ratelimit|x-ratelimit-remaining|x-ratelimit-reset|date)$/i;
+
+/** Asserts two responses are the same to a client: status, body and headers (but the per-request ones). */
+export async function expectSameResponse(first: Response, second: Response): Promise<void> {
+  const stable = (res: Response) => [...res.headers].filter(([name]) => !PER_REQUEST_HEADERS.test(name));
+  expect(second.status).toBe(first.status);
+  expect(stable(second)).toEqual(stable(first));
+  expect(await second.text()).toBe(await first.text());
+}
