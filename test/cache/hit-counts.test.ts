@@ -69,7 +69,7 @@ describe("hit counts", () => {
       get: (target, property) => (property === "batch" ? () => Promise.reject(new Error("D1 is down")) : Reflect.get(target, property)),
     });
     const failures: Promise<unknown>[] = [];
-    await cache.getOrSet({ db: down, waitUntil: (p) => void failures.push(p) }, key, OPTIONS, async () => "never");
+    await cache.getOrSet({ db: down, primary: ctx.primary, waitUntil: (p) => void failures.push(p) }, key, OPTIONS, async () => "never");
     expect(await Promise.allSettled(failures)).toEqual([{ status: "fulfilled", value: undefined }]);
     clock.advance(HIT_FLUSH_INTERVAL_MS);
     await cache.getOrSet(ctx, key, OPTIONS, async () => "never");

@@ -22,7 +22,8 @@ export function cacheHarness() {
     },
   });
   const scheduled: Promise<unknown>[] = [];
-  const ctx: CacheContext = { db: createDb(d1), waitUntil: (promise) => void scheduled.push(promise) };
+  const db = createDb(d1);
+  const ctx: CacheContext = { db, primary: db, waitUntil: (promise) => void scheduled.push(promise) };
   return {
     ctx,
     db: ctx.db,

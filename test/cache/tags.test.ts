@@ -124,6 +124,8 @@ describe("tag invalidation across isolates", () => {
     const data = source("v1");
     const options = { ...TTL, tags: [tag] };
     await cache.getOrSet(ctx, "direct", options, data.load);
+    // A hit checks the tag against D1 and starts the isolate's trust in its copy.
+    await cache.getOrSet(ctx, "direct", options, data.load);
     data.state.value = "v2";
     await env.DB.prepare("INSERT INTO cache_tags (tag, version, updated_at) VALUES (?, 7, 0)").bind(tag).run();
     expect(await cache.getOrSet(ctx, "direct", options, data.load)).toBe("v1");
@@ -137,8 +139,10 @@ describe("tag invalidation across isolates", () => {
     const [writerCache, readerCache] = [new Cache(), new Cache()];
     const tag = unique("tag");
     const options = { ...TTL, tags: [tag] };
-    // The reader learns the tag's version through another key.
-    await readerCache.getOrSet(reader.ctx, unique("other"), options, async () => "x");
+    // The reader learns the tag's version through a hit on another key.
+    const other = unique("other");
+    await readerCache.getOrSet(reader.ctx, other, options, async () => "x");
+    await readerCache.getOrSet(reader.ctx, other, options, async () => "x");
     await writerCache.invalidateTags(writer.db, [tag]);
     await writerCache.getOrSet(writer.ctx, "labelled", options, async () => "fresh");
     await writer.settle();

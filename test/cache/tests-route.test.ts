@@ -77,7 +77,8 @@ describe("test detail and list through the cache", () => {
   it(`sees another isolate's write within TAG_RECHECK_MS (${TAG_RECHECK_MS} ms), and not a moment later`, async () => {
     const question = await createQuestion(cast.instructor.headers);
     const test = await createTest(cast.instructor.headers, [[question.id]], { title: "Original" });
-    expect(await json(await get(`/v1/tests/${test.id}`, cast.student.headers))).toMatchObject({ title: "Original" });
+    // A miss, then a hit: the hit checks the test's tag and starts this isolate's trust in its copy.
+    for (let i = 0; i < 2; i++) expect(await json(await get(`/v1/tests/${test.id}`, cast.student.headers))).toMatchObject({ title: "Original" });
 
     await writeElsewhere(`test:${test.id}`, env.DB.prepare("UPDATE tests SET title = 'Changed elsewhere' WHERE id = ?").bind(test.id));
     // Within the bound this isolate may still serve what it holds…

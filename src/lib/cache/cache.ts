@@ -3,12 +3,18 @@ import { clock } from "../clock";
 import type { Logger } from "../logger";
 import { entryBytes, ratio, readEntry, writeEntry, type StoredEntry } from "./entries";
 import { Lru } from "./lru";
-import { invalidationStatement, TAG_RECHECK_MS, TagVersions, type TagVersionMap } from "./tag-versions";
+import { invalidationStatement, readTagVersions, TAG_RECHECK_MS, TagVersions, type TagVersionMap } from "./tag-versions";
 import { HIT_FLUSH_INTERVAL_MS, HitCounter } from "./usage";
 
-/** What a read needs from its caller: the database, and a way to write after the response. */
+/** What a read needs from its caller: the databases, and a way to write after the response. */
 export interface CacheContext {
+  /** The database the caller reads (a request's read-replication session, if any): loaders read it too. */
   db: Database;
+  /**
+   * The primary database (the D1 binding itself, never a replica session): tag versions are checked
+   * there, so no replica's lag can stretch the bound on a stale read.
+   */
+  primary: Database;
   /** `ExecutionContext.waitUntil`: fills and hit counts reach D1 through it, off the response path. */
   waitUntil(promise: Promise<unknown>): void;
   logger?: Logger;
@@ -94,7 +100,7 @@ export class Cache {
    * computed before a concurrent write could be labelled with that write's versions.
    */
   async set(db: Database, key: string, value: unknown, options: CacheOptions): Promise<void> {
-    const tagVersions = await this.versions.read(db, options.tags);
+    const tagVersions = await readTagVersions(db, options.tags);
     const entry = this.entryOf(key, value, tagVersions, options.ttlMs);
     if (this.hold(key, entry)) await writeEntry(db, key, entry, clock.now(), false);
   }
@@ -144,8 +150,9 @@ export class Cache {
   private async resolve<T>(ctx: CacheContext, key: string, options: CacheOptions, loader: () => Promise<T>, flight: Flight): Promise<string> {
     const cached = await this.lookup(ctx, key);
     if (cached !== null) return cached;
-    // Versions are read before the value: a write committing after this instant can only make the entry stale.
-    const tagVersions = await this.versions.read(ctx.db, options.tags);
+    // The label is read just before the value, through the same database (and replica session, so the
+    // value is at least as new as the label): a write committing after this read can only make the entry stale.
+    const tagVersions = await readTagVersions(ctx.db, options.tags);
     const entry = this.entryOf(key, await loader(), tagVersions, options.ttlMs);
     this.counters.misses += 1;
     if (!flight.superseded && this.hold(key, entry)) {
@@ -163,19 +170,19 @@ export class Cache {
     const now = clock.now();
     const held = this.memory.get(key);
     if (held) {
-      if (held.expiresAt > now && (await this.isCurrent(ctx.db, held.tagVersions))) return this.hit(ctx, key, "memory", held.json);
+      if (held.expiresAt > now && (await this.isCurrent(ctx.primary, held.tagVersions))) return this.hit(ctx, key, "memory", held.json);
       this.memory.delete(key);
     }
     const stored = await readEntry(ctx.db, key);
-    if (!stored || stored.expiresAt <= now || !(await this.isCurrent(ctx.db, stored.tagVersions))) return null;
+    if (!stored || stored.expiresAt <= now || !(await this.isCurrent(ctx.primary, stored.tagVersions))) return null;
     this.hold(key, stored);
     return this.hit(ctx, key, "shared", stored.json);
   }
 
-  private async isCurrent(db: Database, recorded: TagVersionMap): Promise<boolean> {
+  private async isCurrent(primary: Database, recorded: TagVersionMap): Promise<boolean> {
     const tags = Object.keys(recorded);
     if (tags.length === 0) return true;
-    const current = await this.versions.read(db, tags, recorded);
+    const current = await this.versions.current(primary, tags, recorded);
     return tags.every((tag) => current[tag] === recorded[tag]);
   }
 

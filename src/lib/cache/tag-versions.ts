@@ -22,7 +22,22 @@ interface Known {
   epoch: number;
 }
 
-/** This isolate's copy of tag versions, each trusted for `recheckMs` after it was read. */
+/** The versions of `tags` as `db` sees them now (a tag without a row is at version 0). */
+export async function readTagVersions(db: Database, tags: readonly string[]): Promise<TagVersionMap> {
+  const versions: TagVersionMap = Object.fromEntries(tags.map((tag) => [tag, 0]));
+  if (tags.length === 0) return versions;
+  const rows = await db
+    .select({ tag: cacheTags.tag, version: cacheTags.version })
+    .from(cacheTags)
+    .where(sql`${cacheTags.tag} IN (SELECT value FROM json_each(${JSON.stringify(tags)}))`);
+  for (const row of rows) versions[row.tag] = row.version;
+  return versions;
+}
+
+/**
+ * This isolate's copy of the current tag versions, read from the primary database and each trusted
+ * for `recheckMs` after it was read: what a stored entry's label is compared with.
+ */
 export class TagVersions {
   private readonly known = new Map<string, Known>();
   private forgets = 0;
@@ -35,10 +50,10 @@ export class TagVersions {
 
   /**
    * The current version of each tag: from memory when read less than `recheckMs` ago, the rest in one
-   * D1 query. A tag whose known version is older than `atLeast` (a version some stored entry was
-   * labelled with) is read again at once: someone has seen a newer version than this isolate has.
+   * query to `primary`. A tag whose known version is older than `atLeast` (a version some stored
+   * entry was labelled with) is read again at once: someone has seen a newer version than this isolate has.
    */
-  async read(db: Database, tags: readonly string[], atLeast: TagVersionMap = {}): Promise<TagVersionMap> {
+  async current(primary: Database, tags: readonly string[], atLeast: TagVersionMap = {}): Promise<TagVersionMap> {
     const now = clock.now();
     const versions: TagVersionMap = {};
     const stale: string[] = [];
@@ -51,15 +66,10 @@ export class TagVersions {
     }
     if (stale.length === 0) return versions;
     const epoch = this.forgets;
-    const rows = await db
-      .select({ tag: cacheTags.tag, version: cacheTags.version })
-      .from(cacheTags)
-      .where(sql`${cacheTags.tag} IN (SELECT value FROM json_each(${JSON.stringify(stale)}))`);
-    const found = new Map(rows.map((row) => [row.tag, row.version]));
+    const read = await readTagVersions(primary, stale);
     for (const tag of stale) {
-      const version = found.get(tag) ?? 0;
-      versions[tag] = version;
-      this.remember(tag, { version, checkedAt: now, epoch });
+      versions[tag] = read[tag]!;
+      this.remember(tag, { version: read[tag]!, checkedAt: now, epoch });
     }
     return versions;
   }
