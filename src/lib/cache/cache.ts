@@ -39,11 +39,18 @@ export const DEFAULT_CACHE_LIMITS: CacheLimits = { maxEntries: 2_000, maxBytes: 
 
 type Held = StoredEntry & { bytes: number };
 
-interface Flight {
-  promise: Promise<string>;
-  tags: readonly string[];
+/** One lookup (and load, on a miss) of a key in this isolate, shared by every caller that asks meanwhile. */
+class Flight {
   /** Set when a write invalidated one of its tags mid-load: its result is returned but not stored. */
-  superseded: boolean;
+  superseded = false;
+  readonly promise: Promise<string>;
+
+  constructor(
+    readonly tags: readonly string[],
+    run: (flight: Flight) => Promise<string>,
+  ) {
+    this.promise = run(this);
+  }
 }
 
 /**
@@ -82,8 +89,7 @@ export class Cache {
     if (flight) {
       this.counters.coalesced += 1;
     } else {
-      const started: Flight = { promise: Promise.resolve(""), tags: options.tags, superseded: false };
-      started.promise = this.resolve(ctx, key, options, loader, started);
+      const started = new Flight(options.tags, (self) => this.resolve(ctx, key, options, loader, self));
       const land = () => {
         if (this.flights.get(key) === started) this.flights.delete(key);
       };
@@ -152,9 +158,9 @@ export class Cache {
     if (cached !== null) return cached;
     // The label is read just before the value, through the same database (and replica session, so the
     // value is at least as new as the label): a write committing after this read can only make the entry stale.
+    this.counters.misses += 1;
     const tagVersions = await readTagVersions(ctx.db, options.tags);
     const entry = this.entryOf(key, await loader(), tagVersions, options.ttlMs);
-    this.counters.misses += 1;
     if (!flight.superseded && this.hold(key, entry)) {
       ctx.waitUntil(
         writeEntry(ctx.db, key, entry, clock.now(), true).catch((error: unknown) =>
