@@ -94,9 +94,8 @@ export const questionRoutes = new Hono<AppEnv>()
     // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
     if (query.q) return c.json(await load());
     const { subject, topic, type, difficulty, limit } = query;
-    const bank = isAdmin(auth) ? "*" : auth.userId;
+    const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
     const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
-    const tag = isAdmin(auth) ? ALL_QUESTIONS_TAG : questionBankTag(auth.userId);
     return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
   })
   .get("/v1/questions/:id", ...readQuestions, async (c) => {

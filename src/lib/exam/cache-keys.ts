@@ -1,10 +1,8 @@
 import { sql } from "drizzle-orm";
 
-/**
- * What the exam platform caches and under which tags (docs/caching.md lists each route). Lists carry
- * one tag per list family; details the tag of their object. Every write bumps the tags of what it
- * changes in the same batch as the write.
- */
+// What the exam platform caches and under which tags (docs/caching.md lists each route). Lists carry
+// one tag per list family; details the tag of their object. Every write bumps the tags of what it
+// changes in the same batch as the write.
 
 /** How long a cached exam read may be served at most; tags normally retire it much earlier. */
 export const EXAM_CACHE_TTL_MS = 10 * 60_000;
