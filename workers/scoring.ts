@@ -21,6 +21,8 @@ import {
   rescoreGuard,
   type StatsGuard,
 } from "../src/lib/analytics/score-stats";
+import { cache, invalidationStatementD1 } from "../src/lib/cache";
+import { analyticsOfTestsSharingQuestions, analyticsTag } from "../src/lib/exam/cache-keys";
 import { scoreAttempt, type ScorableSection, type ScoringOutput, type SubmittedAnswer } from "../src/lib/scoring";
 import type { JobPayload } from "../src/lib/queue/job-types";
 import { JobConflictError, PermanentJobError, type JobHandler } from "./job-handler";
@@ -178,7 +180,10 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
   }
   statements.push(storeAttemptResult(d1, guard, result, now));
 
-  const results = await d1.batch(statements);
+  // The statistics move for every test holding these questions: their cached analytics go stale with the same commit.
+  const invalidation = invalidationStatementD1(d1, db, [analyticsTag(attempt.testId)], analyticsOfTestsSharingQuestions(attempt.testId));
+  const [bumped, ...results] = await d1.batch([invalidation, ...statements]);
+  cache.tagsInvalidated((bumped?.results ?? []) as { tag: string }[]);
   const applied = (results.at(-1)?.results?.length ?? 0) > 0;
   if (!applied) {
     const current = await db.select({ status: attempts.status }).from(attempts).where(and(eq(attempts.id, attempt.id))).get();

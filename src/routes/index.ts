@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
+import { adminCacheRoutes } from "./admin-cache";
 import { adminErrorRoutes } from "./admin-errors";
 import { adminMetricRoutes } from "./admin-metrics";
 import { adminQuestionRoutes } from "./admin-questions";
@@ -47,4 +48,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", plannerRoutes);
   app.route("/", uploadRoutes);
   app.route("/", adminSecurityEventRoutes);
+  app.route("/", adminCacheRoutes);
 }

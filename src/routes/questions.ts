@@ -1,9 +1,11 @@
 import { and, desc, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
+import { cache, cacheContext, cacheKey, invalidationStatement, type CacheContext } from "../lib/cache";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
+import { ALL_QUESTIONS_TAG, EXAM_CACHE_TTL_MS, questionBankTag, questionTag, questionWriteTags, testsHoldingQuestion } from "../lib/exam/cache-keys";
 import { findOwnUpload } from "../lib/exam/uploads";
 import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
 import { newId } from "../lib/ids";
@@ -39,6 +41,15 @@ async function findManagedQuestion(c: Context<AppEnv>, id: string) {
   return question;
 }
 
+/** A live question's full view through the cache (the same for everyone: callers check access on it), or 404. */
+function questionView(ctx: CacheContext, id: string) {
+  return cache.getOrSet(ctx, cacheKey("question", { id }), { ttlMs: EXAM_CACHE_TTL_MS, tags: [questionTag(id)] }, async () => {
+    const question = await ctx.db.query.questions.findFirst({ where: and(eq(questions.id, id), isNull(questions.deletedAt)) });
+    if (!question) throw ApiError.notFound("question");
+    return presentQuestion(question);
+  });
+}
+
 /** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
@@ -49,34 +60,48 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, c.req.valid("json"));
     const now = clock.now();
     const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
-    const [[created]] = await c.var.db.batch([
-      c.var.db.insert(questions).values(row).returning(),
+    const db = c.var.db;
+    const [bumped, [created]] = await db.batch([
+      invalidationStatement(db, questionWriteTags(row.id, row.authorId)),
+      db.insert(questions).values(row).returning(),
       auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
     ]);
+    cache.tagsInvalidated(bumped);
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
   .get("/v1/questions", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
-    const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
-    if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
-    if (query.subject) filters.push(eq(questions.subject, query.subject));
-    if (query.topic) filters.push(eq(questions.topic, query.topic));
-    if (query.type) filters.push(eq(questions.type, query.type));
-    if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
-    if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
-    if (query.cursor) filters.push(lt(questions.id, decodeCursor(query.cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(questions)
-      .where(and(...filters))
-      .orderBy(desc(questions.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion));
+    const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
+    const load = async () => {
+      const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
+      if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
+      if (query.subject) filters.push(eq(questions.subject, query.subject));
+      if (query.topic) filters.push(eq(questions.topic, query.topic));
+      if (query.type) filters.push(eq(questions.type, query.type));
+      if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
+      if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+      if (after) filters.push(lt(questions.id, after));
+      const rows = await c.var.db
+        .select()
+        .from(questions)
+        .where(and(...filters))
+        .orderBy(desc(questions.id))
+        .limit(query.limit + 1);
+      return toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion);
+    };
+    // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
+    if (query.q) return c.json(await load());
+    const { subject, topic, type, difficulty, limit } = query;
+    const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
+    const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
+    return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
   })
   .get("/v1/questions/:id", ...readQuestions, async (c) => {
-    return c.json(presentQuestion(await findManagedQuestion(c, c.req.param("id"))));
+    const question = await questionView(cacheContext(c), c.req.param("id"));
+    if (!canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
+    return c.json(question);
   })
   .patch("/v1/questions/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
@@ -89,8 +114,11 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, { ...base, ...patch });
     const now = clock.now();
     const content = toQuestionContent(input);
-    const [[updated]] = await c.var.db.batch([
-      c.var.db
+    const db = c.var.db;
+    const [bumped, [updated]] = await db.batch([
+      // Its marks count in the totals of every test holding it.
+      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId), testsHoldingQuestion(existing.id)),
+      db
         .update(questions)
         .set({ ...content, updatedAt: now })
         .where(and(eq(questions.id, existing.id), isNull(questions.deletedAt)))
@@ -102,6 +130,7 @@ export const questionRoutes = new Hono<AppEnv>()
         after: { ...base, ...input },
       }),
     ]);
+    cache.tagsInvalidated(bumped);
     if (!updated) throw ApiError.notFound("question");
     return c.json(presentQuestion(updated));
   })
@@ -120,9 +149,12 @@ export const questionRoutes = new Hono<AppEnv>()
       });
     }
     const now = clock.now();
-    await c.var.db.batch([
-      c.var.db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
+    const db = c.var.db;
+    const [bumped] = await db.batch([
+      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
+      db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
       auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
     ]);
+    cache.tagsInvalidated(bumped);
     return c.body(null, 204);
   });

@@ -55,6 +55,7 @@ export const AUDIT_ACTIONS = [
   "error.resolved",
   "security_event.updated",
   "rate_limit.unblocked",
+  "cache.invalidated",
   "admin.action",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

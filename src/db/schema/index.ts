@@ -9,6 +9,7 @@ export * from "./rate-limit-logs";
 export * from "./security-events";
 export * from "./security-signals";
 export * from "./cache-entries";
+export * from "./cache-tags";
 export * from "./events";
 export * from "./webhooks";
 export * from "./uploads";
