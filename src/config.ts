@@ -1,6 +1,13 @@
 import { z } from "zod";
 import type { Env } from "./env";
-import { parsePolicies, RATE_LIMIT_BACKENDS, type RateLimitBackendName, type RateLimitPolicies } from "./lib/security/rate-limit";
+import {
+  parsePolicies,
+  parseRoleCeilings,
+  RATE_LIMIT_BACKENDS,
+  type RateLimitBackendName,
+  type RateLimitPolicies,
+  type RoleCeilings,
+} from "./lib/security/rate-limit";
 
 const list = z
   .string()
@@ -16,6 +23,14 @@ const list = z
 const optionalUrl = z.preprocess((value) => (value === "" ? undefined : value), z.string().url().optional());
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const flag = (fallback: "true" | "false") => z.enum(["true", "false"]).default(fallback).transform((value) => value === "true");
+
+/** Environments where a missing secret is a deployment error rather than something to improvise. */
+const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
+
+/** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
+export const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
 /**
  * Every plain setting the Worker reads, validated once per environment object. Bindings are checked
@@ -47,12 +62,26 @@ const configSchema = z.object({
     }
   }),
   RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
+  RATE_LIMIT_ROLE_CEILINGS: z.string().optional(),
+  TRUST_CF_CONNECTING_IP: flag("true"),
+  DEVICE_TOKEN_SECRET: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
+  ),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
 }).superRefine((s, ctx) => {
+  try {
+    parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api);
+  } catch {
+    ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_ROLE_CEILINGS"], message: "not a valid JSON object of per-role rates" });
+  }
+  if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+    ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+  }
   if (s.RATE_LIMIT_BACKEND !== "upstash") return;
   if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
   if (!s.UPSTASH_REDIS_REST_TOKEN) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
@@ -74,12 +103,21 @@ export type Config = {
   metricsRawRetentionDays: number;
   metricsHourlyRetentionDays: number;
   auditRetentionDays: number;
+  /** Whether `CF-Connecting-IP` names the client (true on Cloudflare's edge; see docs/security.md). */
+  trustCfConnectingIp: boolean;
+  /**
+   * Signs device tokens (docs/identity.md). Null only in development and test, where an isolate makes
+   * its own random key; staging and production refuse to run without it.
+   */
+  deviceTokenSecret: string | null;
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
     /** A decision not back within this long is a fault (the policy's fail mode applies). */
     timeoutMs: number;
     upstash: { url: string; token: string } | null;
+    /** Per role: the `api` capacity one account shares across its credentials, and its keys' ceiling. */
+    roleCeilings: RoleCeilings;
   };
 };
 
@@ -116,6 +154,8 @@ export function loadConfig(env: Env): Config {
     metricsRawRetentionDays: s.METRICS_RAW_RETENTION_DAYS,
     metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS,
+    trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
+    deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,
@@ -124,6 +164,7 @@ export function loadConfig(env: Env): Config {
         s.UPSTASH_REDIS_REST_URL && s.UPSTASH_REDIS_REST_TOKEN
           ? { url: s.UPSTASH_REDIS_REST_URL, token: s.UPSTASH_REDIS_REST_TOKEN }
           : null,
+      roleCeilings: parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api),
     },
   };
   cache.set(env, config);

@@ -26,7 +26,10 @@ export const services = (): MiddlewareHandler<AppEnv> => {
       throw error;
     }
     const ctx = c.get("requestContext");
-    const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
+    const logger = new Logger(
+      { requestId: ctx.requestId, ...(ctx.clientRequestId ? { clientRequestId: ctx.clientRequestId } : {}), method: c.req.method, path: c.req.path },
+      config.logLevel,
+    );
     const metrics = new MetricsRecorder();
     const db = createDb(c.env.DB);
     c.set("config", config);
