@@ -79,7 +79,7 @@ async function actOnKey(c: Context<AppEnv>, id: string, action?: "api_key.rotate
       recordSecurityEvent(c, {
         type: "privilege_escalation_attempt",
         severity: "MEDIUM",
-        details: { reason: "stronger_api_key", action, targetApiKeyId: key.id, scope: lacked },
+        details: { reason: "stronger_api_key", action, targetKeyId: key.id, scope: lacked },
       });
     }
   }
