@@ -106,8 +106,14 @@ export const adminUserRoutes = new Hono<AppEnv>()
         auditInsert(c, { action: "user.access_revoked", target: { type: "user", id }, metadata: { reason } }),
       ]);
       forgetCachedCredentials(id, { apiKeys: true });
-      const revoked = { revokedSessions: revokedSessions.meta.changes, revokedApiKeys: revokedApiKeys.meta.changes };
-      recordSecurityEvent(c, { type: "access_revoked", severity: "HIGH", actorId: id, details: { by: authOf(c).userId, reason, ...revoked } });
-      return c.json(revoked);
+      const sessionCount = revokedSessions.meta.changes;
+      const keyCount = revokedApiKeys.meta.changes;
+      recordSecurityEvent(c, {
+        type: "access_revoked",
+        severity: "HIGH",
+        actorId: id,
+        details: { by: authOf(c).userId, reason, revokedSessions: sessionCount, revokedKeys: keyCount },
+      });
+      return c.json({ revokedSessions: sessionCount, revokedApiKeys: keyCount });
     },
   );

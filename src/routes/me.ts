@@ -92,7 +92,8 @@ export const meRoutes = new Hono<AppEnv>()
       db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: now, trustedDevicesResetAt: now }).where(eq(users.id, user.id)),
       revokeOtherSessionsStatement(db, user.id, auth.sessionId, now),
       revokeAllApiKeysStatement(db, user.id, now, revokeApiKeys),
-      auditInsert(c, { action: "auth.password_changed", target, metadata: { revokeApiKeys } }),
+      // Metadata names avoid "apiKey", which the redactor treats as a secret's name.
+      auditInsert(c, { action: "auth.password_changed", target, metadata: { keysRevoked: revokeApiKeys } }),
     ]);
     forgetCachedCredentials(user.id, { keepSessionId: auth.sessionId, apiKeys: revokeApiKeys });
     const device = await grantDeviceToken(c, user, now);
