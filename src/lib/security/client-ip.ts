@@ -28,7 +28,7 @@ export function parseIp(value: string): string | null {
 export function clientIp(headers: Headers, trustCfConnectingIp: boolean): string {
   if (!trustCfConnectingIp) return UNKNOWN_IP;
   const value = headers.get("CF-Connecting-IP");
-  return (value && parseIp(value.trim())) ?? UNKNOWN_IP;
+  return (value ? parseIp(value.trim()) : null) ?? UNKNOWN_IP;
 }
 
 /** The setting for this environment; an invalid configuration trusts nothing (`services()` then answers 503). */
