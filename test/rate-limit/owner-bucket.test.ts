@@ -105,7 +105,7 @@ describe("blocks stay with the credential that earned them", () => {
 
   it("a flooding key is blocked; its owner is only limited for the window, never blocked", async () => {
     const { owner, keys } = await ownerWithKeys(2);
-    const [flooder, other] = keys as [{ headers: Record<string, string> }, { headers: Record<string, string> }];
+    const [flooder, other] = [keys[0]!, keys[1]!];
     // The other key and the flooder together fill the owner's bucket; the flooder then breaches its own.
     expect((await me(other.headers, bindings)).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await me(flooder.headers, bindings)).status).toBe(200);

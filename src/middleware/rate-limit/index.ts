@@ -208,6 +208,7 @@ async function subjectsOf(c: Context<AppEnv>, options: RateLimitOptions, policy:
   }
   const auth = c.var.auth;
   if (!auth) return [{ key: ip, ...base }];
+  // A role outside the catalogue (a bad row) gets the policy itself.
   const ceiling = c.var.config.rateLimit.roleCeilings[auth.role] ?? policy;
   const owner = { key: makeKey("user", auth.userId), ...(options.policy === "api" ? rateOf(ceiling) : base) };
   if (!auth.apiKeyId) return [owner];
