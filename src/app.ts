@@ -8,7 +8,7 @@ import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { errorTracking } from "./middleware/error-tracking";
 import { BOOKMARK_HEADER, readReplication } from "./middleware/read-replication";
-import { requestContext } from "./middleware/request-context";
+import { requestContext, SERVER_REQUEST_ID_HEADER } from "./middleware/request-context";
 import { services } from "./middleware/services";
 import { threatDetection } from "./middleware/threat-detection";
 import { registerRoutes } from "./routes";
@@ -17,6 +17,7 @@ import type { AppEnv } from "./env";
 /** Headers a browser client may read from our responses. */
 const EXPOSED_HEADERS = [
   "X-Request-Id",
+  SERVER_REQUEST_ID_HEADER,
   "RateLimit",
   "RateLimit-Policy",
   "X-RateLimit-Limit",
@@ -51,7 +52,7 @@ export function createApp() {
       origin: (origin, c) => ((c.var as AppEnv["Variables"]).config.corsOrigins.includes(origin) ? origin : null),
       credentials: true,
       allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "Idempotency-Key", BOOKMARK_HEADER],
+      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "X-Device-Token", "Idempotency-Key", BOOKMARK_HEADER],
       exposeHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     }),

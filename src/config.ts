@@ -1,6 +1,13 @@
 import { z } from "zod";
 import type { Env } from "./env";
-import { parsePolicies, RATE_LIMIT_BACKENDS, type RateLimitBackendName, type RateLimitPolicies } from "./lib/security/rate-limit";
+import {
+  parsePolicies,
+  parseRoleCeilings,
+  RATE_LIMIT_BACKENDS,
+  type RateLimitBackendName,
+  type RateLimitPolicies,
+  type RoleCeilings,
+} from "./lib/security/rate-limit";
 
 const list = z
   .string()
@@ -16,6 +23,14 @@ const list = z
 const optionalUrl = z.preprocess((value) => (value === "" ? undefined : value), z.string().url().optional());
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const flag = (fallback: "true" | "false") => z.enum(["true", "false"]).default(fallback).transform((value) => value === "true");
+
+/** Environments where a missing secret is a deployment error rather than something to improvise. */
+const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
+
+/** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
+export const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
 /**
  * Every plain setting the Worker reads, validated once per environment object. Bindings are checked
@@ -54,6 +69,12 @@ const configSchema = z.object({
     }
   }),
   RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
+  RATE_LIMIT_ROLE_CEILINGS: z.string().optional(),
+  TRUST_CF_CONNECTING_IP: flag("true"),
+  DEVICE_TOKEN_SECRET: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
+  ),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
   DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
@@ -62,6 +83,14 @@ const configSchema = z.object({
 }).superRefine((s, ctx) => {
   if (s.ERROR_LOG_RESOLVED_RETENTION_DAYS > s.ERROR_LOG_RETENTION_DAYS) {
     ctx.addIssue({ code: "custom", path: ["ERROR_LOG_RESOLVED_RETENTION_DAYS"], message: "must not exceed ERROR_LOG_RETENTION_DAYS" });
+  }
+  try {
+    parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api);
+  } catch {
+    ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_ROLE_CEILINGS"], message: "not a valid JSON object of per-role rates" });
+  }
+  if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+    ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
   }
   if (s.RATE_LIMIT_BACKEND !== "upstash") return;
   if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
@@ -97,12 +126,21 @@ export type Config = {
   orphanFileGraceHours: number;
   /** Requests query D1 through a Sessions API session, bookmarks in X-D1-Bookmark. */
   d1ReadReplication: boolean;
+  /** Whether `CF-Connecting-IP` names the client (true on Cloudflare's edge; see docs/security.md). */
+  trustCfConnectingIp: boolean;
+  /**
+   * Signs device tokens (docs/identity.md). Null only in development and test, where an isolate makes
+   * its own random key; staging and production refuse to run without it.
+   */
+  deviceTokenSecret: string | null;
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
     /** A decision not back within this long is a fault (the policy's fail mode applies). */
     timeoutMs: number;
     upstash: { url: string; token: string } | null;
+    /** Per role: the `api` capacity one account shares across its credentials, and its keys' ceiling. */
+    roleCeilings: RoleCeilings;
   };
 };
 
@@ -146,6 +184,8 @@ export function loadConfig(env: Env): Config {
     eventRetentionDays: s.EVENT_RETENTION_DAYS,
     orphanFileGraceHours: s.ORPHAN_FILE_GRACE_HOURS,
     d1ReadReplication: s.D1_READ_REPLICATION === "on",
+    trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
+    deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,
@@ -154,6 +194,7 @@ export function loadConfig(env: Env): Config {
         s.UPSTASH_REDIS_REST_URL && s.UPSTASH_REDIS_REST_TOKEN
           ? { url: s.UPSTASH_REDIS_REST_URL, token: s.UPSTASH_REDIS_REST_TOKEN }
           : null,
+      roleCeilings: parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api),
     },
   };
   cache.set(env, config);

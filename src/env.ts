@@ -50,6 +50,10 @@ export interface Env {
   RATE_LIMIT_POLICIES?: string;
   /** Milliseconds the limiter may take before its answer counts as a fault (default 3000). */
   RATE_LIMIT_TIMEOUT_MS?: string;
+  /** JSON object of per-role `api` capacities and API-key ceilings, e.g. `{"admin":{"limit":1200,"windowSeconds":60}}`. */
+  RATE_LIMIT_ROLE_CEILINGS?: string;
+  /** `true` (default): `CF-Connecting-IP` is the client address; `false`: no header is trusted (docs/security.md). */
+  TRUST_CF_CONNECTING_IP?: string;
 
   // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
   SENTRY_DSN?: string;
@@ -57,6 +61,8 @@ export interface Env {
   ALERT_WEBHOOK_URL?: string;
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
+  /** HMAC key for device tokens; required in staging and production (docs/identity.md). */
+  DEVICE_TOKEN_SECRET?: string;
 }
 
 export interface Variables {

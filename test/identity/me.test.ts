@@ -73,7 +73,7 @@ describe("POST /v1/me/password", () => {
 
     const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, first.headers);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ revokedSessions: 1 });
+    expect(await res.json()).toMatchObject({ revokedSessions: 1, revokedApiKeys: 0, deviceToken: expect.stringMatching(/^dt_/) });
 
     expect((await call("/v1/me", { headers: first.headers })).status).toBe(200);
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);

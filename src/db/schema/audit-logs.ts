@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   "auth.session_revoked",
   "user.updated",
   "user.role_changed",
+  "user.access_revoked",
   "user.deleted",
   "api_key.created",
   "api_key.rotated",
@@ -94,7 +95,10 @@ export const auditLogs = sqliteTable(
     city: text("city"),
     /** Cloudflare data centre (request.cf.colo). */
     colo: text("colo"),
+    /** The server's own id for the request (`req_…`); never a value the client chose. */
     requestId: text("request_id"),
+    /** The client's `X-Request-Id`, kept for correlation only. */
+    clientRequestId: text("client_request_id"),
     durationMs: integer("duration_ms"),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: integer("created_at").notNull(),
@@ -108,6 +112,8 @@ export const auditLogs = sqliteTable(
     index("audit_logs_status_created_at_idx").on(t.status, t.createdAt),
     index("audit_logs_ip_idx").on(t.ip),
     index("audit_logs_country_idx").on(t.country),
+    index("audit_logs_request_id_idx").on(t.requestId),
+    index("audit_logs_client_request_id_idx").on(t.clientRequestId),
   ],
 );
 

@@ -23,6 +23,7 @@ const CSV_COLUMNS = [
   "colo",
   "user_agent",
   "request_id",
+  "client_request_id",
   "duration_ms",
   "changes",
   "metadata",

@@ -29,7 +29,10 @@ export const services = (): MiddlewareHandler<AppEnv> => {
       throw error;
     }
     const ctx = c.get("requestContext");
-    const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
+    const logger = new Logger(
+      { requestId: ctx.requestId, ...(ctx.clientRequestId ? { clientRequestId: ctx.clientRequestId } : {}), method: c.req.method, path: c.req.path },
+      config.logLevel,
+    );
     const metrics = new MetricsRecorder(c.env.METRICS_ENGINE);
     // The binding, or a read-replication session over it: every query of the request runs through it.
     const d1 = openRequestD1(c.env.DB, config.d1ReadReplication, c.req.method, c.req.header(BOOKMARK_HEADER));
