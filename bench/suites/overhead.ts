@@ -90,7 +90,7 @@ export async function run(): Promise<void> {
       fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
     const { token } = await json<{ token: string }>(post("/v1/auth/login", { email: SEED_USERS[2].email, password: SEED_PASSWORD }), 200);
     const session = { Authorization: `Bearer ${token}` };
-    const { key } = await json<{ key: string }>(post("/v1/api-keys", { name: "overhead bench", scopes: ["tests:read"] }, session), 201);
+    const { key } = await json<{ key: string }>(post("/v1/api-keys", { name: "overhead bench", scopes: ["profile:read", "tests:read"] }, session), 201);
     const apiKey = { Authorization: `Bearer ${key}` };
 
     const cases: { label: string; base: string; request: WrkRequest }[] = [
