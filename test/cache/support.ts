@@ -53,7 +53,7 @@ export async function writeElsewhere(tag: string, ...changes: D1PreparedStatemen
 }
 
 /** Headers that differ between any two requests (their id, the rate limit's remaining count). */
-const PER_REQUEST_HEADERS = /^(x-request-id|ratelimit|x-ratelimit-remaining|x-ratelimit-reset|date)$/i;
+const PER_REQUEST_HEADERS = /^(x-request-id|proctor-request-id|ratelimit|x-ratelimit-remaining|x-ratelimit-reset|date)$/i;
 
 /** Asserts two responses are the same to a client: status, body and headers (but the per-request ones). */
 export async function expectSameResponse(first: Response, second: Response): Promise<void> {
