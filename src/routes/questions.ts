@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { findOwnUpload } from "../lib/exam/uploads";
 import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
@@ -12,7 +13,7 @@ import { questionInput, questionListQuery, questionPatch, type QuestionInput } f
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { questions, tests, testSectionQuestions, testSections } from "../db/schema";
+import { questions, tests, testSectionQuestions, testSections, type Question } from "../db/schema";
 import type { AppEnv } from "../env";
 
 const manageQuestions = [requireScope("questions:write"), requireRole("instructor", "admin")] as const;
@@ -39,6 +40,23 @@ async function findManagedQuestion(c: Context<AppEnv>, id: string) {
   return question;
 }
 
+/** A question event for the change's batch: about the question, owned by its author. */
+function questionEvent(
+  c: Context<AppEnv>,
+  type: "question.created" | "question.updated",
+  row: Pick<Question, "id" | "authorId" | "type" | "subject"> & { topic?: string | null; difficulty?: Question["difficulty"] },
+  now: number,
+  when?: SQL,
+) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type,
+    aggregateId: row.id,
+    ownerId: row.authorId,
+    data: { questionId: row.id, authorId: row.authorId, type: row.type, subject: row.subject, topic: row.topic ?? null, difficulty: row.difficulty ?? "medium" },
+    when,
+  }, now);
+}
+
 /** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
@@ -49,10 +67,13 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, c.req.valid("json"));
     const now = clock.now();
     const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
+    const event = questionEvent(c, "question.created", row, now);
     const [[created]] = await c.var.db.batch([
       c.var.db.insert(questions).values(row).returning(),
       auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
+      ...event.statements,
     ]);
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
@@ -89,6 +110,9 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, { ...base, ...patch });
     const now = clock.now();
     const content = toQuestionContent(input);
+    // Only if the update found the question still live (a concurrent delete makes it a 404 with no event).
+    const live = sql`exists (select 1 from ${questions} where ${and(eq(questions.id, existing.id), isNull(questions.deletedAt))})`;
+    const event = questionEvent(c, "question.updated", { ...existing, ...content }, now, live);
     const [[updated]] = await c.var.db.batch([
       c.var.db
         .update(questions)
@@ -101,8 +125,10 @@ export const questionRoutes = new Hono<AppEnv>()
         before: questionAsInput(existing),
         after: { ...base, ...input },
       }),
+      ...event.statements,
     ]);
     if (!updated) throw ApiError.notFound("question");
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(updated));
   })
   .delete("/v1/questions/:id", ...manageQuestions, async (c) => {
@@ -120,9 +146,17 @@ export const questionRoutes = new Hono<AppEnv>()
       });
     }
     const now = clock.now();
+    const deleted = eventStatements(c.var.db, caller(c).userId, {
+      type: "question.deleted",
+      aggregateId: existing.id,
+      ownerId: existing.authorId,
+      data: { questionId: existing.id, authorId: existing.authorId },
+    }, now);
     await c.var.db.batch([
       c.var.db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
       auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
+      ...deleted.statements,
     ]);
+    c.executionCtx.waitUntil(deleted.send(c.env));
     return c.body(null, 204);
   });

@@ -1,8 +1,9 @@
 import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
-import { clock } from "../lib/clock";
+import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { checkQuestionRefs, loadSections, presentTest, presentTestSummary, sectionStatements } from "../lib/exam/tests";
 import { newId } from "../lib/ids";
@@ -22,6 +23,16 @@ const cleanDescription = (text: string | null | undefined) => (text ? sanitizeRi
 async function checkRefsOrThrow(c: Context<AppEnv>, sections: SectionInput[]) {
   const errors = await checkQuestionRefs(c.var.db, caller(c), sections);
   if (errors.length > 0) throw ApiError.validation(errors, "Invalid body.");
+}
+
+/** `test.published` for the change's batch, when it makes an unpublished test public (create, patch or publish). */
+function publishedEvent(c: Context<AppEnv>, test: Pick<Test, "id" | "authorId" | "title">, now: number) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type: "test.published",
+    aggregateId: test.id,
+    ownerId: test.authorId,
+    data: { testId: test.id, authorId: test.authorId, title: test.title, publishedAt: iso(now) },
+  }, now);
 }
 
 /** A live test the caller manages, or 404. */
@@ -52,15 +63,18 @@ export const testRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const db = c.var.db;
+    const published = test.published ? publishedEvent(c, test, now) : null;
     await db.batch([
       db.insert(tests).values(test),
       ...sectionStatements(db, test.id, input.sections, now),
+      ...(published?.statements ?? []),
       auditInsert(c, {
         action: "test.created",
         target: { type: "test", id: test.id },
         after: { title: test.title, published: test.published, questionCount: input.sections.flatMap((s) => s.questionIds).length },
       }),
     ]);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
     return c.json(presentTest(created, await loadSections(db, test.id), "manager"), 201, { Location: `/v1/tests/${test.id}` });
   })
@@ -109,8 +123,10 @@ export const testRoutes = new Hono<AppEnv>()
       changes.published = patch.published;
       changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;
     }
+    const published = changes.published && !existing.published ? publishedEvent(c, { ...existing, ...changes }, now) : null;
     await db.batch([
       db.update(tests).set(changes).where(eq(tests.id, existing.id)),
+      ...(published?.statements ?? []),
       ...(patch.sections
         ? [db.delete(testSections).where(eq(testSections.testId, existing.id)), ...sectionStatements(db, existing.id, patch.sections, now)]
         : []),
@@ -122,6 +138,7 @@ export const testRoutes = new Hono<AppEnv>()
         metadata: patch.sections ? { sectionsReplaced: patch.sections.length } : undefined,
       }),
     ]);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
   })
@@ -130,10 +147,13 @@ export const testRoutes = new Hono<AppEnv>()
     const db = c.var.db;
     if (!existing.published) {
       const now = clock.now();
+      const published = publishedEvent(c, existing, now);
       await db.batch([
         db.update(tests).set({ published: true, publishedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
         auditInsert(c, { action: "test.published", target: { type: "test", id: existing.id } }),
+        ...published.statements,
       ]);
+      c.executionCtx.waitUntil(published.send(c.env));
     }
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
