@@ -7,8 +7,8 @@ import { DeferredDelivery, PermanentDeliveryError, type EventSubscriber, type Su
 
 /** Attempts an internal subscriber gets unless it sets its own schedule. */
 export const DEFAULT_SUBSCRIBER_ATTEMPTS = 8;
-/** A delivery due this soon is run now rather than waiting for its message. */
-const EARLY_TOLERANCE_MS = 5_000;
+/** A retry's message may arrive a little before its time (clock skew); one due this soon runs now. */
+const EARLY_TOLERANCE_MS = 1_000;
 const MAX_ERROR_CHARS = 1000;
 /** Rows per INSERT: D1 binds at most 100 parameters per statement, and a delivery row has 9. */
 const ROWS_PER_INSERT = 10;
