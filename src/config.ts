@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "./env";
+import { isWebhookEncryptionKey } from "./lib/webhooks/secrets";
 import {
   parsePolicies,
   parseRoleCeilings,
@@ -56,6 +57,12 @@ const configSchema = z.object({
   EVENT_RETENTION_DAYS: positiveInt(30),
   ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
   D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
+  WEBHOOK_SECRET_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().refine(isWebhookEncryptionKey, "must be base64 of 32 bytes").optional()),
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+  WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
+  WEBHOOK_DISABLE_AFTER_DAYS: positiveInt(5),
+  WEBHOOK_SECRET_OVERLAP_HOURS: positiveInt(24),
+  WEBHOOK_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
   SENTRY_DSN: optionalUrl,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   ALERT_WEBHOOK_URL: optionalUrl,
@@ -91,6 +98,9 @@ const configSchema = z.object({
   }
   if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
     ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+  }
+  if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
   }
   if (s.RATE_LIMIT_BACKEND !== "upstash") return;
   if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
@@ -133,6 +143,19 @@ export type Config = {
    * its own random key; staging and production refuse to run without it.
    */
   deviceTokenSecret: string | null;
+  webhooks: {
+    /** AES-256 key (base64) that encrypts signing secrets at rest; null: webhooks cannot be created or signed. */
+    secretKey: string | null;
+    /** http and loopback targets allowed (local runs and tests only; refused in production). */
+    allowLoopback: boolean;
+    timeoutMs: number;
+    /** An endpoint whose every delivery failed for this long is disabled. */
+    disableAfterMs: number;
+    /** How long a rotated-out secret keeps signing beside the new one. */
+    secretOverlapMs: number;
+    /** A larger body carries the resource's id and link instead of the data. */
+    maxPayloadBytes: number;
+  };
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
@@ -186,6 +209,14 @@ export function loadConfig(env: Env): Config {
     d1ReadReplication: s.D1_READ_REPLICATION === "on",
     trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
     deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
+    webhooks: {
+      secretKey: s.WEBHOOK_SECRET_KEY ?? null,
+      allowLoopback: s.WEBHOOK_ALLOW_LOOPBACK === "true",
+      timeoutMs: s.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: s.WEBHOOK_DISABLE_AFTER_DAYS * 24 * 3_600_000,
+      secretOverlapMs: s.WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000,
+      maxPayloadBytes: s.WEBHOOK_MAX_PAYLOAD_BYTES,
+    },
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,

@@ -44,6 +44,12 @@ export interface Env {
   ORPHAN_FILE_GRACE_HOURS?: string;
   /** `off` (default) or `on`: requests query D1 through a Sessions API session (docs/scaling.md). */
   D1_READ_REPLICATION?: string;
+  /** Webhooks (docs/webhooks.md): `true` admits http and loopback targets (refused in production). */
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
+  WEBHOOK_DISABLE_AFTER_DAYS?: string;
+  WEBHOOK_SECRET_OVERLAP_HOURS?: string;
+  WEBHOOK_MAX_PAYLOAD_BYTES?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
@@ -63,6 +69,8 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN?: string;
   /** HMAC key for device tokens; required in staging and production (docs/identity.md). */
   DEVICE_TOKEN_SECRET?: string;
+  /** Base64 of 32 random bytes: encrypts webhook signing secrets at rest. Unset: webhooks are off. */
+  WEBHOOK_SECRET_KEY?: string;
 }
 
 export interface Variables {

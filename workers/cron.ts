@@ -21,6 +21,7 @@ import { pruneRateLimitLogsTask } from "./tasks/prune-rate-limit-logs";
 import { pruneErrorLogsTask } from "./tasks/prune-error-logs";
 import { pruneFinishedJobsTask } from "./tasks/prune-finished-jobs";
 import { pruneProcessedEventsTask } from "./tasks/prune-processed-events";
+import { redispatchEvents } from "./tasks/redispatch-events";
 import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 
 export const MAINTENANCE_CRON = "* * * * *";
@@ -37,7 +38,7 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
-  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
+  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, redispatchEvents, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
   [RETENTION_CRON]: [
     purgeExpiredSessions,
     pruneMetricsTask,

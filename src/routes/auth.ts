@@ -8,6 +8,7 @@ import { newSession, revokeSessionStatement, sessionCache } from "../lib/auth/se
 import { base64UrlEncode, randomBytes } from "../lib/auth/tokens";
 import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { newId } from "../lib/ids";
 import { presentUser, auditableUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
@@ -71,16 +72,19 @@ export const authRoutes = new Hono<AppEnv>()
       lastLoginAt: null,
       trustedDevicesResetAt: null,
     };
+    const registered = eventStatements(db, user.id, { type: "user.registered", aggregateId: user.id, data: { userId: user.id, email, name, role: user.role } }, now);
     try {
       await db.batch([
         db.insert(users).values(user satisfies NewUser),
         auditInsert(c, { action: "auth.register", actorId: user.id, target: { type: "user", id: user.id }, after: auditableUser(user) }),
+        ...registered.statements,
       ]);
     } catch (error) {
       // Two registrations for one email racing past the check above: the unique index decides.
       if (isUniqueViolation(error)) throw new ApiError("conflict", "An account with this email already exists.");
       throw error;
     }
+    c.executionCtx.waitUntil(registered.send(c.env));
     return c.json({ user: presentUser(user) }, 201);
   })
 

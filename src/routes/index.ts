@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
 import { adminCacheRoutes } from "./admin-cache";
 import { adminErrorRoutes } from "./admin-errors";
+import { adminEventRoutes } from "./admin-events";
 import { adminMetricRoutes } from "./admin-metrics";
 import { adminQuestionRoutes } from "./admin-questions";
 import { adminQueueRoutes } from "./admin-queues";
@@ -23,6 +24,7 @@ import { questionRoutes } from "./questions";
 import { subscriptionRoutes } from "./subscriptions";
 import { testRoutes } from "./tests";
 import { uploadRoutes } from "./uploads";
+import { webhookRoutes } from "./webhooks";
 
 /** Every route group, mounted in one place so the app's surface reads top to bottom. */
 export function registerRoutes(app: Hono<AppEnv>): void {
@@ -49,4 +51,6 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/", uploadRoutes);
   app.route("/", adminSecurityEventRoutes);
   app.route("/", adminCacheRoutes);
+  app.route("/", webhookRoutes);
+  app.route("/", adminEventRoutes);
 }

@@ -4,6 +4,7 @@ import { auditInsert } from "../lib/audit/writer";
 import { cache, cacheContext, cacheKey, invalidationStatement, type CacheContext } from "../lib/cache";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { ALL_QUESTIONS_TAG, EXAM_CACHE_TTL_MS, questionBankTag, questionTag, questionWriteTags, testsHoldingQuestion } from "../lib/exam/cache-keys";
 import { findOwnUpload } from "../lib/exam/uploads";
@@ -14,7 +15,7 @@ import { questionInput, questionListQuery, questionPatch, type QuestionInput } f
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { questions, tests, testSectionQuestions, testSections } from "../db/schema";
+import { questions, tests, testSectionQuestions, testSections, type Question } from "../db/schema";
 import type { AppEnv } from "../env";
 
 const manageQuestions = [requireScope("questions:write"), requireRole("instructor", "admin")] as const;
@@ -50,6 +51,23 @@ function questionView(ctx: CacheContext, id: string) {
   });
 }
 
+/** A question event for the change's batch: about the question, owned by its author. */
+function questionEvent(
+  c: Context<AppEnv>,
+  type: "question.created" | "question.updated",
+  row: Pick<Question, "id" | "authorId" | "type" | "subject"> & { topic?: string | null; difficulty?: Question["difficulty"] },
+  now: number,
+  when?: SQL,
+) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type,
+    aggregateId: row.id,
+    ownerId: row.authorId,
+    data: { questionId: row.id, authorId: row.authorId, type: row.type, subject: row.subject, topic: row.topic ?? null, difficulty: row.difficulty ?? "medium" },
+    when,
+  }, now);
+}
+
 /** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
@@ -61,12 +79,15 @@ export const questionRoutes = new Hono<AppEnv>()
     const now = clock.now();
     const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
     const db = c.var.db;
+    const event = questionEvent(c, "question.created", row, now);
     const [bumped, [created]] = await db.batch([
       invalidationStatement(db, questionWriteTags(row.id, row.authorId)),
       db.insert(questions).values(row).returning(),
       auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
+      ...event.statements,
     ]);
     cache.tagsInvalidated(bumped);
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
@@ -115,6 +136,9 @@ export const questionRoutes = new Hono<AppEnv>()
     const now = clock.now();
     const content = toQuestionContent(input);
     const db = c.var.db;
+    // Only if the update found the question still live (a concurrent delete makes it a 404 with no event).
+    const live = sql`exists (select 1 from ${questions} where ${and(eq(questions.id, existing.id), isNull(questions.deletedAt))})`;
+    const event = questionEvent(c, "question.updated", { ...existing, ...content }, now, live);
     const [bumped, [updated]] = await db.batch([
       // Its marks count in the totals of every test holding it.
       invalidationStatement(db, questionWriteTags(existing.id, existing.authorId), testsHoldingQuestion(existing.id)),
@@ -129,9 +153,11 @@ export const questionRoutes = new Hono<AppEnv>()
         before: questionAsInput(existing),
         after: { ...base, ...input },
       }),
+      ...event.statements,
     ]);
     cache.tagsInvalidated(bumped);
     if (!updated) throw ApiError.notFound("question");
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(updated));
   })
   .delete("/v1/questions/:id", ...manageQuestions, async (c) => {
@@ -150,11 +176,19 @@ export const questionRoutes = new Hono<AppEnv>()
     }
     const now = clock.now();
     const db = c.var.db;
+    const deleted = eventStatements(db, caller(c).userId, {
+      type: "question.deleted",
+      aggregateId: existing.id,
+      ownerId: existing.authorId,
+      data: { questionId: existing.id, authorId: existing.authorId },
+    }, now);
     const [bumped] = await db.batch([
       invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
       db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
       auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
+      ...deleted.statements,
     ]);
     cache.tagsInvalidated(bumped);
+    c.executionCtx.waitUntil(deleted.send(c.env));
     return c.body(null, 204);
   });

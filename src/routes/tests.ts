@@ -3,8 +3,9 @@ import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
 import type { AuthContext } from "../lib/auth/context";
 import { cache, cacheContext, cacheKey, invalidationStatement } from "../lib/cache";
-import { clock } from "../lib/clock";
+import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { EXAM_CACHE_TTL_MS, TEST_LIST_TAG, testTag } from "../lib/exam/cache-keys";
 import { checkQuestionRefs, forCandidate, loadSections, presentTest, presentTestSummary, sectionStatements, testView } from "../lib/exam/tests";
@@ -37,6 +38,16 @@ function listScope(auth: AuthContext): { key: string; filter: SQL | undefined } 
   return { key: `author:${auth.userId}`, filter: eq(tests.authorId, auth.userId) };
 }
 
+/** `test.published` for the change's batch, when it makes an unpublished test public (create, patch or publish). */
+function publishedEvent(c: Context<AppEnv>, test: Pick<Test, "id" | "authorId" | "title">, now: number) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type: "test.published",
+    aggregateId: test.id,
+    ownerId: test.authorId,
+    data: { testId: test.id, authorId: test.authorId, title: test.title, publishedAt: iso(now) },
+  }, now);
+}
+
 /** A live test the caller manages, or 404. */
 async function findManagedTest(c: Context<AppEnv>, id: string): Promise<Test> {
   const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, id), isNull(tests.deletedAt)) });
@@ -65,10 +76,12 @@ export const testRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const db = c.var.db;
+    const published = test.published ? publishedEvent(c, test, now) : null;
     const [bumped] = await db.batch([
       invalidationStatement(db, [TEST_LIST_TAG]),
       db.insert(tests).values(test),
       ...sectionStatements(db, test.id, input.sections, now),
+      ...(published?.statements ?? []),
       auditInsert(c, {
         action: "test.created",
         target: { type: "test", id: test.id },
@@ -76,6 +89,7 @@ export const testRoutes = new Hono<AppEnv>()
       }),
     ]);
     cache.tagsInvalidated(bumped);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
     return c.json(presentTest(created, await loadSections(db, test.id)), 201, { Location: `/v1/tests/${test.id}` });
   })
@@ -126,9 +140,11 @@ export const testRoutes = new Hono<AppEnv>()
       changes.published = patch.published;
       changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;
     }
+    const published = changes.published && !existing.published ? publishedEvent(c, { ...existing, ...changes }, now) : null;
     const [bumped] = await db.batch([
       invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
       db.update(tests).set(changes).where(eq(tests.id, existing.id)),
+      ...(published?.statements ?? []),
       ...(patch.sections
         ? [db.delete(testSections).where(eq(testSections.testId, existing.id)), ...sectionStatements(db, existing.id, patch.sections, now)]
         : []),
@@ -141,6 +157,7 @@ export const testRoutes = new Hono<AppEnv>()
       }),
     ]);
     cache.tagsInvalidated(bumped);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id)));
   })
@@ -149,12 +166,15 @@ export const testRoutes = new Hono<AppEnv>()
     const db = c.var.db;
     if (!existing.published) {
       const now = clock.now();
+      const published = publishedEvent(c, existing, now);
       const [bumped] = await db.batch([
         invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
         db.update(tests).set({ published: true, publishedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
         auditInsert(c, { action: "test.published", target: { type: "test", id: existing.id } }),
+        ...published.statements,
       ]);
       cache.tagsInvalidated(bumped);
+      c.executionCtx.waitUntil(published.send(c.env));
     }
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id)));

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cacheEntries, errorLogs, events, jobs, rateLimitLogs, sessions, webhookDeliveries, webhooks, type JobStatus } from "../../src/db/schema";
+import { cacheEntries, errorLogs, eventDeliveries, events, jobs, rateLimitLogs, sessions, webhookDeliveries, webhooks, type JobStatus } from "../../src/db/schema";
 import { clock } from "../../src/lib/clock";
 import { newId } from "../../src/lib/ids";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
@@ -128,6 +128,10 @@ describe("event retention (EVENT_RETENTION_DAYS, default 30)", () => {
     await db.batch([
       db.insert(webhooks).values({ id: webhookId, ownerId: user.id, url: "https://hooks.example.test/x", secret: "s", createdAt: now, updatedAt: now }),
       db.insert(webhookDeliveries).values({ id: deliveryId, webhookId, eventId: processedOld.id, eventType: "test.published", status: "SUCCESS", createdAt: now }),
+      db.insert(eventDeliveries).values([
+        { eventId: processedOld.id, subscriber: `webhook:${webhookId}`, status: "SUCCEEDED", attempts: 1, createdAt: now, updatedAt: now },
+        { eventId: kept[1]!.id, subscriber: `webhook:${webhookId}`, status: "PENDING", createdAt: now, updatedAt: now },
+      ]),
     ]);
 
     const outcome = await runRetention();
@@ -135,6 +139,8 @@ describe("event retention (EVENT_RETENTION_DAYS, default 30)", () => {
     expect(await surviving("events", "id", [processedOld.id, ...kept.map((e) => e.id)])).toEqual(kept.map((e) => e.id).sort());
     const delivery = await env.DB.prepare("SELECT event_id, event_type FROM webhook_deliveries WHERE id = ?").bind(deliveryId).first();
     expect(delivery).toEqual({ event_id: null, event_type: "test.published" });
+    // Subscriber progress goes with its event (ON DELETE CASCADE); that of a kept event stays.
+    expect(await surviving("event_deliveries", "event_id", [processedOld.id, kept[1]!.id])).toEqual([kept[1]!.id]);
   });
 });
 
