@@ -11,6 +11,9 @@ export default defineConfig({
           ENVIRONMENT: "test",
           LOG_LEVEL: "error",
           ADMIN_EMAILS: "root@proctor.test",
+          // Webhooks deliver to the local receiver below (loopback), with a fixed test-only encryption key.
+          WEBHOOK_ALLOW_LOOPBACK: "true",
+          WEBHOOK_SECRET_KEY: "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0LWtleS0zMmI=",
           // Local receiver standing in for Sentry ingest and the alert webhook (test/global/capture-server.ts).
           CAPTURE_URL: inject<string>("captureServerUrl"),
           // Upstash REST bridge in front of a real redis-server (test/global/upstash-bridge.ts).

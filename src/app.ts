@@ -7,7 +7,8 @@ import { authenticate } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { errorTracking } from "./middleware/error-tracking";
-import { requestContext } from "./middleware/request-context";
+import { BOOKMARK_HEADER, readReplication } from "./middleware/read-replication";
+import { requestContext, SERVER_REQUEST_ID_HEADER } from "./middleware/request-context";
 import { services } from "./middleware/services";
 import { threatDetection } from "./middleware/threat-detection";
 import { registerRoutes } from "./routes";
@@ -16,17 +17,19 @@ import type { AppEnv } from "./env";
 /** Headers a browser client may read from our responses. */
 const EXPOSED_HEADERS = [
   "X-Request-Id",
+  SERVER_REQUEST_ID_HEADER,
   "RateLimit",
   "RateLimit-Policy",
   "X-RateLimit-Limit",
   "X-RateLimit-Remaining",
   "X-RateLimit-Reset",
   "Retry-After",
+  BOOKMARK_HEADER,
 ];
 
 /**
- * Builds the HTTP app: the request spine in order (context → security headers → services → CORS →
- * body cap), the error handlers, and every route group.
+ * Builds the HTTP app: the request spine in order (context → security headers → services → D1
+ * bookmark → CORS → body cap), the error handlers, and every route group.
  */
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -42,13 +45,14 @@ export function createApp() {
     }),
   );
   app.use(services());
+  app.use(readReplication());
   app.use(errorTracking());
   app.use(
     cors({
       origin: (origin, c) => ((c.var as AppEnv["Variables"]).config.corsOrigins.includes(origin) ? origin : null),
       credentials: true,
       allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "Idempotency-Key"],
+      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id", "X-CSRF-Token", "X-Device-Token", "Idempotency-Key", BOOKMARK_HEADER],
       exposeHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     }),

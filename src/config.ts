@@ -1,6 +1,14 @@
 import { z } from "zod";
 import type { Env } from "./env";
-import { parsePolicies, RATE_LIMIT_BACKENDS, type RateLimitBackendName, type RateLimitPolicies } from "./lib/security/rate-limit";
+import { isWebhookEncryptionKey } from "./lib/webhooks/secrets";
+import {
+  parsePolicies,
+  parseRoleCeilings,
+  RATE_LIMIT_BACKENDS,
+  type RateLimitBackendName,
+  type RateLimitPolicies,
+  type RoleCeilings,
+} from "./lib/security/rate-limit";
 
 const list = z
   .string()
@@ -16,6 +24,14 @@ const list = z
 const optionalUrl = z.preprocess((value) => (value === "" ? undefined : value), z.string().url().optional());
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const flag = (fallback: "true" | "false") => z.enum(["true", "false"]).default(fallback).transform((value) => value === "true");
+
+/** Environments where a missing secret is a deployment error rather than something to improvise. */
+const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
+
+/** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
+export const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
 /**
  * Every plain setting the Worker reads, validated once per environment object. Bindings are checked
@@ -34,6 +50,19 @@ const configSchema = z.object({
   METRICS_RAW_RETENTION_DAYS: positiveInt(7),
   METRICS_HOURLY_RETENTION_DAYS: positiveInt(90),
   AUDIT_RETENTION_DAYS: positiveInt(365),
+  RATE_LIMIT_LOG_RETENTION_DAYS: positiveInt(30),
+  ERROR_LOG_RESOLVED_RETENTION_DAYS: positiveInt(30),
+  ERROR_LOG_RETENTION_DAYS: positiveInt(90),
+  JOB_RETENTION_DAYS: positiveInt(30),
+  EVENT_RETENTION_DAYS: positiveInt(30),
+  ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
+  D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
+  WEBHOOK_SECRET_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().refine(isWebhookEncryptionKey, "must be base64 of 32 bytes").optional()),
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+  WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
+  WEBHOOK_DISABLE_AFTER_DAYS: positiveInt(5),
+  WEBHOOK_SECRET_OVERLAP_HOURS: positiveInt(24),
+  WEBHOOK_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
   SENTRY_DSN: optionalUrl,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   ALERT_WEBHOOK_URL: optionalUrl,
@@ -47,6 +76,12 @@ const configSchema = z.object({
     }
   }),
   RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
+  RATE_LIMIT_ROLE_CEILINGS: z.string().optional(),
+  TRUST_CF_CONNECTING_IP: flag("true"),
+  DEVICE_TOKEN_SECRET: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
+  ),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
   HEALTH_CHECK_TOKEN: z.preprocess(
@@ -57,6 +92,20 @@ const configSchema = z.object({
   FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
 }).superRefine((s, ctx) => {
+  if (s.ERROR_LOG_RESOLVED_RETENTION_DAYS > s.ERROR_LOG_RETENTION_DAYS) {
+    ctx.addIssue({ code: "custom", path: ["ERROR_LOG_RESOLVED_RETENTION_DAYS"], message: "must not exceed ERROR_LOG_RETENTION_DAYS" });
+  }
+  try {
+    parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api);
+  } catch {
+    ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_ROLE_CEILINGS"], message: "not a valid JSON object of per-role rates" });
+  }
+  if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+    ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+  }
+  if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
+  }
   if (s.RATE_LIMIT_BACKEND !== "upstash") return;
   if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
   if (!s.UPSTASH_REDIS_REST_TOKEN) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
@@ -80,12 +129,47 @@ export type Config = {
   auditRetentionDays: number;
   /** The secret a monitor sends to run `GET /health/ready` without an admin credential; null when unset. */
   healthCheckToken: string | null;
+  rateLimitLogRetentionDays: number;
+  /** Resolved errors go this long after their resolution… */
+  errorLogResolvedRetentionDays: number;
+  /** …and any error this long after it was last seen. */
+  errorLogRetentionDays: number;
+  /** COMPLETED, FAILED and CANCELLED jobs, counted from when they finished. */
+  jobRetentionDays: number;
+  /** PROCESSED events, counted from when they happened. */
+  eventRetentionDays: number;
+  /** An R2 object nothing refers to is deleted once it is older than this. */
+  orphanFileGraceHours: number;
+  /** Requests query D1 through a Sessions API session, bookmarks in X-D1-Bookmark. */
+  d1ReadReplication: boolean;
+  /** Whether `CF-Connecting-IP` names the client (true on Cloudflare's edge; see docs/security.md). */
+  trustCfConnectingIp: boolean;
+  /**
+   * Signs device tokens (docs/identity.md). Null only in development and test, where an isolate makes
+   * its own random key; staging and production refuse to run without it.
+   */
+  deviceTokenSecret: string | null;
+  webhooks: {
+    /** AES-256 key (base64) that encrypts signing secrets at rest; null: webhooks cannot be created or signed. */
+    secretKey: string | null;
+    /** http and loopback targets allowed (local runs and tests only; refused in production). */
+    allowLoopback: boolean;
+    timeoutMs: number;
+    /** An endpoint whose every delivery failed for this long is disabled. */
+    disableAfterMs: number;
+    /** How long a rotated-out secret keeps signing beside the new one. */
+    secretOverlapMs: number;
+    /** A larger body carries the resource's id and link instead of the data. */
+    maxPayloadBytes: number;
+  };
   rateLimit: {
     backend: RateLimitBackendName;
     policies: RateLimitPolicies;
     /** A decision not back within this long is a fault (the policy's fail mode applies). */
     timeoutMs: number;
     upstash: { url: string; token: string } | null;
+    /** Per role: the `api` capacity one account shares across its credentials, and its keys' ceiling. */
+    roleCeilings: RoleCeilings;
   };
 };
 
@@ -123,6 +207,23 @@ export function loadConfig(env: Env): Config {
     metricsHourlyRetentionDays: s.METRICS_HOURLY_RETENTION_DAYS,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS,
     healthCheckToken: s.HEALTH_CHECK_TOKEN ?? null,
+    rateLimitLogRetentionDays: s.RATE_LIMIT_LOG_RETENTION_DAYS,
+    errorLogResolvedRetentionDays: s.ERROR_LOG_RESOLVED_RETENTION_DAYS,
+    errorLogRetentionDays: s.ERROR_LOG_RETENTION_DAYS,
+    jobRetentionDays: s.JOB_RETENTION_DAYS,
+    eventRetentionDays: s.EVENT_RETENTION_DAYS,
+    orphanFileGraceHours: s.ORPHAN_FILE_GRACE_HOURS,
+    d1ReadReplication: s.D1_READ_REPLICATION === "on",
+    trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
+    deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
+    webhooks: {
+      secretKey: s.WEBHOOK_SECRET_KEY ?? null,
+      allowLoopback: s.WEBHOOK_ALLOW_LOOPBACK === "true",
+      timeoutMs: s.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: s.WEBHOOK_DISABLE_AFTER_DAYS * 24 * 3_600_000,
+      secretOverlapMs: s.WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000,
+      maxPayloadBytes: s.WEBHOOK_MAX_PAYLOAD_BYTES,
+    },
     rateLimit: {
       backend: s.RATE_LIMIT_BACKEND,
       policies: s.RATE_LIMIT_POLICIES,
@@ -131,6 +232,7 @@ export function loadConfig(env: Env): Config {
         s.UPSTASH_REDIS_REST_URL && s.UPSTASH_REDIS_REST_TOKEN
           ? { url: s.UPSTASH_REDIS_REST_URL, token: s.UPSTASH_REDIS_REST_TOKEN }
           : null,
+      roleCeilings: parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api),
     },
   };
   cache.set(env, config);

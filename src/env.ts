@@ -5,6 +5,7 @@ import type { AuthContext } from "./lib/auth/context";
 import type { Logger } from "./lib/logger";
 import type { ErrorTracker } from "./lib/monitoring/tracker";
 import type { MetricsRecorder } from "./lib/metrics/recorder";
+import type { RequestD1 } from "./middleware/read-replication";
 import type { RequestContext } from "./middleware/request-context";
 
 /** The Worker's bindings and settings: the single declaration of `env` (see wrangler.toml). */
@@ -19,6 +20,8 @@ export interface Env {
   QUEUE_AI: Queue;
   QUEUE_INDEXING: Queue;
   QUEUE_WEBHOOKS: Queue;
+  /** Optional Analytics Engine dataset (production): every metric point is also written there. */
+  METRICS_ENGINE?: AnalyticsEngineDataset;
 
   ENVIRONMENT: string;
   APP_VERSION: string;
@@ -32,12 +35,31 @@ export interface Env {
   METRICS_RAW_RETENTION_DAYS?: string;
   METRICS_HOURLY_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  /** Retention (docs/scaling.md): days kept, and hours an unreferenced R2 object may live. */
+  RATE_LIMIT_LOG_RETENTION_DAYS?: string;
+  ERROR_LOG_RESOLVED_RETENTION_DAYS?: string;
+  ERROR_LOG_RETENTION_DAYS?: string;
+  JOB_RETENTION_DAYS?: string;
+  EVENT_RETENTION_DAYS?: string;
+  ORPHAN_FILE_GRACE_HOURS?: string;
+  /** `off` (default) or `on`: requests query D1 through a Sessions API session (docs/scaling.md). */
+  D1_READ_REPLICATION?: string;
+  /** Webhooks (docs/webhooks.md): `true` admits http and loopback targets (refused in production). */
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
+  WEBHOOK_DISABLE_AFTER_DAYS?: string;
+  WEBHOOK_SECRET_OVERLAP_HOURS?: string;
+  WEBHOOK_MAX_PAYLOAD_BYTES?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
   RATE_LIMIT_POLICIES?: string;
   /** Milliseconds the limiter may take before its answer counts as a fault (default 3000). */
   RATE_LIMIT_TIMEOUT_MS?: string;
+  /** JSON object of per-role `api` capacities and API-key ceilings, e.g. `{"admin":{"limit":1200,"windowSeconds":60}}`. */
+  RATE_LIMIT_ROLE_CEILINGS?: string;
+  /** `true` (default): `CF-Connecting-IP` is the client address; `false`: no header is trusted (docs/security.md). */
+  TRUST_CF_CONNECTING_IP?: string;
 
   // Secrets (.dev.vars locally, `wrangler secret put` in production). All optional: unset means off.
   SENTRY_DSN?: string;
@@ -47,12 +69,18 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN?: string;
   /** Lets a monitor run `GET /health/ready` (header `X-Health-Check-Token`); at least 32 characters. */
   HEALTH_CHECK_TOKEN?: string;
+  /** HMAC key for device tokens; required in staging and production (docs/identity.md). */
+  DEVICE_TOKEN_SECRET?: string;
+  /** Base64 of 32 random bytes: encrypts webhook signing secrets at rest. Unset: webhooks are off. */
+  WEBHOOK_SECRET_KEY?: string;
 }
 
 export interface Variables {
   requestId: string;
   requestContext: RequestContext;
   config: Config;
+  /** The request's D1 handle for raw SQL: the binding, or the read-replication session `db` runs over. */
+  d1: RequestD1;
   db: Database;
   logger: Logger;
   metrics: MetricsRecorder;

@@ -1,6 +1,8 @@
 import { clock } from "../src/lib/clock";
 import { createDb, type Database } from "../src/db";
 import { Logger } from "../src/lib/logger";
+import { isolateMetrics } from "../src/lib/metrics/aggregator";
+import { MetricsRecorder } from "../src/lib/metrics/recorder";
 import { ErrorTracker } from "../src/lib/monitoring/tracker";
 import { loadConfig } from "../src/config";
 import type { Env } from "../src/env";
@@ -15,6 +17,12 @@ import { pruneMetricsTask } from "./tasks/prune-metrics";
 import { sealAuditLogTask } from "./tasks/seal-audit-log";
 import { pruneAuditLogTask } from "./tasks/prune-audit-log";
 import { purgeSecuritySignals } from "./tasks/purge-security-signals";
+import { pruneRateLimitLogsTask } from "./tasks/prune-rate-limit-logs";
+import { pruneErrorLogsTask } from "./tasks/prune-error-logs";
+import { pruneFinishedJobsTask } from "./tasks/prune-finished-jobs";
+import { pruneProcessedEventsTask } from "./tasks/prune-processed-events";
+import { redispatchEvents } from "./tasks/redispatch-events";
+import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -30,30 +38,44 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
-  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
-  [RETENTION_CRON]: [purgeExpiredSessions, pruneMetricsTask, pruneAuditLogTask],
+  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, redispatchEvents, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
+  [RETENTION_CRON]: [
+    purgeExpiredSessions,
+    pruneMetricsTask,
+    pruneAuditLogTask,
+    pruneRateLimitLogsTask,
+    pruneErrorLogsTask,
+    pruneFinishedJobsTask,
+    pruneProcessedEventsTask,
+    sweepOrphanFilesTask,
+  ],
 };
 
 /**
- * Runs every task of the trigger, each isolated from the others' failures, logging what each did.
- * Returns the per-task outcome so tests (and a manual trigger) can see it.
+ * Runs every task of the trigger, each isolated from the others' failures, logging what each did and
+ * recording its duration (`cron.task`); at the end flushes the isolate's metrics. Returns the
+ * per-task outcome so tests (and a manual trigger) can see it.
  */
 export async function runCron(cron: string, env: Env): Promise<Record<string, unknown>> {
   const config = loadConfig(env);
   const logger = new Logger({ cron }, config.logLevel);
   const ctx: TaskContext = { env, db: createDb(env.DB), logger, now: clock.now() };
   const tracker = new ErrorTracker({ env, logger, db: ctx.db, source: "scheduled", tags: () => ({ cron }) });
+  const metrics = new MetricsRecorder(env.METRICS_ENGINE);
   const outcome: Record<string, unknown> = {};
   for (const task of CRON_TASKS[cron] ?? []) {
+    const started = performance.now();
     try {
       outcome[task.name] = (await task.run(ctx)) ?? "ok";
+      metrics.record("cron.task", performance.now() - started, { task: task.name, outcome: "ok" });
     } catch (error) {
       outcome[task.name] = { error: String(error) };
+      metrics.record("cron.task", performance.now() - started, { task: task.name, outcome: "error" });
       tracker.capture(error, "error", { task: task.name });
     }
   }
   logger.info("cron finished", { outcome });
-  await tracker.settled();
+  await Promise.all([tracker.settled(), isolateMetrics.flush(env.DB, logger)]);
   return outcome;
 }
 

@@ -1,5 +1,6 @@
 import type { JobType } from "../src/db/schema";
 import type { JobHandler } from "./job-handler";
+import { eventDispatchJob } from "./event-dispatch";
 import { scoreAttemptJob } from "./scoring";
 
 /**
@@ -8,4 +9,5 @@ import { scoreAttemptJob } from "./scoring";
  */
 export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
   "attempt.score": scoreAttemptJob,
+  "event.dispatch": eventDispatchJob(),
 };

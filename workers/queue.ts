@@ -3,6 +3,8 @@ import { QUEUE_NAMES, type QueueName } from "../src/db/schema";
 import type { Env } from "../src/env";
 import { loadConfig } from "../src/config";
 import { Logger } from "../src/lib/logger";
+import { isolateMetrics } from "../src/lib/metrics/aggregator";
+import { MetricsRecorder } from "../src/lib/metrics/recorder";
 import { isQueuePaused } from "../src/lib/queue/queue-state";
 import { recordDeadLetter, runJobMessage } from "./job-runner";
 
@@ -20,17 +22,23 @@ const MESSAGE_CONCURRENCY = 8;
 
 /**
  * The Worker's `queue` entry point: one dispatch for every queue. Job messages go through the job
- * lifecycle (workers/job-runner.ts) to their handler; the dead-letter queue records failures.
+ * lifecycle (workers/job-runner.ts) to their handler, each delivery timed as `job.delivery`; the
+ * dead-letter queue records failures. The isolate's metrics are flushed when due, as after a request.
  */
-export async function handleQueue(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function handleQueue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
   const queue = logicalQueueName(batch.queue);
   const db = createDb(env.DB);
   const logger = new Logger({ queue }, loadConfig(env).logLevel);
+  const metrics = new MetricsRecorder(env.METRICS_ENGINE);
   const paused = isJobQueue(queue) ? await isQueuePaused(db, queue) : false;
   const handle = async (message: Message) => {
     try {
       if (queue === "dlq") await recordDeadLetter(message, { env, db, logger });
-      else if (isJobQueue(queue)) await runJobMessage(message, { env, db, logger, queue, paused });
+      else if (isJobQueue(queue)) {
+        const started = performance.now();
+        const outcome = await runJobMessage(message, { env, db, logger, queue, paused });
+        metrics.record("job.delivery", performance.now() - started, { queue, outcome });
+      }
       else {
         logger.warn("message on an unknown queue", { messageId: message.id });
         message.ack();
@@ -46,4 +54,6 @@ export async function handleQueue(batch: MessageBatch, env: Env, _ctx: Execution
     while (next < batch.messages.length) await handle(batch.messages[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(MESSAGE_CONCURRENCY, batch.messages.length) }, lane));
+  const flush = isolateMetrics.flushIfDue(env.DB, logger);
+  if (flush) ctx.waitUntil(flush);
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../src/db";
 import {
   answers,
@@ -11,7 +11,7 @@ import {
   type AttemptResult,
 } from "../src/db/schema";
 import { clock } from "../src/lib/clock";
-import { newId } from "../src/lib/ids";
+import { asD1Statement, eventStatements } from "../src/lib/events/emit";
 import {
   addQuestionStats,
   addTestStats,
@@ -21,6 +21,8 @@ import {
   rescoreGuard,
   type StatsGuard,
 } from "../src/lib/analytics/score-stats";
+import { cache, invalidationStatementD1 } from "../src/lib/cache";
+import { analyticsOfTestsSharingQuestions, analyticsTag } from "../src/lib/exam/cache-keys";
 import { scoreAttempt, type ScorableSection, type ScoringOutput, type SubmittedAnswer } from "../src/lib/scoring";
 import type { JobPayload } from "../src/lib/queue/job-types";
 import { JobConflictError, PermanentJobError, type JobHandler } from "./job-handler";
@@ -28,6 +30,7 @@ import { JobConflictError, PermanentJobError, type JobHandler } from "./job-hand
 interface ScoringData {
   attempt: Attempt;
   msqScoring: "all_or_nothing" | "partial";
+  testAuthorId: string;
   sections: ScorableSection[];
   answers: Map<string, SubmittedAnswer & { isCorrect: boolean | null }>;
 }
@@ -37,7 +40,7 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
   const [attemptRows, testRows, sectionRows, questionRows, answerRows] = await db.batch([
     db.select().from(attempts).where(eq(attempts.id, attemptId)),
     db
-      .select({ msqScoring: tests.msqScoring })
+      .select({ msqScoring: tests.msqScoring, authorId: tests.authorId })
       .from(tests)
       .innerJoin(attempts, eq(attempts.testId, tests.id))
       .where(eq(attempts.id, attemptId)),
@@ -82,6 +85,7 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
   return {
     attempt,
     msqScoring: test.msqScoring,
+    testAuthorId: test.authorId,
     sections: [...bySection.values()],
     answers: new Map(answerRows.map((a) => [a.questionId, a])),
   };
@@ -115,14 +119,18 @@ function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptRe
     .bind(guard.params[0], guard.params[1] ?? null, result.score, result.maxScore, result.provisional ? 1 : 0, JSON.stringify(result), now);
 }
 
-function testCompletedEvent(d1: D1Database, guard: StatsGuard, attempt: Attempt, result: AttemptResult, now: number) {
-  const payload = { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, score: result.score, maxScore: result.maxScore, provisional: result.provisional };
-  return d1
-    .prepare(
-      `INSERT INTO events (id, type, aggregate_type, aggregate_id, actor_id, payload, status, attempts, created_at)
-       SELECT ?3, 'test.completed', 'attempt', ?1, ?4, ?5, 'PENDING', 0, ?6 WHERE ${guard.sql}`,
-    )
-    .bind(guard.params[0], guard.params[1] ?? null, newId("event", now), attempt.userId, JSON.stringify(payload), now);
+/** `attempt.scored`, under the same transition guard as the rest of the batch (as Drizzle SQL: the guard's twin). */
+function scoredEvent(db: Database, first: boolean, attempt: Attempt, testAuthorId: string, result: AttemptResult, now: number) {
+  const when = first
+    ? sql`exists (select 1 from ${attempts} where ${and(eq(attempts.id, attempt.id), eq(attempts.status, "SUBMITTED"))})`
+    : sql`exists (select 1 from ${attempts} where ${and(eq(attempts.id, attempt.id), eq(attempts.status, "SCORED"), eq(attempts.scoredAt, attempt.scoredAt ?? 0))})`;
+  return eventStatements(db, null, {
+    type: "attempt.scored",
+    aggregateId: attempt.id,
+    ownerId: testAuthorId,
+    data: { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, score: result.score, maxScore: result.maxScore, provisional: result.provisional, rescored: !first },
+    when,
+  }, now);
 }
 
 export interface ScoringJobResult {
@@ -136,7 +144,7 @@ export interface ScoringJobResult {
 
 /**
  * The `attempt.score` job. First scoring (SUBMITTED → SCORED) stores the result, marks every answer,
- * adds the attempt to question/test statistics and emits `test.completed`, all in one D1 batch whose
+ * adds the attempt to question/test statistics and emits `attempt.scored`, all in one D1 batch whose
  * every statement is guarded by the transition, so redelivery or a double submit counts it once.
  * Scoring a SCORED attempt again (after grading) replaces its result and shifts the statistics by the
  * difference, guarded by the previous `scored_at` so two concurrent re-scores cannot both apply.
@@ -157,7 +165,8 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
   const guard = first ? firstScoringGuard(attempt.id) : rescoreGuard(attempt.id, attempt.scoredAt ?? 0);
   const d1 = env.DB;
 
-  const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output)];
+  const scored = scoredEvent(db, first, attempt, data.testAuthorId, result, now);
+  const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output), ...scored.statements.map((statement) => asD1Statement(d1, statement))];
   if (first) {
     const deltas = output.questions.map((q) => ({
       questionId: q.questionId,
@@ -167,7 +176,6 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
     }));
     statements.push(addQuestionStats(d1, guard, deltas, now));
     statements.push(addTestStats(d1, guard, attempt.testId, result.score, result.maxScore, now));
-    statements.push(testCompletedEvent(d1, guard, attempt, result, now));
   } else {
     const changed = output.questions
       .map((q) => ({ questionId: q.questionId, correct: (q.isCorrect === true ? 1 : 0) - (data.answers.get(q.questionId)?.isCorrect === true ? 1 : 0) }))
@@ -178,7 +186,10 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
   }
   statements.push(storeAttemptResult(d1, guard, result, now));
 
-  const results = await d1.batch(statements);
+  // The statistics move for every test holding these questions: their cached analytics go stale with the same commit.
+  const invalidation = invalidationStatementD1(d1, db, [analyticsTag(attempt.testId)], analyticsOfTestsSharingQuestions(attempt.testId));
+  const [bumped, ...results] = await d1.batch([invalidation, ...statements]);
+  cache.tagsInvalidated((bumped?.results ?? []) as { tag: string }[]);
   const applied = (results.at(-1)?.results?.length ?? 0) > 0;
   if (!applied) {
     const current = await db.select({ status: attempts.status }).from(attempts).where(and(eq(attempts.id, attempt.id))).get();
@@ -187,6 +198,7 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
     }
     throw new JobConflictError(`Attempt ${attempt.id} changed while it was being scored`);
   }
+  await scored.send(env);
   return {
     attemptId: attempt.id,
     score: result.score,

@@ -26,11 +26,15 @@ export async function startLocalServer(
     beforeStart?: (persistDir: string) => Promise<void> | void;
     /** Run from this copy of the project (a snapshot), so edits to the working tree do not reload the Worker mid-run. */
     cwd?: string;
+    /** Apply the D1 migrations first (default true; a Worker without D1, such as the bare one, has none). */
+    migrate?: boolean;
   } = {},
 ): Promise<LocalServer> {
   const state = mkdtempSync(join(tmpdir(), "proctor-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
-  await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env, options.cwd);
+  if (options.migrate ?? true) {
+    await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], env, options.cwd);
+  }
   // A suite may seed the migrated local D1 (under `state`) before the Worker opens it.
   await options.beforeStart?.(state);
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
@@ -48,7 +52,10 @@ export async function startLocalServer(
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error("wrangler dev did not become healthy within 60 s");
+    if (Date.now() > deadline) {
+      if (child.pid) process.kill(-child.pid, "SIGTERM"); // never leave a server behind on the port
+      throw new Error("wrangler dev did not become healthy within 60 s");
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return {

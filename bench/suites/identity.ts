@@ -25,7 +25,7 @@ export async function run(): Promise<void> {
     if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
     const { token } = (await (await json("/v1/auth/login", { email, password: PASSWORD })).json()) as { token: string };
     const session = { Authorization: `Bearer ${token}` };
-    const created = (await (await json("/v1/api-keys", { name: "bench", scopes: ["questions:read"] }, session)).json()) as { id: string; key: string };
+    const created = (await (await json("/v1/api-keys", { name: "bench", scopes: ["profile:read"] }, session)).json()) as { id: string; key: string };
     const apiKey = { Authorization: `Bearer ${created.key}` };
 
     const rows: Row[] = [];

@@ -4,6 +4,9 @@
  */
 let offsetMs = 0;
 
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
 export const clock = {
   now(): number {
     return Date.now() + offsetMs;

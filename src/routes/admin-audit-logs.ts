@@ -25,7 +25,7 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
     const where = auditWhere(filters);
     const after = cursor ? decodeCursor(cursor, auditCursor) : null;
     const keyset = after ? " AND (created_at < ? OR (created_at = ? AND id < ?))" : "";
-    const { results } = await c.env.DB.prepare(
+    const { results } = await c.var.d1.prepare(
       `SELECT ${AUDIT_SELECT} FROM audit_logs WHERE ${where.sql}${keyset} ORDER BY created_at DESC, id DESC LIMIT ?`,
     )
       .bind(...where.params, ...(after ? [after.c, after.c, after.i] : []), limit + 1)
@@ -48,7 +48,7 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
       },
     });
     const stamp = new Date(filters.to).toISOString().replace(/[:.]/g, "-");
-    return new Response(auditExportStream(c.env.DB, filters, format), {
+    return new Response(auditExportStream(c.var.d1, filters, format), {
       headers: {
         "Content-Type": EXPORT_CONTENT_TYPES[format],
         "Content-Disposition": `attachment; filename="audit-logs-${stamp}.${format}"`,
@@ -67,11 +67,11 @@ export const adminAuditLogRoutes = new Hono<AppEnv>()
       throw ApiError.validation([{ path: "from", message: `Verify at most ${MAX_VERIFY_PERIODS / 24} days at a time` }]);
     }
     c.header("Cache-Control", "no-store");
-    return c.json(await verifyAuditTrail(c.env.DB, from, to));
+    return c.json(await verifyAuditTrail(c.var.d1, from, to));
   })
 
   .get("/:id", rateLimit({ policy: "api" }), requireScope("audit:read"), validate("param", auditIdParam), async (c) => {
-    const row = await c.env.DB.prepare(`SELECT ${AUDIT_SELECT} FROM audit_logs WHERE id = ?`).bind(c.req.valid("param").id).first<AuditRow>();
+    const row = await c.var.d1.prepare(`SELECT ${AUDIT_SELECT} FROM audit_logs WHERE id = ?`).bind(c.req.valid("param").id).first<AuditRow>();
     if (!row) throw ApiError.notFound("audit log entry");
     const entry = presentAuditLog(row);
     return c.json({ auditLog: { ...entry, diff: fieldDiff(entry.changes) } });

@@ -22,6 +22,8 @@ const errorListQuery = z.strictObject({
   resolved: z.enum(["true", "false"]).transform((value) => value === "true").optional(),
   from: instant.optional(),
   to: instant.optional(),
+  requestId: z.string().trim().min(1).max(128).optional(),
+  clientRequestId: z.string().trim().min(1).max(128).optional(),
   q: z.string().trim().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().max(512).optional(),
@@ -44,6 +46,7 @@ function presentError(row: ErrorLog) {
     method: row.method,
     path: row.path,
     requestId: row.requestId,
+    clientRequestId: row.clientRequestId,
     userId: row.userId,
     firstSeenAt: iso(row.firstSeenAt),
     lastSeenAt: iso(row.lastSeenAt),
@@ -59,7 +62,7 @@ const presentErrorDetail = (row: ErrorLog) => ({ ...presentError(row), stack: ro
 
 const contains = (pattern: string) =>
   or(
-    ...[errorLogs.message, errorLogs.errorType, errorLogs.errorCode, errorLogs.path, errorLogs.fingerprint].map(
+    ...[errorLogs.message, errorLogs.errorType, errorLogs.errorCode, errorLogs.path, errorLogs.fingerprint, errorLogs.requestId, errorLogs.clientRequestId].map(
       (column) => sql`${column} LIKE ${pattern} ESCAPE '\\'`,
     ),
   );
@@ -74,6 +77,8 @@ export const adminErrorRoutes = new Hono<AppEnv>()
       query.resolved === true ? isNotNull(errorLogs.resolvedAt) : query.resolved === false ? isNull(errorLogs.resolvedAt) : undefined,
       query.from !== undefined ? gte(errorLogs.lastSeenAt, query.from) : undefined,
       query.to !== undefined ? lt(errorLogs.lastSeenAt, query.to) : undefined,
+      query.requestId ? eq(errorLogs.requestId, query.requestId) : undefined,
+      query.clientRequestId ? eq(errorLogs.clientRequestId, query.clientRequestId) : undefined,
       query.q ? contains(`%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`) : undefined,
       after
         ? or(lt(errorLogs.lastSeenAt, after.c), and(eq(errorLogs.lastSeenAt, after.c), lt(errorLogs.id, after.i)))

@@ -41,7 +41,7 @@ const metricQuery = z
 /** Metrics for operators: series per bucket with percentiles, and the list of names. */
 export const adminMetricRoutes = new Hono<AppEnv>()
   .get("/names", rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
-    return c.json({ data: await metricNames(c.env.DB) });
+    return c.json({ data: await metricNames(c.var.d1) });
   })
 
   .get("/", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
@@ -61,7 +61,7 @@ export const adminMetricRoutes = new Hono<AppEnv>()
       const match = TAG_PARAM.exec(key);
       if (match && typeof value === "string") tags[match[1]!] = value;
     }
-    const series = await queryMetric(c.env.DB, { name: query.name, from, to, bucket: query.bucket, tags });
+    const series = await queryMetric(c.var.d1, { name: query.name, from, to, bucket: query.bucket, tags });
     c.header("Cache-Control", "no-store");
     return c.json({
       name: query.name,

@@ -1,9 +1,11 @@
 import { eq } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
+import { cache, invalidationStatement } from "../lib/cache";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { caller } from "../lib/exam/access";
+import { ALL_QUESTIONS_TAG, questionBankTag } from "../lib/exam/cache-keys";
 import { csvToRows, prepareImport } from "../lib/exam/question-import";
 import { toQuestionContent } from "../lib/exam/questions";
 import { newId } from "../lib/ids";
@@ -84,9 +86,11 @@ export const adminQuestionRoutes = new Hono<AppEnv>()
     const inserts = [];
     for (let i = 0; i < values.length; i += ROWS_PER_INSERT) inserts.push(db.insert(questions).values(values.slice(i, i + ROWS_PER_INSERT)));
     // All or nothing: every insert and the audit row commit in one batch.
-    await db.batch([
+    const [bumped] = await db.batch([
+      invalidationStatement(db, [questionBankTag(auth.userId), ALL_QUESTIONS_TAG]),
       auditInsert(c, { action: "question.imported", target: { type: "question" }, metadata: { count: values.length, source, firstId: values[0]!.id, lastId: values.at(-1)!.id } }),
       ...inserts,
     ]);
+    cache.tagsInvalidated(bumped);
     return c.json({ imported: values.length, ids: values.map((value) => value.id) }, 201);
   });

@@ -2,11 +2,13 @@ import { and, desc, eq, gte, lt, lte, or, sql, type Column } from "drizzle-orm";
 import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { apiKeyCache } from "../lib/auth/api-keys";
-import { sessionCache } from "../lib/auth/sessions";
+import { forgetCachedCredentials, resetTrustedDevicesStatement, revokeAllApiKeysStatement } from "../lib/auth/revocation";
+import { revokeOtherSessionsStatement, sessionCache } from "../lib/auth/sessions";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { recordSecurityEvent } from "../lib/security/events";
 import { presentUserForAdmin } from "../lib/users/present";
-import { adminUserIdParam, adminUserListQuery, roleChangeBody } from "../lib/validation/admin";
+import { adminUserIdParam, adminUserListQuery, revokeAccessBody, roleChangeBody } from "../lib/validation/admin";
 import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
@@ -76,5 +78,41 @@ export const adminUserRoutes = new Hono<AppEnv>()
       sessionCache.evictUser(id);
       apiKeyCache.evictUser(id);
       return c.json({ user: presentUserForAdmin(after) });
+    },
+  )
+
+  /**
+   * Forces a user out: every session and API key is revoked and every device token loses its trust,
+   * in one batch with the audit row; a HIGH security event tells the other operators. The password
+   * is untouched: if it leaked, the user must change it after signing in again.
+   */
+  .post(
+    "/:id/revoke-access",
+    requireScope("admin:write"),
+    validate("param", adminUserIdParam),
+    validate("json", revokeAccessBody),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { reason } = c.req.valid("json");
+      const db = c.var.db;
+      const user = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).get();
+      if (!user) throw ApiError.notFound("user");
+      const now = clock.now();
+      const [revokedSessions, revokedApiKeys] = await db.batch([
+        revokeOtherSessionsStatement(db, id, undefined, now),
+        revokeAllApiKeysStatement(db, id, now),
+        resetTrustedDevicesStatement(db, id, now),
+        auditInsert(c, { action: "user.access_revoked", target: { type: "user", id }, metadata: { reason } }),
+      ]);
+      forgetCachedCredentials(id, { apiKeys: true });
+      const sessionCount = revokedSessions.meta.changes;
+      const keyCount = revokedApiKeys.meta.changes;
+      recordSecurityEvent(c, {
+        type: "access_revoked",
+        severity: "HIGH",
+        actorId: id,
+        details: { by: authOf(c).userId, reason, revokedSessions: sessionCount, revokedKeys: keyCount },
+      });
+      return c.json({ revokedSessions: sessionCount, revokedApiKeys: keyCount });
     },
   );

@@ -1,19 +1,25 @@
-import { and, count, desc, eq, isNull, lt, or, gt } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, or, gt, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import type { ZodType, z } from "zod";
-import { auditInsert, writeAudit } from "../lib/audit/writer";
-import { apiKeyCache } from "../lib/auth/api-keys";
+import { auditEntry, writeAudit } from "../lib/audit/writer";
+import { actableKeys, apiKeyCache, scopeLackedFor } from "../lib/auth/api-keys";
+import { credentialStillLive } from "../lib/auth/revocation";
+import { sessionCache } from "../lib/auth/sessions";
 import { pendingApiKeyUse } from "../lib/auth/api-key-usage";
 import { apiKeyDisplayPrefix, newApiKeySecret, sha256Hex } from "../lib/auth/tokens";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError, zodIssuesToFieldErrors } from "../lib/errors";
+import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
+import { recordSecurityEvent } from "../lib/security/events";
+import { QuietPeriod } from "../lib/security/quiet-period";
+import { exceedsCeiling } from "../lib/security/rate-limit";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { API_KEY_MAX_LIFETIME_MS, apiKeyCreateBody, apiKeyIdParam, apiKeyRotateBody } from "../lib/validation/api-keys";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { apiKeys, type ApiKey } from "../db/schema";
+import { apiKeys, auditLogs, type ApiKey } from "../db/schema";
 import type { AppEnv } from "../env";
 
 /** Live (unrevoked, unexpired) keys one user may hold at once. */
@@ -49,15 +55,39 @@ function presentApiKey(key: ApiKey) {
   };
 }
 
-/** The caller's own key, or 404: another user's key id answers exactly like one that does not exist. */
-async function ownKey(c: Context<AppEnv>, id: string): Promise<ApiKey> {
+/** One security event per key and target per minute: a key probing its siblings must not flood the table. */
+const escalationReports = new QuietPeriod(60_000);
+
+/**
+ * The caller's own key, or 404: another user's key id answers exactly like one that does not exist.
+ * An API key acting on a sibling holding a scope it lacks is refused 403 (`scopeLackedFor`); a refused
+ * rotation or revocation is audited and reported as a privilege escalation attempt.
+ */
+async function actOnKey(c: Context<AppEnv>, id: string, action?: "api_key.rotated" | "api_key.revoked"): Promise<ApiKey> {
+  const auth = authOf(c);
   const key = await c.var.db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.ownerId, authOf(c).userId)))
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.ownerId, auth.userId)))
     .get();
   if (!key) throw ApiError.notFound("API key");
-  return key;
+  const lacked = scopeLackedFor(auth, key);
+  if (lacked === null) return key;
+  if (action) {
+    await writeAudit(c, { action, status: "FAILURE", target: { type: "api_key", id: key.id }, metadata: { reason: "stronger_key", scope: lacked } });
+    if (escalationReports.admit(`${auth.apiKeyId}:${key.id}`, clock.now())) {
+      recordSecurityEvent(c, {
+        type: "privilege_escalation_attempt",
+        severity: "MEDIUM",
+        details: { reason: "stronger_api_key", action, targetKeyId: key.id, scope: lacked },
+      });
+    }
+  }
+  throw new ApiError(
+    "insufficient_scope",
+    `This API key holds "${lacked}", which the calling key does not: act on it with a session or a key holding all its scopes.`,
+    { extensions: { scope: lacked } },
+  );
 }
 
 /** A JSON body that may be left out entirely (then `{}`); when present it is checked like any other. */
@@ -93,17 +123,22 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       await writeAudit(c, { action: "api_key.created", status: "FAILURE", metadata: { reason: "scope_not_held", scope: notHeld } });
       throw new ApiError("insufficient_scope", `You cannot grant the "${notHeld}" scope: you do not hold it.`, { extensions: { scope: notHeld } });
     }
+    const ceiling = c.var.config.rateLimit.roleCeilings[auth.role];
+    if (body.rateLimit && exceedsCeiling(body.rateLimit, ceiling)) {
+      throw ApiError.validation([
+        { path: "rateLimit", message: `A ${auth.role}'s key may allow at most ${ceiling.limit} requests per ${ceiling.windowSeconds} s, and no faster` },
+      ]);
+    }
     const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
     if (expiresAt !== null && (expiresAt <= now || expiresAt > now + API_KEY_MAX_LIFETIME_MS)) {
       throw ApiError.validation([{ path: "expiresAt", message: "Must be in the future and at most 366 days away" }]);
     }
-    const [active] = await db
+    const activeKeys = db
       .select({ n: count() })
       .from(apiKeys)
       .where(and(eq(apiKeys.ownerId, auth.userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
-    if ((active?.n ?? 0) >= MAX_ACTIVE_API_KEYS) {
-      throw new ApiError("conflict", `You already hold ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
-    }
+    const tooMany = () => new ApiError("conflict", `You already hold ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
+    if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
 
     const secret = newApiKeySecret();
     const key: ApiKey = {
@@ -125,10 +160,23 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const { keyHash: _hash, previousKeyHash: _previous, ...auditable } = key;
-    await db.batch([
-      db.insert(apiKeys).values(key),
-      auditInsert(c, { action: "api_key.created", target: { type: "api_key", id: key.id }, after: auditable }),
+    // Checked again as the insert runs: a credential revoked meanwhile (password change, forced
+    // sign-out) mints nothing, and racing creations cannot pass the cap together.
+    const [inserted] = await db.batch([
+      guardedInsert(db, apiKeys, key, sql`${credentialStillLive(auth)} and (${activeKeys}) < ${MAX_ACTIVE_API_KEYS}`),
+      guardedInsert(
+        db,
+        auditLogs,
+        auditEntry(c, { action: "api_key.created", target: { type: "api_key", id: key.id }, after: auditable }),
+        sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id})`,
+      ),
     ]);
+    if (inserted.meta.changes === 0) {
+      if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
+      apiKeyCache.evictId(auth.apiKeyId ?? "");
+      sessionCache.evictId(auth.sessionId ?? "");
+      throw new ApiError("unauthenticated", "Your credential was revoked while the request ran; nothing was created.");
+    }
     c.header("Cache-Control", "no-store");
     return c.json({ ...presentApiKey(key), key: secret }, 201);
   })
@@ -139,24 +187,31 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const rows = await c.var.db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.ownerId, authOf(c).userId), after ? lt(apiKeys.id, after) : undefined))
+      .where(and(eq(apiKeys.ownerId, authOf(c).userId), actableKeys(authOf(c)), after ? lt(apiKeys.id, after) : undefined))
       .orderBy(desc(apiKeys.id))
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentApiKey));
   })
 
   .get("/:id", validate("param", apiKeyIdParam), async (c) => {
-    return c.json(presentApiKey(await ownKey(c, c.req.valid("param").id)));
+    return c.json(presentApiKey(await actOnKey(c, c.req.valid("param").id)));
   })
 
   .delete("/:id", validate("param", apiKeyIdParam), async (c) => {
-    const key = await ownKey(c, c.req.valid("param").id);
+    const key = await actOnKey(c, c.req.valid("param").id, "api_key.revoked");
     if (key.revokedAt === null) {
       const now = clock.now();
       const db = c.var.db;
+      const stillLive = and(eq(apiKeys.id, key.id), isNull(apiKeys.revokedAt));
+      // The audit row goes in only while the key is still live, so of two racing revocations one is recorded.
       await db.batch([
-        db.update(apiKeys).set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now }).where(eq(apiKeys.id, key.id)),
-        auditInsert(c, { action: "api_key.revoked", target: { type: "api_key", id: key.id }, metadata: { prefix: key.prefix } }),
+        guardedInsert(
+          db,
+          auditLogs,
+          auditEntry(c, { action: "api_key.revoked", target: { type: "api_key", id: key.id }, metadata: { prefix: key.prefix } }),
+          sql`exists (select 1 from ${apiKeys} where ${stillLive})`,
+        ),
+        db.update(apiKeys).set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now }).where(stillLive),
       ]);
     }
     apiKeyCache.evictId(key.id);
@@ -164,7 +219,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
   })
 
   .post("/:id/rotate", validate("param", apiKeyIdParam), async (c) => {
-    const key = await ownKey(c, c.req.valid("param").id);
+    const key = await actOnKey(c, c.req.valid("param").id, "api_key.rotated");
     const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
     const now = clock.now();
     const status = keyStatus(key, now);
@@ -183,7 +238,9 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const db = c.var.db;
-    await db.batch([
+    // Only from the secret that was read, on a live key, by a live credential: of two racing rotations
+    // one wins and the other is told so, instead of both handing out secrets of which one never works.
+    const [updated] = await db.batch([
       db
         .update(apiKeys)
         .set({
@@ -193,16 +250,24 @@ export const apiKeyRoutes = new Hono<AppEnv>()
           previousKeyExpiresAt: rotated.previousKeyExpiresAt,
           updatedAt: now,
         })
-        .where(eq(apiKeys.id, key.id)),
-      auditInsert(c, {
-        action: "api_key.rotated",
-        target: { type: "api_key", id: key.id },
-        before: { prefix: key.prefix },
-        after: { prefix: rotated.prefix },
-        metadata: { gracePeriodSeconds },
-      }),
+        .where(and(eq(apiKeys.id, key.id), eq(apiKeys.keyHash, key.keyHash), isNull(apiKeys.revokedAt), credentialStillLive(authOf(c)))),
+      guardedInsert(
+        db,
+        auditLogs,
+        auditEntry(c, {
+          action: "api_key.rotated",
+          target: { type: "api_key", id: key.id },
+          before: { prefix: key.prefix },
+          after: { prefix: rotated.prefix },
+          metadata: { gracePeriodSeconds },
+        }),
+        sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id} and ${apiKeys.keyHash} = ${rotated.keyHash})`,
+      ),
     ]);
     apiKeyCache.evictId(key.id);
+    if (updated.meta.changes === 0) {
+      throw new ApiError("conflict", "The API key was rotated or revoked by another request just now; read it again.");
+    }
     c.header("Cache-Control", "no-store");
     return c.json({ ...presentApiKey(rotated), key: secret });
   });

@@ -5,6 +5,7 @@ import { attemptPercentile } from "../lib/analytics/percentile";
 import { auditEntry, auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage } from "../lib/exam/access";
 import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
@@ -84,6 +85,13 @@ export const testAttemptRoutes = new Hono<AppEnv>()
     };
     // One running attempt per test and taker, even when two starts race: the insert checks in the same statement.
     const running = and(eq(attempts.testId, test.id), eq(attempts.userId, auth.userId), eq(attempts.status, "IN_PROGRESS"), gt(attempts.deadlineAt, now));
+    const started = eventStatements(db, auth.userId, {
+      type: "attempt.started",
+      aggregateId: attempt.id,
+      ownerId: test.authorId,
+      data: { attemptId: attempt.id, testId: test.id, userId: auth.userId, startedAt: iso(now), deadlineAt: iso(attempt.deadlineAt) },
+      when: sql`exists (select 1 from ${attempts} where ${eq(attempts.id, attempt.id)})`,
+    }, now);
     const [inserted] = await db.batch([
       guardedInsert(db, attempts, attempt, sql`not exists (select 1 from ${attempts} where ${running})`),
       guardedInsert(
@@ -92,11 +100,13 @@ export const testAttemptRoutes = new Hono<AppEnv>()
         auditEntry(c, { action: "attempt.started", target: { type: "attempt", id: attempt.id }, metadata: { testId: test.id } }),
         sql`exists (select 1 from ${attempts} where ${eq(attempts.id, attempt.id)})`,
       ),
+      ...started.statements,
     ]);
     if (changesOf(inserted) !== 1) {
       const existing = await db.select({ id: attempts.id }).from(attempts).where(running).get();
       throw new ApiError("conflict", "You already have an attempt of this test in progress.", { extensions: { attemptId: existing?.id ?? null } });
     }
+    c.executionCtx.waitUntil(started.send(c.env));
     const row = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
     return c.json(
       { ...presentAttempt(row, sections, [], "taker"), test: { id: test.id, title: test.title, durationMinutes: test.durationMinutes, msqScoring: test.msqScoring } },
@@ -230,10 +240,11 @@ export const attemptRoutes = new Hono<AppEnv>()
     const db = c.var.db;
     const late = now >= attempt.deadlineAt;
     const audit = auditEntry(c, { action: "attempt.submitted", target: { type: "attempt", id: attempt.id }, metadata: { testId: attempt.testId, late } });
-    const submit = submitStatements(db, attempt, audit, now, false);
+    const test = (await db.select({ authorId: tests.authorId }).from(tests).where(eq(tests.id, attempt.testId)).get())!;
+    const submit = submitStatements(db, attempt, test.authorId, audit, now, false);
     const results = await db.batch(submit.statements);
     if (!submit.transitioned(results)) throw closedProblem({ ...attempt, status: "SUBMITTED" }, now);
-    c.executionCtx.waitUntil(submit.job.send(c.env));
+    c.executionCtx.waitUntil(submit.send(c.env));
     return c.json({ id: attempt.id, status: "submitted", submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
   })
   .put("/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
@@ -259,6 +270,12 @@ export const attemptRoutes = new Hono<AppEnv>()
       idempotencyKey: `score:${attempt.id}:graded:${found.question.id}:${now}`,
       ownerId: attempt.userId,
     });
+    const graded = eventStatements(db, auth.userId, {
+      type: "attempt.graded",
+      aggregateId: attempt.id,
+      ownerId: test.authorId,
+      data: { attemptId: attempt.id, testId: test.id, userId: attempt.userId, questionId: found.question.id, gradedMarks: input.marks, gradedBy: auth.userId },
+    }, now);
     await db.batch([
       db
         .update(answers)
@@ -272,8 +289,9 @@ export const attemptRoutes = new Hono<AppEnv>()
         after: { gradedMarks: input.marks, feedback },
         metadata: { questionId: found.question.id },
       }),
+      ...graded.statements,
     ]);
-    c.executionCtx.waitUntil(rescore.send(c.env));
+    c.executionCtx.waitUntil(Promise.all([rescore.send(c.env), graded.send(c.env)]));
     return c.json({
       attemptId: attempt.id,
       questionId: found.question.id,

@@ -3,17 +3,20 @@ import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "../lib/auth/password";
 import { clearSessionCookie, readCsrfCookie, setCsrfCookie, setSessionCookie } from "../lib/auth/cookies";
+import { grantDeviceToken, trustedDevice } from "../lib/auth/device-tokens";
 import { newSession, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
 import { base64UrlEncode, randomBytes } from "../lib/auth/tokens";
 import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { newId } from "../lib/ids";
 import { presentUser, auditableUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { loginBody, registerBody } from "../lib/validation/users";
 import { authOf, requireAuth } from "../middleware/auth";
 import { loginSighting, onLoginFailed, onLoginSucceeded } from "../lib/security/login-monitor";
-import { rateLimit } from "../middleware/rate-limit";
+import { makeKey } from "../lib/security/rate-limit";
+import { emailInBody, rateLimit } from "../middleware/rate-limit";
 import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 
@@ -26,6 +29,23 @@ function isUniqueViolation(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Password guessing is limited per IP and per account. A client presenting a device token this account
+ * issued it (OWASP's device cookies) is counted in that token's own bucket instead of the account's,
+ * so strangers who exhaust the account's limit from many IPs cannot lock its owner out; every other
+ * client shares the account's bucket and its lockout.
+ */
+const loginLimit = rateLimit({
+  policy: "auth",
+  key: async (c) => {
+    const ip = makeKey("ip", c.var.requestContext.ip);
+    const email = await emailInBody(c);
+    if (!email) return [ip];
+    const device = await trustedDevice(c, email);
+    return [ip, device ? makeKey("device", device) : makeKey("email", email)];
+  },
+});
 
 export const authRoutes = new Hono<AppEnv>()
   .post("/register", rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
@@ -50,21 +70,25 @@ export const authRoutes = new Hono<AppEnv>()
       createdAt: now,
       updatedAt: now,
       lastLoginAt: null,
+      trustedDevicesResetAt: null,
     };
+    const registered = eventStatements(db, user.id, { type: "user.registered", aggregateId: user.id, data: { userId: user.id, email, name, role: user.role } }, now);
     try {
       await db.batch([
         db.insert(users).values(user satisfies NewUser),
         auditInsert(c, { action: "auth.register", actorId: user.id, target: { type: "user", id: user.id }, after: auditableUser(user) }),
+        ...registered.statements,
       ]);
     } catch (error) {
       // Two registrations for one email racing past the check above: the unique index decides.
       if (isUniqueViolation(error)) throw new ApiError("conflict", "An account with this email already exists.");
       throw error;
     }
+    c.executionCtx.waitUntil(registered.send(c.env));
     return c.json({ user: presentUser(user) }, 201);
   })
 
-  .post("/login", rateLimit({ policy: "auth" }), validate("json", loginBody), async (c) => {
+  .post("/login", loginLimit, validate("json", loginBody), async (c) => {
     const { email, password } = c.req.valid("json");
     const db = c.var.db;
     const ctx = c.var.requestContext;
@@ -100,8 +124,9 @@ export const authRoutes = new Hono<AppEnv>()
 
     onLoginSucceeded(c, { userId: user.id });
     setSessionCookie(c, token, ttlSeconds);
+    const device = await grantDeviceToken(c, user, now);
     c.header("Cache-Control", "no-store");
-    return c.json({ token, expiresAt: iso(session.expiresAt), user: presentUser(user) });
+    return c.json({ token, expiresAt: iso(session.expiresAt), ...device, user: presentUser(user) });
   })
 
   .post("/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {

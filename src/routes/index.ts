@@ -1,7 +1,9 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
+import { adminCacheRoutes } from "./admin-cache";
 import { adminErrorRoutes } from "./admin-errors";
+import { adminEventRoutes } from "./admin-events";
 import { adminMetricRoutes } from "./admin-metrics";
 import { adminQuestionRoutes } from "./admin-questions";
 import { adminQueueRoutes } from "./admin-queues";
@@ -22,6 +24,7 @@ import { questionRoutes } from "./questions";
 import { subscriptionRoutes } from "./subscriptions";
 import { testRoutes } from "./tests";
 import { uploadRoutes } from "./uploads";
+import { webhookRoutes } from "./webhooks";
 
 /**
  * Every route group, mounted at its prefix in one place so the app's surface reads top to bottom. A
@@ -47,6 +50,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/v1/subscriptions", subscriptionRoutes);
   app.route("/v1/planner", plannerRoutes);
   app.route("/v1/uploads", uploadRoutes);
+  app.route("/v1/webhooks", webhookRoutes);
   app.route("/v1/admin/users", adminUserRoutes);
   app.route("/v1/admin/audit-logs", adminAuditLogRoutes);
   app.route("/v1/admin/errors", adminErrorRoutes);
@@ -55,4 +59,6 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   app.route("/v1/admin/questions", adminQuestionRoutes);
   app.route("/v1/admin", adminQueueRoutes);
   app.route("/v1/admin/security-events", adminSecurityEventRoutes);
+  app.route("/v1/admin/cache", adminCacheRoutes);
+  app.route("/v1/admin/events", adminEventRoutes);
 }

@@ -1,19 +1,21 @@
-import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { auditInsert, writeAudit } from "../lib/audit/writer";
-import { apiKeyCache } from "../lib/auth/api-keys";
+import { auditEntry, auditInsert, writeAudit } from "../lib/audit/writer";
+import { grantDeviceToken } from "../lib/auth/device-tokens";
 import { hashPassword, verifyPassword } from "../lib/auth/password";
 import { pendingSessionSeen } from "../lib/auth/session-activity";
+import { forgetCachedCredentials, revokeAllApiKeysStatement } from "../lib/auth/revocation";
 import { revokeOtherSessionsStatement, revokeSessionStatement, sessionCache } from "../lib/auth/sessions";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { auditableUser, presentUser } from "../lib/users/present";
 import { validate } from "../lib/validation/validate";
 import { passwordChangeBody, passwordPolicyViolations, profileUpdateBody, sessionIdParam } from "../lib/validation/users";
-import { authOf, requireAuth } from "../middleware/auth";
+import { authOf, requireAuth, requireScope } from "../middleware/auth";
+import { guardedInsert } from "../lib/guarded-insert";
 import { makeKey } from "../lib/security/rate-limit";
 import { rateLimit } from "../middleware/rate-limit";
-import { sessions, users, type User } from "../db/schema";
+import { auditLogs, sessions, users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 import type { Context } from "hono";
 
@@ -23,15 +25,6 @@ async function loadMe(c: Context<AppEnv>): Promise<User> {
   // The account was deleted after the credential was cached: the credential no longer names anyone.
   if (!user) throw new ApiError("unauthenticated", "The account no longer exists.");
   return user;
-}
-
-/**
- * Drops this isolate's cached credentials of a user whose row changed, so the next request reads the
- * row again: revoked sessions stop at once, and the profile the credentials carry is current.
- */
-function forgetCredentialsOf(userId: string): void {
-  sessionCache.evictUser(userId);
-  apiKeyCache.evictUser(userId);
 }
 
 /** The listing shows at most this many live sessions, newest first. */
@@ -47,7 +40,7 @@ export const meRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireAuth())
 
   // The profile came with the credential: no query of its own.
-  .get("/", (c) => {
+  .get("/", requireScope("profile:read"), (c) => {
     const auth = authOf(c);
     return c.json({
       user: presentUser(auth.user),
@@ -55,7 +48,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .patch("/", validate("json", profileUpdateBody), async (c) => {
+  .patch("/", requireScope("profile:write"), validate("json", profileUpdateBody), async (c) => {
     const changes = c.req.valid("json");
     const before = await loadMe(c);
     const after: User = { ...before, ...changes, updatedAt: clock.now() };
@@ -69,7 +62,8 @@ export const meRoutes = new Hono<AppEnv>()
         after: auditableUser({ ...after, updatedAt: undefined }),
       }),
     ]);
-    forgetCredentialsOf(before.id);
+    // Every cached credential of the user carries the old profile: drop them all, the caller's too.
+    forgetCachedCredentials(before.id, { apiKeys: true });
     return c.json({ user: presentUser(after) });
   })
 
@@ -78,7 +72,7 @@ export const meRoutes = new Hono<AppEnv>()
     if (auth.kind !== "session") {
       throw new ApiError("forbidden", "Changing the password needs a signed-in session, not an API key.");
     }
-    const { currentPassword, newPassword } = c.req.valid("json");
+    const { currentPassword, newPassword, revokeApiKeys } = c.req.valid("json");
     const user = await loadMe(c);
     const target = { type: "user", id: user.id };
 
@@ -92,19 +86,27 @@ export const meRoutes = new Hono<AppEnv>()
       throw ApiError.validation(violations.map((message) => ({ path: "newPassword", message })));
     }
 
+    // Recovering an account closes every door but the one in use: the other sessions, the devices'
+    // trust (the caller gets a fresh token below) and, when asked, every API key.
     const db = c.var.db;
     const now = clock.now();
-    const [, revoked] = await db.batch([
-      db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: now }).where(eq(users.id, user.id)),
+    const [, revokedSessions, revokedKeys] = await db.batch([
+      db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: now, trustedDevicesResetAt: now }).where(eq(users.id, user.id)),
       revokeOtherSessionsStatement(db, user.id, auth.sessionId, now),
-      auditInsert(c, { action: "auth.password_changed", target }),
+      revokeAllApiKeysStatement(db, user.id, now, revokeApiKeys),
+      // Metadata names avoid "apiKey", which the redactor treats as a secret's name.
+      auditInsert(c, { action: "auth.password_changed", target, metadata: { keysRevoked: revokeApiKeys } }),
     ]);
-    forgetCredentialsOf(user.id);
-    return c.json({ revokedSessions: revoked.meta.changes });
+    // The caller's session and the kept API keys are still valid but carry the profile's old
+    // `updatedAt`: they go too, and are read again (with the new row) on their next request.
+    forgetCachedCredentials(user.id, { apiKeys: true });
+    const device = await grantDeviceToken(c, user, now);
+    c.header("Cache-Control", "no-store");
+    return c.json({ revokedSessions: revokedSessions.meta.changes, revokedApiKeys: revokedKeys.meta.changes, ...device });
   })
 
   /** The caller's live sessions, so a user can spot and end one they do not recognise. */
-  .get("/sessions", async (c) => {
+  .get("/sessions", requireScope("profile:read"), async (c) => {
     const auth = authOf(c);
     const rows = await c.var.db
       .select()
@@ -125,7 +127,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .delete("/sessions/:id", validate("param", sessionIdParam), async (c) => {
+  .delete("/sessions/:id", requireScope("sessions:manage"), validate("param", sessionIdParam), async (c) => {
     const { id } = c.req.valid("param");
     const db = c.var.db;
     const session = await db
@@ -135,9 +137,11 @@ export const meRoutes = new Hono<AppEnv>()
       .get();
     if (!session) throw ApiError.notFound("session");
     if (session.revokedAt === null) {
+      // The audit row goes in only while the session is still live, so of two racing revocations one is recorded.
+      const stillLive = sql`exists (select 1 from ${sessions} where ${sessions.id} = ${id} and ${sessions.revokedAt} is null)`;
       await db.batch([
+        guardedInsert(db, auditLogs, auditEntry(c, { action: "auth.session_revoked", target: { type: "session", id } }), stillLive),
         revokeSessionStatement(db, id, clock.now()),
-        auditInsert(c, { action: "auth.session_revoked", target: { type: "session", id } }),
       ]);
     }
     sessionCache.evictId(id);

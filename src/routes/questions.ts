@@ -1,9 +1,12 @@
 import { and, desc, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
+import { cache, cacheContext, cacheKey, invalidationStatement, type CacheContext } from "../lib/cache";
 import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
+import { ALL_QUESTIONS_TAG, EXAM_CACHE_TTL_MS, questionBankTag, questionTag, questionWriteTags, testsHoldingQuestion } from "../lib/exam/cache-keys";
 import { findOwnUpload } from "../lib/exam/uploads";
 import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
 import { newId } from "../lib/ids";
@@ -12,7 +15,7 @@ import { questionInput, questionListQuery, questionPatch, type QuestionInput } f
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { questions, tests, testSectionQuestions, testSections } from "../db/schema";
+import { questions, tests, testSectionQuestions, testSections, type Question } from "../db/schema";
 import type { AppEnv } from "../env";
 
 const manageQuestions = [requireScope("questions:write"), requireRole("instructor", "admin")] as const;
@@ -39,6 +42,32 @@ async function findManagedQuestion(c: Context<AppEnv>, id: string) {
   return question;
 }
 
+/** A live question's full view through the cache (the same for everyone: callers check access on it), or 404. */
+function questionView(ctx: CacheContext, id: string) {
+  return cache.getOrSet(ctx, cacheKey("question", { id }), { ttlMs: EXAM_CACHE_TTL_MS, tags: [questionTag(id)] }, async () => {
+    const question = await ctx.db.query.questions.findFirst({ where: and(eq(questions.id, id), isNull(questions.deletedAt)) });
+    if (!question) throw ApiError.notFound("question");
+    return presentQuestion(question);
+  });
+}
+
+/** A question event for the change's batch: about the question, owned by its author. */
+function questionEvent(
+  c: Context<AppEnv>,
+  type: "question.created" | "question.updated",
+  row: Pick<Question, "id" | "authorId" | "type" | "subject"> & { topic?: string | null; difficulty?: Question["difficulty"] },
+  now: number,
+  when?: SQL,
+) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type,
+    aggregateId: row.id,
+    ownerId: row.authorId,
+    data: { questionId: row.id, authorId: row.authorId, type: row.type, subject: row.subject, topic: row.topic ?? null, difficulty: row.difficulty ?? "medium" },
+    when,
+  }, now);
+}
+
 /** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
@@ -49,34 +78,51 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, c.req.valid("json"));
     const now = clock.now();
     const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
-    const [[created]] = await c.var.db.batch([
-      c.var.db.insert(questions).values(row).returning(),
+    const db = c.var.db;
+    const event = questionEvent(c, "question.created", row, now);
+    const [bumped, [created]] = await db.batch([
+      invalidationStatement(db, questionWriteTags(row.id, row.authorId)),
+      db.insert(questions).values(row).returning(),
       auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
+      ...event.statements,
     ]);
+    cache.tagsInvalidated(bumped);
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
   .get("/", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
-    const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
-    if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
-    if (query.subject) filters.push(eq(questions.subject, query.subject));
-    if (query.topic) filters.push(eq(questions.topic, query.topic));
-    if (query.type) filters.push(eq(questions.type, query.type));
-    if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
-    if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
-    if (query.cursor) filters.push(lt(questions.id, decodeCursor(query.cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(questions)
-      .where(and(...filters))
-      .orderBy(desc(questions.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion));
+    const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
+    const load = async () => {
+      const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
+      if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
+      if (query.subject) filters.push(eq(questions.subject, query.subject));
+      if (query.topic) filters.push(eq(questions.topic, query.topic));
+      if (query.type) filters.push(eq(questions.type, query.type));
+      if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
+      if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+      if (after) filters.push(lt(questions.id, after));
+      const rows = await c.var.db
+        .select()
+        .from(questions)
+        .where(and(...filters))
+        .orderBy(desc(questions.id))
+        .limit(query.limit + 1);
+      return toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion);
+    };
+    // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
+    if (query.q) return c.json(await load());
+    const { subject, topic, type, difficulty, limit } = query;
+    const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
+    const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
+    return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
   })
   .get("/:id", ...readQuestions, async (c) => {
-    return c.json(presentQuestion(await findManagedQuestion(c, c.req.param("id"))));
+    const question = await questionView(cacheContext(c), c.req.param("id"));
+    if (!canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
+    return c.json(question);
   })
   .patch("/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
@@ -89,8 +135,14 @@ export const questionRoutes = new Hono<AppEnv>()
     const input = await prepareOrThrow(c, { ...base, ...patch });
     const now = clock.now();
     const content = toQuestionContent(input);
-    const [[updated]] = await c.var.db.batch([
-      c.var.db
+    const db = c.var.db;
+    // Only if the update found the question still live (a concurrent delete makes it a 404 with no event).
+    const live = sql`exists (select 1 from ${questions} where ${and(eq(questions.id, existing.id), isNull(questions.deletedAt))})`;
+    const event = questionEvent(c, "question.updated", { ...existing, ...content }, now, live);
+    const [bumped, [updated]] = await db.batch([
+      // Its marks count in the totals of every test holding it.
+      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId), testsHoldingQuestion(existing.id)),
+      db
         .update(questions)
         .set({ ...content, updatedAt: now })
         .where(and(eq(questions.id, existing.id), isNull(questions.deletedAt)))
@@ -101,8 +153,11 @@ export const questionRoutes = new Hono<AppEnv>()
         before: questionAsInput(existing),
         after: { ...base, ...input },
       }),
+      ...event.statements,
     ]);
+    cache.tagsInvalidated(bumped);
     if (!updated) throw ApiError.notFound("question");
+    c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(updated));
   })
   .delete("/:id", ...manageQuestions, async (c) => {
@@ -120,9 +175,20 @@ export const questionRoutes = new Hono<AppEnv>()
       });
     }
     const now = clock.now();
-    await c.var.db.batch([
-      c.var.db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
+    const db = c.var.db;
+    const deleted = eventStatements(db, caller(c).userId, {
+      type: "question.deleted",
+      aggregateId: existing.id,
+      ownerId: existing.authorId,
+      data: { questionId: existing.id, authorId: existing.authorId },
+    }, now);
+    const [bumped] = await db.batch([
+      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
+      db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
       auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
+      ...deleted.statements,
     ]);
+    cache.tagsInvalidated(bumped);
+    c.executionCtx.waitUntil(deleted.send(c.env));
     return c.body(null, 204);
   });

@@ -3,8 +3,9 @@ import { Hono, type Context } from "hono";
 import { auditEntry } from "../lib/audit/writer";
 import { findActivePlan, findCouponByCode, hasRedeemed, isDuplicateRedemption } from "../lib/billing/coupons";
 import { addMonths, judgeCoupon, presentSubscription, refusal, type CouponVerdict } from "../lib/billing/pricing";
-import { clock } from "../lib/clock";
+import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { changesOf } from "../lib/exam/attempts";
 import { guardedInsert } from "../lib/guarded-insert";
@@ -84,12 +85,19 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       or(isNull(coupons.maxRedemptions), lt(coupons.redemptionCount, coupons.maxRedemptions)),
     ) as SQL;
     const whileRedeemable = sql`exists (select 1 from ${coupons} where ${redeemable})`;
+    const redeemed = eventStatements(db, auth.userId, {
+      type: "coupon.redeemed",
+      aggregateId: coupon.id,
+      data: { couponId: coupon.id, code: coupon.code, userId: auth.userId, subscriptionId: subscription.id, discountCents: subscription.discountCents },
+      when: whileRedeemable,
+    }, now);
     let results: unknown[];
     try {
       results = await db.batch([
         guardedInsert(db, subscriptions, subscription, whileRedeemable),
         guardedInsert(db, couponRedemptions, { id: newId("redemption", now), couponId: coupon.id, userId: auth.userId, subscriptionId: subscription.id, createdAt: now }, whileRedeemable),
         guardedInsert(db, auditLogs, audit, whileRedeemable),
+        ...redeemed.statements,
         db
           .update(coupons)
           .set({ redemptionCount: sql`${coupons.redemptionCount} + 1`, updatedAt: now })
@@ -105,6 +113,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       const again = judgeCoupon(current, plan, now, false);
       throw couponProblem((again.valid ? refusal("exhausted") : again) as Extract<CouponVerdict, { valid: false }>);
     }
+    c.executionCtx.waitUntil(redeemed.send(c.env));
     return c.json(presentSubscription(subscription, coupon.code), 201, { Location: `/v1/subscriptions/${subscription.id}` });
   })
   .get("/", requireScope("billing:read"), validate("query", subscriptionListQuery), async (c) => {
@@ -137,12 +146,27 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     const activated = { status: "ACTIVE" as const, startsAt: now, endsAt: addMonths(now, plan.intervalMonths), activatedBy: auth.userId, updatedAt: now };
     const target = { type: "subscription", id: existing.id };
     const payment = { amountCents: existing.amountCents, currency: existing.currency, method: "manual", userId: existing.userId };
+    const subscriptionActivated = eventStatements(db, auth.userId, {
+      type: "subscription.activated",
+      aggregateId: existing.id,
+      data: { subscriptionId: existing.id, userId: existing.userId, planId: existing.planId, startsAt: iso(now), endsAt: iso(activated.endsAt) },
+      when: stillIn(existing.id, "PENDING"),
+    }, now);
+    const paymentSucceeded = eventStatements(db, auth.userId, {
+      type: "payment.succeeded",
+      aggregateId: existing.id,
+      data: { subscriptionId: existing.id, ...payment },
+      when: stillIn(existing.id, "PENDING"),
+    }, now);
     const results = await db.batch([
       guardedInsert(db, auditLogs, auditEntry(c, { action: "subscription.activated", target, before: { status: existing.status }, after: { status: "ACTIVE", startsAt: now, endsAt: activated.endsAt } }), stillIn(existing.id, "PENDING")),
       guardedInsert(db, auditLogs, auditEntry(c, { action: "payment.succeeded", target, metadata: payment }), stillIn(existing.id, "PENDING")),
+      ...subscriptionActivated.statements,
+      ...paymentSucceeded.statements,
       db.update(subscriptions).set(activated).where(and(eq(subscriptions.id, existing.id), eq(subscriptions.status, "PENDING"))),
     ]);
     if (changesOf(results.at(-1)) !== 1) throw new ApiError("conflict", "The subscription changed meanwhile; reload it.");
+    c.executionCtx.waitUntil(Promise.all([subscriptionActivated.send(c.env), paymentSucceeded.send(c.env)]));
     return c.json(presentSubscription({ ...existing, ...activated }));
   })
   .post("/:id/cancel", requireScope("billing:write"), async (c) => {
@@ -161,7 +185,14 @@ export const subscriptionRoutes = new Hono<AppEnv>()
             db.delete(couponRedemptions).where(and(eq(couponRedemptions.subscriptionId, existing.id), guard)),
           ]
         : [];
+    const cancelled = eventStatements(db, caller(c).userId, {
+      type: "subscription.cancelled",
+      aggregateId: existing.id,
+      data: { subscriptionId: existing.id, userId: existing.userId, planId: existing.planId, previousStatus: existing.status, couponReleased: releaseCoupon.length > 0 },
+      when: guard,
+    }, now);
     const results = await db.batch([
+      ...cancelled.statements,
       guardedInsert(db, auditLogs, auditEntry(c, { action: "subscription.cancelled", target: { type: "subscription", id: existing.id }, before: { status: existing.status }, after: { status: "CANCELLED" }, metadata: { couponReleased: releaseCoupon.length > 0 } }), guard),
       ...releaseCoupon,
       db
@@ -170,6 +201,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
         .where(and(eq(subscriptions.id, existing.id), eq(subscriptions.status, existing.status))),
     ]);
     if (changesOf(results.at(-1)) !== 1) throw new ApiError("conflict", "The subscription changed meanwhile; reload it.");
+    c.executionCtx.waitUntil(cancelled.send(c.env));
     const fresh = (await db.query.subscriptions.findFirst({ where: eq(subscriptions.id, existing.id) }))!;
     return c.json(presentSubscription(fresh));
   });

@@ -1,10 +1,14 @@
 import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
-import { clock } from "../lib/clock";
+import type { AuthContext } from "../lib/auth/context";
+import { cache, cacheContext, cacheKey, invalidationStatement } from "../lib/cache";
+import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
+import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
-import { checkQuestionRefs, loadSections, presentTest, presentTestSummary, sectionStatements } from "../lib/exam/tests";
+import { EXAM_CACHE_TTL_MS, TEST_LIST_TAG, testTag } from "../lib/exam/cache-keys";
+import { checkQuestionRefs, forCandidate, loadSections, presentTest, presentTestSummary, sectionStatements, testView } from "../lib/exam/tests";
 import { newId } from "../lib/ids";
 import { sanitizeRichText } from "../lib/security/sanitize";
 import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
@@ -22,6 +26,26 @@ const cleanDescription = (text: string | null | undefined) => (text ? sanitizeRi
 async function checkRefsOrThrow(c: Context<AppEnv>, sections: SectionInput[]) {
   const errors = await checkQuestionRefs(c.var.db, caller(c), sections);
   if (errors.length > 0) throw ApiError.validation(errors, "Invalid body.");
+}
+
+/**
+ * Which tests a caller lists: students browse what is published, instructors manage their own, admins
+ * see everything. `key` names the view in the list's cache key; callers with the same key see the same list.
+ */
+function listScope(auth: AuthContext): { key: string; filter: SQL | undefined } {
+  if (auth.role === "student") return { key: "published", filter: eq(tests.published, true) };
+  if (isAdmin(auth)) return { key: "all", filter: undefined };
+  return { key: `author:${auth.userId}`, filter: eq(tests.authorId, auth.userId) };
+}
+
+/** `test.published` for the change's batch, when it makes an unpublished test public (create, patch or publish). */
+function publishedEvent(c: Context<AppEnv>, test: Pick<Test, "id" | "authorId" | "title">, now: number) {
+  return eventStatements(c.var.db, caller(c).userId, {
+    type: "test.published",
+    aggregateId: test.id,
+    ownerId: test.authorId,
+    data: { testId: test.id, authorId: test.authorId, title: test.title, publishedAt: iso(now) },
+  }, now);
 }
 
 /** A live test the caller manages, or 404. */
@@ -52,41 +76,48 @@ export const testRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const db = c.var.db;
-    await db.batch([
+    const published = test.published ? publishedEvent(c, test, now) : null;
+    const [bumped] = await db.batch([
+      invalidationStatement(db, [TEST_LIST_TAG]),
       db.insert(tests).values(test),
       ...sectionStatements(db, test.id, input.sections, now),
+      ...(published?.statements ?? []),
       auditInsert(c, {
         action: "test.created",
         target: { type: "test", id: test.id },
         after: { title: test.title, published: test.published, questionCount: input.sections.flatMap((s) => s.questionIds).length },
       }),
     ]);
+    cache.tagsInvalidated(bumped);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
-    return c.json(presentTest(created, await loadSections(db, test.id), "manager"), 201, { Location: `/v1/tests/${test.id}` });
+    return c.json(presentTest(created, await loadSections(db, test.id)), 201, { Location: `/v1/tests/${test.id}` });
   })
   .get("/", requireScope("tests:read"), validate("query", testListQuery), async (c) => {
-    const auth = caller(c);
+    const scope = listScope(caller(c));
     const query = c.req.valid("query");
-    const filters: (SQL | undefined)[] = [isNull(tests.deletedAt)];
-    // Students browse what is published; instructors manage their own; admins see everything.
-    if (auth.role === "student") filters.push(eq(tests.published, true));
-    else if (!isAdmin(auth)) filters.push(eq(tests.authorId, auth.userId));
-    if (query.published) filters.push(eq(tests.published, query.published === "true"));
-    if (query.cursor) filters.push(lt(tests.id, decodeCursor(query.cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(tests)
-      .where(and(...filters))
-      .orderBy(desc(tests.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentTestSummary));
+    const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
+    const key = cacheKey("tests:list", { scope: scope.key, published: query.published, after, limit: query.limit });
+    const page = await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [TEST_LIST_TAG] }, async () => {
+      const filters: (SQL | undefined)[] = [isNull(tests.deletedAt), scope.filter];
+      if (query.published) filters.push(eq(tests.published, query.published === "true"));
+      if (after) filters.push(lt(tests.id, after));
+      const rows = await c.var.db
+        .select()
+        .from(tests)
+        .where(and(...filters))
+        .orderBy(desc(tests.id))
+        .limit(query.limit + 1);
+      return toPage(rows, query.limit, (row) => ({ id: row.id }), presentTestSummary);
+    });
+    return c.json(page);
   })
   .get("/:id", requireScope("tests:read"), async (c) => {
     const auth = caller(c);
-    const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, c.req.param("id")), isNull(tests.deletedAt)) });
-    const manager = test ? canManage(auth, test.authorId) : false;
-    if (!test || (!manager && !test.published)) throw ApiError.notFound("test");
-    return c.json(presentTest(test, await loadSections(c.var.db, test.id), manager ? "manager" : "candidate"));
+    const test = await testView(cacheContext(c), c.req.param("id"));
+    const manager = canManage(auth, test.authorId);
+    if (!manager && !test.published) throw ApiError.notFound("test");
+    return c.json(manager ? test : forCandidate(test));
   })
   .patch("/:id", ...manageTests, validate("json", testPatch), async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
@@ -109,8 +140,11 @@ export const testRoutes = new Hono<AppEnv>()
       changes.published = patch.published;
       changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;
     }
-    await db.batch([
+    const published = changes.published && !existing.published ? publishedEvent(c, { ...existing, ...changes }, now) : null;
+    const [bumped] = await db.batch([
+      invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
       db.update(tests).set(changes).where(eq(tests.id, existing.id)),
+      ...(published?.statements ?? []),
       ...(patch.sections
         ? [db.delete(testSections).where(eq(testSections.testId, existing.id)), ...sectionStatements(db, existing.id, patch.sections, now)]
         : []),
@@ -122,28 +156,38 @@ export const testRoutes = new Hono<AppEnv>()
         metadata: patch.sections ? { sectionsReplaced: patch.sections.length } : undefined,
       }),
     ]);
+    cache.tagsInvalidated(bumped);
+    if (published) c.executionCtx.waitUntil(published.send(c.env));
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
-    return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
+    return c.json(presentTest(updated, await loadSections(db, existing.id)));
   })
   .post("/:id/publish", ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const db = c.var.db;
     if (!existing.published) {
       const now = clock.now();
-      await db.batch([
+      const published = publishedEvent(c, existing, now);
+      const [bumped] = await db.batch([
+        invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
         db.update(tests).set({ published: true, publishedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
         auditInsert(c, { action: "test.published", target: { type: "test", id: existing.id } }),
+        ...published.statements,
       ]);
+      cache.tagsInvalidated(bumped);
+      c.executionCtx.waitUntil(published.send(c.env));
     }
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
-    return c.json(presentTest(updated, await loadSections(db, existing.id), "manager"));
+    return c.json(presentTest(updated, await loadSections(db, existing.id)));
   })
   .delete("/:id", ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const now = clock.now();
-    await c.var.db.batch([
-      c.var.db.update(tests).set({ deletedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
+    const db = c.var.db;
+    const [bumped] = await db.batch([
+      invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
+      db.update(tests).set({ deletedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
       auditInsert(c, { action: "test.deleted", target: { type: "test", id: existing.id } }),
     ]);
+    cache.tagsInvalidated(bumped);
     return c.body(null, 204);
   });

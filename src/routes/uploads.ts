@@ -6,6 +6,7 @@ import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { recordMaliciousUpload } from "../lib/security/detectors/malicious-upload";
+import { UPLOADS_PREFIX } from "../lib/storage/areas";
 import { ALLOWED_EXTENSIONS, bareMediaType, sniffFileType, typeForExtension, type FileType } from "../lib/uploads/file-types";
 import { contentThreats, universalThreats, type ThreatReason } from "../lib/uploads/threats";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
@@ -145,7 +146,7 @@ export const uploadRoutes = new Hono<AppEnv>()
     const now = clock.now();
     const id = newId("upload", now);
     const sha256 = await sha256Hex(bytes);
-    const key = `uploads/${auth.userId}/${id}.${type.extensions[0]}`;
+    const key = `${UPLOADS_PREFIX}${auth.userId}/${id}.${type.extensions[0]}`;
     const row: Upload = {
       id,
       ownerId: auth.userId,

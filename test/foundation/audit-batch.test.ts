@@ -46,8 +46,10 @@ describe("a mutation and its audit row in one batch", () => {
       targetId: id,
       ip: "203.0.113.9",
       userAgent: "vitest",
-      requestId: "audit-test-0001",
+      requestId: res.headers.get("Proctor-Request-Id"),
+      clientRequestId: "audit-test-0001",
     });
+    expect(audit!.requestId).toMatch(/^req_/);
     expect(audit!.changes?.after).toMatchObject({ email: "batch-ok@proctor.test", passwordHash: "[REDACTED]" });
     expect(await db.select().from(users).where(eq(users.id, id))).toHaveLength(1);
   });
@@ -69,7 +71,7 @@ describe("a mutation and its audit row in one batch", () => {
     });
     const res = await t.request("/insert", { method: "POST", headers: { "X-Request-Id": "audit-insert-0001" } });
     expect(res.status).toBe(204);
-    const [row] = await db.select().from(auditLogs).where(eq(auditLogs.requestId, "audit-insert-0001"));
+    const [row] = await db.select().from(auditLogs).where(eq(auditLogs.clientRequestId, "audit-insert-0001"));
     expect(row!.metadata).toEqual({ apiKey: "[REDACTED]", note: "ok" });
   });
 });

@@ -66,14 +66,15 @@ describe("each middleware runs once per request", () => {
 
   it("an API-key request is limited once and its credential looked up once", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["tests:read"], rateLimit: { limit: 5, windowSeconds: 60 } });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"], rateLimit: { limit: 5, windowSeconds: 60 } });
     const app = observedApp();
 
     const res = await app.request("/v1/me", { headers: key.headers });
     expect(res.status).toBe(200);
     // The Durable Object counted one unit: a second decision on the same request would leave 3.
     expect(res.headers.get("X-RateLimit-Remaining")).toBe("4");
-    expect(app.limiter()).toEqual([`api:api_key:${key.id}`]);
+    // The key's bucket, then its owner's (the role ceiling): each once.
+    expect(app.limiter()).toEqual([`api:api_key:${key.id}`, `api:user:${owner.user.id}`]);
     expect(app.d1.filter((sql) => sql.includes('from "api_keys"'))).toHaveLength(1);
   });
 

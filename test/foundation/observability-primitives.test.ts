@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Logger } from "../../src/lib/logger";
+import { FLUSH_INTERVAL_MS, isolateMetrics, MetricsAggregator } from "../../src/lib/metrics/aggregator";
 import { MetricsRecorder, tagsKey } from "../../src/lib/metrics/recorder";
-import { createDb } from "../../src/db";
+import { sketchIndex } from "../../src/lib/metrics/sketch";
 import { newId, ulid } from "../../src/lib/ids";
 import { clock } from "../../src/lib/clock";
-import { call } from "../helpers/http";
+import { testApp } from "../helpers/test-app";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -33,34 +34,62 @@ describe("Logger", () => {
 });
 
 describe("MetricsRecorder", () => {
-  it("buffers points and writes them in one flush, many rows included", async () => {
-    const recorder = new MetricsRecorder();
-    for (let i = 0; i < 45; i++) recorder.record("test.flush", i, { b: "2", a: "1" });
-    expect(recorder.pending).toBe(45);
-    await recorder.flush(createDb(env.DB));
-    expect(recorder.pending).toBe(0);
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n, MIN(tags_key) AS k FROM system_metrics WHERE name = 'test.flush'").first<{ n: number; k: string }>();
-    expect(row).toEqual({ n: 45, k: "a=1,b=2" });
+  const logger = new Logger({}, "error");
+
+  it("merges a minute of points into one aggregate row, written by one flush", async () => {
+    const aggregator = new MetricsAggregator();
+    const recorder = new MetricsRecorder(undefined, aggregator);
+    const name = `test.flush.${crypto.randomUUID().slice(0, 8)}`;
+    clock.advance(60_000 - (clock.now() % 60_000)); // the start of a minute: all 45 points share it
+    for (let i = 0; i < 45; i++) recorder.record(name, i, { b: "2", a: "1" });
+    recorder.record(name, Number.NaN);
+    expect(aggregator.pendingGroups).toBe(1);
+    expect(await aggregator.flush(env.DB, logger)).toEqual({ rows: 1, retrying: 0 });
+    expect(aggregator.pendingGroups).toBe(0);
+    const row = await env.DB.prepare("SELECT tags, tags_key, timestamp, count, sum, min, max, bins FROM system_metrics WHERE name = ?")
+      .bind(name)
+      .all<{ tags: string; tags_key: string; timestamp: number; count: number; sum: number; min: number; max: number; bins: string }>();
+    expect(row.results).toHaveLength(1);
+    const expectedBins: Record<string, number> = {};
+    for (let i = 0; i < 45; i++) expectedBins[sketchIndex(i)] = (expectedBins[sketchIndex(i)] ?? 0) + 1;
+    expect({ ...row.results[0]!, tags: JSON.parse(row.results[0]!.tags), bins: JSON.parse(row.results[0]!.bins) }).toEqual({
+      tags: { b: "2", a: "1" },
+      tags_key: "a=1,b=2",
+      timestamp: clock.now() - (clock.now() % 60_000),
+      count: 45,
+      sum: 990,
+      min: 0,
+      max: 44,
+      bins: expectedBins,
+    });
   });
 
   it("measure records the duration even when the function throws", async () => {
-    const recorder = new MetricsRecorder();
+    const aggregator = new MetricsAggregator();
+    const recorder = new MetricsRecorder(undefined, aggregator);
     await expect(recorder.measure("test.measure", () => Promise.reject(new Error("x")))).rejects.toThrow("x");
-    expect(recorder.pending).toBe(1);
+    expect(aggregator.pendingGroups).toBe(1);
   });
 
   it("canonicalises tags", () => {
     expect(tagsKey({ z: "1", a: "2" })).toBe("a=2,z=1");
   });
 
-  it("records one http.request point per request, after the response", async () => {
-    await call("/health", { headers: { "X-Request-Id": "metrics-probe-01" } });
-    await vi.waitFor(async () => {
-      const row = await env.DB.prepare(
-        "SELECT tags FROM system_metrics WHERE name = 'http.request' AND tags_key LIKE '%route=/health%' LIMIT 1",
-      ).first<{ tags: string }>();
-      expect(JSON.parse(row!.tags)).toMatchObject({ route: "/health", method: "GET", status: "2xx" });
-    });
+  it("records one http.request point per request; the first request after the flush interval writes them", async () => {
+    const { app, request } = testApp();
+    const path = `/__test/metrics-probe-${crypto.randomUUID().slice(0, 8)}`;
+    app.get(path, (c) => c.text("ok"));
+    const written = async () =>
+      (await env.DB.prepare("SELECT SUM(count) AS n FROM system_metrics WHERE name = 'http.request' AND tags_key = ?")
+        .bind(`method=GET,route=${path},status=2xx`)
+        .first<{ n: number | null }>())!.n;
+    await isolateMetrics.flush(env.DB, logger); // start from an empty buffer
+    for (let i = 0; i < 3; i++) expect((await request(path)).status).toBe(200);
+    expect(await written()).toBeNull(); // reads wrote nothing
+    clock.advance(FLUSH_INTERVAL_MS);
+    await request(path); // waits for its waitUntil, i.e. the flush
+    expect(await written()).toBe(4);
+    expect(isolateMetrics.pendingGroups).toBe(0);
   });
 });
 

@@ -17,7 +17,7 @@ const SESSION_LOOKUP = /^select .* from "sessions" inner join "users"/;
 describe("D1 round trips on the hot path", () => {
   it("GET /v1/me with an API key: the key and its owner's profile in one query, then none while the isolate has them", async () => {
     const owner = await createUser({ name: "Keyholder" });
-    const key = await createApiKey(owner.headers, { scopes: ["tests:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
 
     const cold = await roundTripsOf("/v1/me", { headers: key.headers });
     expect(cold.status).toBe(200);

@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
 
 /**
- * A local HTTP receiver standing in for outside services (Sentry ingest, the alert webhook). It
- * records every request it gets; tests read them back with `GET /__captured?prefix=<path>`. A path
- * containing `/fail` answers 500, for testing how we treat a failing receiver.
+ * A local HTTP receiver standing in for outside services (Sentry ingest, the alert webhook, webhook
+ * endpoints). It records every request it gets; tests read them back with `GET /__captured?prefix=<path>`.
+ * What it answers is chosen by the path: `/fail` → 500; `/status/<code>` → that status (a 3xx with a
+ * `Location`); `/fail-times/<n>` → 500 to the first n requests to that exact path, then 200;
+ * `/big` → a 10 KB body.
  */
 export interface CapturedRequest {
   method: string;
@@ -41,9 +43,13 @@ export default async function setup(project: TestProject) {
     for (const [key, value] of Object.entries(req.headers)) headers[key] = String(value);
     captured.push({ method: req.method ?? "GET", path: url.pathname, url: req.url ?? "", headers, body, receivedAt: Date.now() });
     if (captured.length > 10_000) captured.splice(0, captured.length - 10_000);
-    const failing = url.pathname.includes("/fail");
-    res.writeHead(failing ? 500 : 200, { "Content-Type": "application/json" });
-    res.end(failing ? '{"error":"failing on purpose"}' : "{}");
+    const chosen = url.pathname.match(/\/status\/(\d{3})(?:\/|$)/);
+    const times = url.pathname.match(/\/fail-times\/(\d+)(?:\/|$)/);
+    const seen = captured.filter((entry) => entry.path === url.pathname).length;
+    const failing = times ? seen <= Number(times[1]) : url.pathname.includes("/fail");
+    const status = chosen ? Number(chosen[1]) : failing ? 500 : 200;
+    res.writeHead(status, { "Content-Type": "application/json", ...(status >= 300 && status < 400 ? { Location: "http://127.0.0.1:9/elsewhere" } : {}) });
+    res.end(url.pathname.includes("/big") ? JSON.stringify({ filler: "x".repeat(10_240) }) : failing ? '{"error":"failing on purpose"}' : "{}");
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -9,6 +9,8 @@ export const DEFAULT_TEST_PASSWORD = "Correct-Horse-9-Battery";
 export interface TestUser {
   user: { id: string; email: string; name: string; role: Role; createdAt: string; [field: string]: unknown };
   token: string;
+  /** The device token the sign-in issued (docs/identity.md): it lets this client past the account's login lockout. */
+  deviceToken: string;
   password: string;
   headers: { Authorization: string };
 }
@@ -48,8 +50,8 @@ export async function createUser(options: { role?: Role; email?: string; passwor
 
   const login = await sendJson("/v1/auth/login", "POST", { email, password }, clientIp());
   expect(login.status, await login.clone().text()).toBe(200);
-  const { token } = (await login.json()) as { token: string };
-  return { user, token, password, headers: { Authorization: `Bearer ${token}` } };
+  const { token, deviceToken } = (await login.json()) as { token: string; deviceToken: string };
+  return { user, token, deviceToken, password, headers: { Authorization: `Bearer ${token}` } };
 }
 
 /** An API key created through the real route by the user whose `headers` are given. */

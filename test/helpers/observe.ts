@@ -48,10 +48,12 @@ export function observeD1(real: D1Database): { db: D1Database; roundTrips: strin
 }
 
 /**
- * Writes made after the response by design, batched in the isolate (metric points, API-key usage,
- * session last-seen): not part of what a request itself costs.
+ * Writes made after the response by design, through waitUntil: metric minute aggregates (flushed when
+ * due), API-key usage, session last-seen, a cache miss's fill and the cache's batched hit counts. Not
+ * part of what a request itself costs.
  */
-const DEFERRED_WRITE = /^(batch: )?(insert into "system_metrics"|update "api_keys" set "last_used_at"|update "sessions" set "last_seen_at")/;
+const DEFERRED_WRITE =
+  /^(batch: )?(insert into "?system_metrics"?|update "api_keys" set "last_used_at"|update "sessions" set "last_seen_at"|insert into "cache_entries"|update "cache_entries" set "hit_count")/i;
 
 /** The round trips a request made for itself: everything but the deferred, batched writes. */
 export const ownRoundTrips = (roundTrips: string[]) => roundTrips.filter((sql) => !DEFERRED_WRITE.test(sql));

@@ -55,10 +55,10 @@ describe("POST /v1/api-keys", () => {
 
   it("authenticates with the key, carrying only its scopes", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read", "questions:read"] });
     const res = await call("/v1/me", { headers: key.headers });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { auth: unknown }).auth).toEqual({ kind: "api_key", scopes: ["questions:read"], apiKeyId: key.id });
+    expect(((await res.json()) as { auth: unknown }).auth).toEqual({ kind: "api_key", scopes: ["profile:read", "questions:read"], apiKeyId: key.id });
   });
 
   it("refuses to grant a scope the caller's role does not hold, naming it", async () => {
@@ -141,7 +141,7 @@ describe("listing and reading keys", () => {
   it("answers 404 for another user's key id, on read, revoke and rotate", async () => {
     const owner = await createUser();
     const stranger = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await call(`/v1/api-keys/${key.id}`, { headers: stranger.headers })).status).toBe(404);
     expect((await call(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: stranger.headers })).status).toBe(404);
     expect((await call(`/v1/api-keys/${key.id}/rotate`, { method: "POST", headers: stranger.headers })).status).toBe(404);
@@ -152,7 +152,7 @@ describe("listing and reading keys", () => {
 describe("revocation", () => {
   it("DELETE revokes at once: 204, then key_revoked, a misuse security event and an audit row", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await call("/v1/me", { headers: key.headers })).status).toBe(200); // cached now
     expect((await call(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: owner.headers })).status).toBe(204);
 
@@ -179,7 +179,7 @@ describe("revocation", () => {
 
   it("a revocation made in another isolate takes effect within the 5 s cache bound", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await call("/v1/me", { headers: key.headers })).status).toBe(200);
     await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run();
     clock.advance(5_001);
@@ -188,7 +188,7 @@ describe("revocation", () => {
 
   it("an expired key answers key_expired", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"], expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"], expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     expect((await call("/v1/me", { headers: key.headers })).status).toBe(200);
     clock.advance(3_600_001);
     const res = await call("/v1/me", { headers: key.headers });
@@ -199,16 +199,16 @@ describe("revocation", () => {
   it("a demoted owner's key loses the scopes the new role lacks", async () => {
     const admin = await createUser({ role: "admin" });
     const instructor = await createUser({ role: "instructor" });
-    const key = await createApiKey(instructor.headers, { scopes: ["questions:read", "questions:write"] });
+    const key = await createApiKey(instructor.headers, { scopes: ["profile:read", "questions:read", "questions:write"] });
     const res = await sendJson(`/v1/admin/users/${instructor.user.id}`, "PATCH", { role: "student" }, admin.headers);
     expect(res.status).toBe(200);
     const me = (await (await call("/v1/me", { headers: key.headers })).json()) as { auth: { scopes: string[] } };
-    expect(me.auth.scopes).toEqual(["questions:read"]);
+    expect(me.auth.scopes).toEqual(["profile:read", "questions:read"]);
   });
 
   it("logout with an API key is a 400: keys are revoked, not logged out", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await call("/v1/auth/logout", { method: "POST", headers: key.headers })).status).toBe(400);
   });
 });
@@ -216,7 +216,7 @@ describe("revocation", () => {
 describe("rotation", () => {
   it("issues a new secret and stops the old one at once by default", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await call("/v1/me", { headers: key.headers })).status).toBe(200);
     const res = await call(`/v1/api-keys/${key.id}/rotate`, { method: "POST", headers: owner.headers });
     expect(res.status).toBe(200);
@@ -238,7 +238,7 @@ describe("rotation", () => {
 
   it("keeps the old secret working for a grace period, then stops it", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     const res = await sendJson(`/v1/api-keys/${key.id}/rotate`, "POST", { gracePeriodSeconds: 60 }, owner.headers);
     const rotated = (await res.json()) as KeyView;
     expect(rotated.previousKeyExpiresAt).not.toBeNull();
@@ -251,7 +251,7 @@ describe("rotation", () => {
 
   it("refuses to rotate a revoked key (409) and validates the grace period", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     expect((await sendJson(`/v1/api-keys/${key.id}/rotate`, "POST", { gracePeriodSeconds: 999_999 }, owner.headers)).status).toBe(400);
     expect((await sendJson(`/v1/api-keys/${key.id}/rotate`, "POST", { grace: 5 }, owner.headers)).status).toBe(400);
     await call(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: owner.headers });
@@ -264,7 +264,7 @@ describe("rotation", () => {
 describe("scopes", () => {
   it("requireScope answers 403 insufficient_scope naming the missing scope", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     const res = await call("/v1/admin/users", { headers: key.headers });
     expect(res.status).toBe(403);
     const problem = await problemOf(res);
@@ -275,7 +275,7 @@ describe("scopes", () => {
 describe("usage tracking", () => {
   it("counts uses in the isolate and writes them in batches, not once per request", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
     const stored = () => env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(key.id).first<{ usage_count: number; last_used_at: number | null }>();
 
     // Move past any flush another test scheduled, so the first use here flushes.

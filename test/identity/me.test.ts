@@ -27,7 +27,7 @@ describe("GET /v1/me", () => {
 describe("PATCH /v1/me", () => {
   it("shows the change at once on GET /v1/me, for the session and the user's API keys alike", async () => {
     const { headers } = await createUser({ name: "Before" });
-    const key = await createApiKey(headers, { scopes: ["tests:read"] });
+    const key = await createApiKey(headers, { scopes: ["profile:read"] });
     // Both credentials are now in this isolate's cache, carrying the profile as it was.
     for (const auth of [headers, key.headers]) expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("Before");
 
@@ -83,7 +83,7 @@ describe("POST /v1/me/password", () => {
 
     const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, first.headers);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ revokedSessions: 1 });
+    expect(await res.json()).toMatchObject({ revokedSessions: 1, revokedApiKeys: 0, deviceToken: expect.stringMatching(/^dt_/) });
 
     expect((await call("/v1/me", { headers: first.headers })).status).toBe(200);
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);

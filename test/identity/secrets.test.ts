@@ -45,9 +45,9 @@ describe("no secret or hash leaves the Worker", () => {
       expect((await send("/v1/auth/login", "POST", { email, password: "Wrong-Password-99!" })).status).toBe(401);
       const login = await send("/v1/auth/login", "POST", { email, password });
       const token = login.json.token as string;
-      secrets.push(token);
+      secrets.push(token, login.json.deviceToken as string);
       const auth = { Authorization: `Bearer ${token}` };
-      const created = await send("/v1/api-keys", "POST", { name: "leak", scopes: ["questions:read"] }, auth);
+      const created = await send("/v1/api-keys", "POST", { name: "leak", scopes: ["profile:read"] }, auth);
       const key = created.json.key as string;
       secrets.push(key);
       expect((await send("/v1/me", "GET", undefined, { Authorization: `Bearer ${key}` })).status).toBe(200);
@@ -55,7 +55,8 @@ describe("no secret or hash leaves the Worker", () => {
       secrets.push(rotated.json.key as string);
       expect((await send("/v1/me", "GET", undefined, { Authorization: `Bearer ${key}` })).status).toBe(401);
       await send("/v1/api-keys", "GET", undefined, auth);
-      await send("/v1/me/password", "POST", { currentPassword: password, newPassword }, auth);
+      const changed = await send("/v1/me/password", "POST", { currentPassword: password, newPassword, revokeApiKeys: true }, auth);
+      secrets.push(changed.json.deviceToken as string);
       await send("/v1/auth/logout", "POST", undefined, auth);
     });
 
@@ -68,7 +69,7 @@ describe("no secret or hash leaves the Worker", () => {
     const logText = lines.join("\n");
     for (const value of [...secrets, ...forbidden]) expect(logText).not.toContain(value);
 
-    // Bodies may carry a secret only where it is handed out (login token, new key); never a hash or password.
+    // Bodies may carry a secret only where it is handed out (login token, device token, new key); never a hash or password.
     const bodyText = bodies.join("\n");
     for (const value of forbidden) expect(bodyText).not.toContain(value);
     expect(bodyText).not.toMatch(/passwordHash|keyHash|tokenHash|pbkdf2/);

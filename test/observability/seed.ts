@@ -3,6 +3,9 @@ import { createDb } from "../../src/db";
 import { auditLogs, type NewAuditLog } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { clock } from "../../src/lib/clock";
+import { Logger } from "../../src/lib/logger";
+import { FLUSH_INTERVAL_MS, MetricsAggregator, type FlushOutcome } from "../../src/lib/metrics/aggregator";
+import { MetricsRecorder } from "../../src/lib/metrics/recorder";
 
 /** Inserts audit rows as the writer would have, with the given fields overriding sensible defaults. */
 export async function seedAudit(rows: Partial<NewAuditLog>[]): Promise<NewAuditLog[]> {
@@ -40,21 +43,29 @@ export async function seedAudit(rows: Partial<NewAuditLog>[]): Promise<NewAuditL
   return full;
 }
 
-/** Inserts raw metric points directly (known inputs for the query tests). */
+/**
+ * Records metric points through a real aggregator, the clock set to each point's time, flushing as an
+ * isolate with steady traffic would: whenever a flush is due, and before the clock jumps a flush
+ * interval or more. Known inputs, written the production way (several minute rows per minute).
+ * Leaves the clock reset to real time.
+ */
 export async function seedMetric(name: string, points: { value: number; timestamp: number; tags?: Record<string, string> }[]) {
-  const statements = points.map((point) => {
-    const tags = point.tags ?? {};
-    const tagsKey = Object.keys(tags)
-      .sort()
-      .map((key) => `${key}=${tags[key]}`)
-      .join(",");
-    return env.DB.prepare("INSERT INTO system_metrics (name, value, tags, tags_key, timestamp) VALUES (?, ?, ?, ?, ?)").bind(
-      name,
-      point.value,
-      JSON.stringify(tags),
-      tagsKey,
-      point.timestamp,
-    );
-  });
-  for (let i = 0; i < statements.length; i += 200) await env.DB.batch(statements.slice(i, i + 200));
+  const aggregator = new MetricsAggregator();
+  const recorder = new MetricsRecorder(undefined, aggregator);
+  const logger = new Logger({}, "error");
+  const written = async (flush: Promise<FlushOutcome> | undefined) => {
+    const outcome = await flush;
+    if (outcome?.error) throw new Error(`seeding ${name}: ${outcome.error}`);
+  };
+  try {
+    for (const point of [...points].sort((a, b) => a.timestamp - b.timestamp)) {
+      if (point.timestamp - clock.now() >= FLUSH_INTERVAL_MS) await written(aggregator.flush(env.DB, logger));
+      clock.advance(point.timestamp - clock.now());
+      await written(aggregator.flushIfDue(env.DB, logger));
+      recorder.record(name, point.value, point.tags);
+    }
+    await written(aggregator.flush(env.DB, logger));
+  } finally {
+    clock.reset();
+  }
 }

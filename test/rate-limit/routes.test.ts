@@ -35,14 +35,15 @@ describe("rate limits on the real routes", () => {
 
   it("an API key's own rate limit applies on the API", async () => {
     const owner = await createUser();
-    const key = await createApiKey(owner.headers, { scopes: ["tests:read"], rateLimit: { limit: 3, windowSeconds: 60 } });
+    const key = await createApiKey(owner.headers, { scopes: ["profile:read"], rateLimit: { limit: 3, windowSeconds: 60 } });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await call("/v1/me", { headers: key.headers })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    // The owner's session has its own (default) counter.
+    // The owner's session draws on the account's bucket, as did the key's creation and its three admitted requests.
     const mine = await call("/v1/me", { headers: owner.headers });
     expect(mine.status).toBe(200);
     expect(mine.headers.get("RateLimit-Policy")).toBe('"api";q=300;w=60');
+    expect(mine.headers.get("X-RateLimit-Remaining")).toBe("295");
   });
 });
 

@@ -74,7 +74,7 @@ describe("the scoring worker", () => {
     const byQuestion = Object.fromEntries(marks.results.map((r) => [r.question_id, [r.marks_awarded, r.is_correct]]));
     expect(byQuestion).toEqual({ [ids.MCQ]: [4, 1], [ids.MSQ]: [-2, 0], [ids.INTEGER]: [3, 1], [ids.RANGE]: [-0.5, 0], [ids.SUBJECTIVE]: [null, null] });
     expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 4.5 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'test.completed' AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
 
     // Grading re-scores: the result becomes final and the statistics shift instead of counting twice.
     const graded = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 4, feedback: "Good" }, instructor.headers);
@@ -90,7 +90,8 @@ describe("the scoring worker", () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
     expect(counts[8]).toBe(1); // 8.5 / 19 = 44.7 %
     expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.SUBJECTIVE)).toEqual({ attempted: 1, correct: 1 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'test.completed' AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 1 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
   });
 
   it("counts unanswered questions as unattempted and keeps per-question statistics", async () => {
@@ -119,7 +120,7 @@ describe("the scoring worker", () => {
 
     expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 4 });
     expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.MCQ)).toEqual({ attempted: 1, correct: 1 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'test.completed' AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
     expect(await row("SELECT status, score FROM attempts WHERE id = ?", attempt.id)).toEqual({ status: "SCORED", score: 4 });
   });
 
@@ -134,7 +135,7 @@ describe("the scoring worker", () => {
     await runJob(scoringJobId);
     await runJob(twinId);
     expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 3 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'test.completed' AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
   });
 
   it("fails a job for an attempt that does not exist, without retrying", async () => {

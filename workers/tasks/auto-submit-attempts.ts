@@ -1,7 +1,7 @@
 import { and, asc, eq, lte } from "drizzle-orm";
 import { systemAuditEntry } from "../../src/lib/audit/writer";
 import { submitStatements } from "../../src/lib/exam/attempts";
-import { attempts } from "../../src/db/schema";
+import { attempts, tests } from "../../src/db/schema";
 import type { CronTask } from "../cron";
 
 /** Attempts handled per tick; a backlog drains over the following minutes. */
@@ -16,8 +16,9 @@ export const autoSubmitAttempts: CronTask = {
   name: "auto-submit-attempts",
   async run({ env, db, logger, now }) {
     const expired = await db
-      .select({ id: attempts.id, userId: attempts.userId, testId: attempts.testId, deadlineAt: attempts.deadlineAt })
+      .select({ id: attempts.id, userId: attempts.userId, testId: attempts.testId, deadlineAt: attempts.deadlineAt, testAuthorId: tests.authorId })
       .from(attempts)
+      .innerJoin(tests, eq(tests.id, attempts.testId))
       .where(and(eq(attempts.status, "IN_PROGRESS"), lte(attempts.deadlineAt, now)))
       .orderBy(asc(attempts.deadlineAt))
       .limit(BATCH);
@@ -28,12 +29,12 @@ export const autoSubmitAttempts: CronTask = {
         target: { type: "attempt", id: attempt.id },
         metadata: { testId: attempt.testId, auto: true, userId: attempt.userId },
       });
-      const submit = submitStatements(db, attempt, audit, attempt.deadlineAt, true);
+      const submit = submitStatements(db, attempt, attempt.testAuthorId, audit, attempt.deadlineAt, true);
       try {
         const results = await db.batch(submit.statements);
         if (!submit.transitioned(results)) continue;
         submitted++;
-        await submit.job.send(env);
+        await submit.send(env);
       } catch (error) {
         logger.error("auto-submit failed", { attemptId: attempt.id, error: String(error) });
       }

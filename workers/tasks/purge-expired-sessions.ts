@@ -1,17 +1,13 @@
-import { lt, or } from "drizzle-orm";
-import { sessions } from "../../src/db/schema";
+import { deleteInChunks, type DeleteTarget } from "../../src/db/delete-in-chunks";
+import { DAY_MS } from "../../src/lib/clock";
 import type { CronTask } from "../cron";
 
 /** Sessions that expired or were revoked more than a day ago are of no further use. */
-const GRACE_MS = 24 * 3600 * 1000;
+const GRACE_MS = DAY_MS;
+
+export const DEAD_SESSIONS: DeleteTarget = { table: "sessions", where: "expires_at < ?1 OR revoked_at < ?1" };
 
 export const purgeExpiredSessions: CronTask = {
   name: "purge-expired-sessions",
-  async run({ db, now }) {
-    const cutoff = now - GRACE_MS;
-    const result = await db
-      .delete(sessions)
-      .where(or(lt(sessions.expiresAt, cutoff), lt(sessions.revokedAt, cutoff)));
-    return { deleted: result.meta.changes };
-  },
+  run: ({ env, now }) => deleteInChunks(env.DB, DEAD_SESSIONS, [now - GRACE_MS]),
 };

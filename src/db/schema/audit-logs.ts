@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   "auth.session_revoked",
   "user.updated",
   "user.role_changed",
+  "user.access_revoked",
   "user.deleted",
   "api_key.created",
   "api_key.rotated",
@@ -47,6 +48,11 @@ export const AUDIT_ACTIONS = [
   "webhook.created",
   "webhook.updated",
   "webhook.deleted",
+  "webhook.secret_rotated",
+  "webhook.replayed",
+  "webhook.recovered",
+  "webhook.tested",
+  "event.retried",
   "job.retried",
   "job.cancelled",
   "queue.paused",
@@ -55,6 +61,7 @@ export const AUDIT_ACTIONS = [
   "error.resolved",
   "security_event.updated",
   "rate_limit.unblocked",
+  "cache.invalidated",
   "admin.action",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -93,7 +100,10 @@ export const auditLogs = sqliteTable(
     city: text("city"),
     /** Cloudflare data centre (request.cf.colo). */
     colo: text("colo"),
+    /** The server's own id for the request (`req_…`); never a value the client chose. */
     requestId: text("request_id"),
+    /** The client's `X-Request-Id`, kept for correlation only. */
+    clientRequestId: text("client_request_id"),
     durationMs: integer("duration_ms"),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: integer("created_at").notNull(),
@@ -107,6 +117,8 @@ export const auditLogs = sqliteTable(
     index("audit_logs_status_created_at_idx").on(t.status, t.createdAt),
     index("audit_logs_ip_idx").on(t.ip),
     index("audit_logs_country_idx").on(t.country),
+    index("audit_logs_request_id_idx").on(t.requestId),
+    index("audit_logs_client_request_id_idx").on(t.clientRequestId),
   ],
 );
 

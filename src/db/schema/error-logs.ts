@@ -32,7 +32,10 @@ export const errorLogs = sqliteTable(
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
     /** Request body, redacted and truncated. */
     body: text("body"),
+    /** The server's id of the latest occurrence's request. */
     requestId: text("request_id"),
+    /** That request's `X-Request-Id` as the client sent it, for correlation only. */
+    clientRequestId: text("client_request_id"),
     userId: text("user_id").references(() => users.id, { onDelete: "set null" }),
     resolvedAt: integer("resolved_at"),
     resolvedBy: text("resolved_by"),

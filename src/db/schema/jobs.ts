@@ -63,6 +63,7 @@ export const jobs = sqliteTable(
   (t) => [
     index("jobs_queue_status_idx").on(t.queue, t.status),
     index("jobs_status_scheduled_for_idx").on(t.status, t.scheduledFor),
+    index("jobs_status_finished_at_idx").on(t.status, t.finishedAt),
     index("jobs_type_created_at_idx").on(t.type, t.createdAt),
     index("jobs_created_at_idx").on(t.createdAt),
     index("jobs_owner_id_idx").on(t.ownerId),

@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-export const RATE_LIMIT_KEY_KINDS = ["user", "ip", "api_key", "email"] as const;
+export const RATE_LIMIT_KEY_KINDS = ["user", "ip", "api_key", "email", "device"] as const;
 export type RateLimitKeyKind = (typeof RATE_LIMIT_KEY_KINDS)[number];
 
 /**

@@ -16,6 +16,7 @@ export const SECURITY_EVENT_TYPES = [
   "privilege_escalation_attempt",
   "rapid_actions",
   "account_enumeration",
+  "access_revoked",
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 

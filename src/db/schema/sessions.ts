@@ -20,6 +20,7 @@ export const sessions = sqliteTable(
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_expires_at_idx").on(t.expiresAt),
+    index("sessions_revoked_at_idx").on(t.revokedAt),
   ],
 );
 

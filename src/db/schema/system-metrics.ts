@@ -1,18 +1,30 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export type MetricTags = Record<string, string>;
+/** JSON object keyed by bin index as a string, e.g. `{"57": 3, "58": 1}`. */
+export type MetricBins = Record<string, number>;
 
-/** Raw samples. High volume, so an integer rowid key instead of a prefixed string. */
+/**
+ * Minute aggregates of metric points, as each isolate flushes them (src/lib/metrics/aggregator.ts):
+ * several rows may share (name, tags, timestamp) — one per isolate and flush — and readers sum them.
+ * High volume, so an integer rowid key instead of a prefixed string.
+ */
 export const systemMetrics = sqliteTable(
   "system_metrics",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     name: text("name").notNull(),
-    value: real("value").notNull(),
     tags: text("tags", { mode: "json" }).$type<MetricTags>().notNull().default({}),
     /** Canonical form of `tags`: keys sorted, "k=v,k=v" ("" when untagged), for equality filters. */
     tagsKey: text("tags_key").notNull().default(""),
+    /** Start of the minute the points fall in (epoch ms). */
     timestamp: integer("timestamp").notNull(),
+    count: integer("count").notNull(),
+    sum: real("sum").notNull(),
+    min: real("min").notNull(),
+    max: real("max").notNull(),
+    /** Sparse histogram: global sketch bin index (`sketchIndex`) → number of points in it. */
+    bins: text("bins", { mode: "json" }).$type<MetricBins>().notNull(),
   },
   (t) => [
     index("system_metrics_name_timestamp_idx").on(t.name, t.timestamp),

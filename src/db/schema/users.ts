@@ -22,6 +22,8 @@ export const users = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     lastLoginAt: integer("last_login_at"),
+    /** Device tokens issued before this moment are no longer trusted (password change, forced sign-out). */
+    trustedDevicesResetAt: integer("trusted_devices_reset_at"),
   },
   (t) => [
     index("users_role_idx").on(t.role),

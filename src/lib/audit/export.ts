@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import { csvRow } from "./csv";
 import { auditWhere, type AuditFilters, type ExportFormat } from "./filters";
 import { AUDIT_SELECT, presentAuditLog, type AuditRow } from "./present";
@@ -22,6 +23,7 @@ const CSV_COLUMNS = [
   "colo",
   "user_agent",
   "request_id",
+  "client_request_id",
   "duration_ms",
   "changes",
   "metadata",
@@ -41,7 +43,7 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
  * The matching audit rows, oldest first, as a byte stream produced on demand: each pull reads the
  * next chunk by keyset (created_at, id) and encodes it, so memory stays flat however many rows match.
  */
-export function auditExportStream(d1: D1Database, filters: AuditFilters, format: ExportFormat): ReadableStream<Uint8Array> {
+export function auditExportStream(d1: D1Queryable, filters: AuditFilters, format: ExportFormat): ReadableStream<Uint8Array> {
   const where = auditWhere(filters);
   const encoder = new TextEncoder();
   let after: { c: number; i: string } | null = null;

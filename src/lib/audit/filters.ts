@@ -21,6 +21,7 @@ export const auditFilterShape = {
     .transform((value) => value.toUpperCase())
     .optional(),
   requestId: z.string().trim().min(1).max(128).optional(),
+  clientRequestId: z.string().trim().min(1).max(128).optional(),
   from: instant.optional(),
   to: instant.optional(),
   q: z.string().trim().min(1).max(200).optional(),
@@ -60,10 +61,11 @@ const EQUALITY_COLUMNS = {
   ip: "ip",
   country: "country",
   requestId: "request_id",
+  clientRequestId: "client_request_id",
 } as const satisfies Partial<Record<keyof AuditFilters, string>>;
 
 /** Free-text search looks in these columns. */
-const SEARCHED_COLUMNS = ["action", "target_type", "target_id", "actor_id", "request_id", "user_agent", "metadata", "changes"];
+const SEARCHED_COLUMNS = ["action", "target_type", "target_id", "actor_id", "request_id", "client_request_id", "user_agent", "metadata", "changes"];
 
 export interface SqlWhere {
   sql: string;

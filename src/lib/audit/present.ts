@@ -17,12 +17,13 @@ export interface AuditRow {
   city: string | null;
   colo: string | null;
   request_id: string | null;
+  client_request_id: string | null;
   duration_ms: number | null;
   metadata: string | null;
   created_at: number;
 }
 
-/** Every column, in the fixed order the seal hashes and the export writes. */
+/** The columns every seal hashes, in their fixed order (the export writes them too). */
 export const AUDIT_COLUMNS = [
   "id",
   "action",
@@ -44,7 +45,13 @@ export const AUDIT_COLUMNS = [
   "created_at",
 ] as const satisfies readonly (keyof AuditRow)[];
 
-export const AUDIT_SELECT = AUDIT_COLUMNS.join(", ");
+/**
+ * Columns added after sealing began: a row's hash takes each one (name, then value) only when it is
+ * set, so rows sealed before the column existed keep their hash and the chain still verifies.
+ */
+export const AUDIT_LATER_COLUMNS = ["client_request_id"] as const satisfies readonly (keyof AuditRow)[];
+
+export const AUDIT_SELECT = [...AUDIT_COLUMNS, ...AUDIT_LATER_COLUMNS].join(", ");
 
 function parseJson(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
@@ -72,6 +79,7 @@ export function presentAuditLog(row: AuditRow) {
     city: row.city,
     colo: row.colo,
     requestId: row.request_id,
+    clientRequestId: row.client_request_id,
     durationMs: row.duration_ms,
     metadata: parseJson(row.metadata),
     createdAt: iso(row.created_at),

@@ -1,9 +1,11 @@
+import { deleteInChunks, type DeleteTarget } from "../../db/delete-in-chunks";
+import { DAY_MS } from "../clock";
 import { sealClosedPeriods } from "./seal";
 
-const DAY_MS = 86_400_000;
-const DELETE_CHUNK = 5000;
 /** Periods pruned per run; a backlog continues on the next daily run. */
 const MAX_PERIODS_PER_RUN = 24 * 31;
+
+export const AUDIT_PERIOD_ROWS: DeleteTarget = { table: "audit_logs", where: "created_at >= ? AND created_at < ?" };
 
 /**
  * Audit retention. Seals first (so nothing is deleted that was never sealed), then, for each sealed
@@ -21,21 +23,17 @@ export async function pruneAuditLog(d1: D1Database, now: number, retentionDays: 
     .bind(cutoff)
     .all<{ id: string; period_start: number; period_end: number }>();
   let rowsDeleted = 0;
+  let periodsPruned = 0;
   for (const seal of seals) {
-    for (;;) {
-      const result = await d1
-        .prepare(
-          "DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE created_at >= ? AND created_at < ? LIMIT ?)",
-        )
-        .bind(seal.period_start, seal.period_end, DELETE_CHUNK)
-        .run();
-      rowsDeleted += result.meta.changes;
-      if (result.meta.changes < DELETE_CHUNK) break;
-    }
+    const period = await deleteInChunks(d1, AUDIT_PERIOD_ROWS, [seal.period_start, seal.period_end]);
+    rowsDeleted += period.deleted;
+    // A period is marked pruned only once it is empty; the next run finishes one cut short here.
+    if (!period.complete) break;
+    periodsPruned++;
     await d1.batch([
       d1.prepare("DELETE FROM audit_seal_manifests WHERE seal_id = ?").bind(seal.id),
       d1.prepare("UPDATE audit_seals SET pruned_at = ? WHERE id = ?").bind(now, seal.id),
     ]);
   }
-  return { sealed: sealing.sealed, periodsPruned: seals.length, rowsDeleted, cutoff: new Date(cutoff).toISOString() };
+  return { sealed: sealing.sealed, periodsPruned, rowsDeleted, cutoff: new Date(cutoff).toISOString() };
 }

@@ -1,6 +1,7 @@
+import type { D1Queryable } from "../../db";
 import { clock } from "../clock";
 import { newId } from "../ids";
-import { AUDIT_COLUMNS, AUDIT_SELECT, type AuditRow } from "./present";
+import { AUDIT_COLUMNS, AUDIT_LATER_COLUMNS, AUDIT_SELECT, type AuditRow } from "./present";
 
 export const SEAL_PERIOD_MS = 3_600_000;
 /** A period is sealed only this long after it closes, so in-flight writes land first. */
@@ -17,9 +18,14 @@ function hex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** SHA-256 of the row's every column in a fixed order (JSON-encoded, so no ambiguity between fields). */
+/**
+ * SHA-256 of the row's every column in a fixed order (JSON-encoded, so no ambiguity between fields);
+ * a later column joins as a name and value pair when set (see `AUDIT_LATER_COLUMNS`).
+ */
 export async function rowHash(row: AuditRow): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(AUDIT_COLUMNS.map((column) => row[column])))));
+  const values: unknown[] = AUDIT_COLUMNS.map((column) => row[column]);
+  for (const column of AUDIT_LATER_COLUMNS) if (row[column] !== null) values.push(column, row[column]);
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(values))));
 }
 
 export interface PeriodDigest {
@@ -35,7 +41,7 @@ export interface PeriodDigest {
  * a DigestStream chunk by chunk so a busy hour never sits in memory. `onRow` sees each row's hash.
  */
 export async function digestPeriod(
-  d1: D1Database,
+  d1: D1Queryable,
   periodStart: number,
   periodEnd: number,
   previousHash: string | null,

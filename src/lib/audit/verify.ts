@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../../db";
 import type { AuditRow } from "./present";
 import { digestPeriod, MANIFEST_HASH_CHARS } from "./seal";
 
@@ -43,7 +44,7 @@ export const MAX_VERIFY_PERIODS = 31 * 24;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function manifestOf(d1: D1Database, sealId: string): Promise<Map<string, { index: number; hash: string }>> {
+async function manifestOf(d1: D1Queryable, sealId: string): Promise<Map<string, { index: number; hash: string }>> {
   const { results } = await d1
     .prepare("SELECT entries FROM audit_seal_manifests WHERE seal_id = ? ORDER BY chunk")
     .bind(sealId)
@@ -63,7 +64,7 @@ async function manifestOf(d1: D1Database, sealId: string): Promise<Map<string, {
  * (what the seal saw, row by row) names what changed. The earliest discrepancy in seal order is the
  * first bad row: before it, both orders agree, so comparing positions across the two lists is fair.
  */
-async function checkPeriod(d1: D1Database, seal: Seal): Promise<{ finding: TamperFinding | null; rows: number }> {
+async function checkPeriod(d1: D1Queryable, seal: Seal): Promise<{ finding: TamperFinding | null; rows: number }> {
   const base = { sealId: seal.id, periodStart: iso(seal.period_start), periodEnd: iso(seal.period_end) };
   const quick = await digestPeriod(d1, seal.period_start, seal.period_end, seal.previous_hash);
   if (quick.hash === seal.hash) return { finding: null, rows: quick.rowCount };
@@ -126,7 +127,7 @@ async function checkPeriod(d1: D1Database, seal: Seal): Promise<{ finding: Tampe
 }
 
 /** Rows present in a period whose rows retention already deleted: they can only have been slipped in. */
-async function checkPrunedPeriod(d1: D1Database, seal: Seal): Promise<TamperFinding | null> {
+async function checkPrunedPeriod(d1: D1Queryable, seal: Seal): Promise<TamperFinding | null> {
   const row = await d1
     .prepare(`SELECT id, (SELECT COUNT(*) FROM audit_logs WHERE created_at >= ?1 AND created_at < ?2) AS n FROM audit_logs
               WHERE created_at >= ?1 AND created_at < ?2 ORDER BY created_at, id LIMIT 1`)
@@ -151,7 +152,7 @@ async function checkPrunedPeriod(d1: D1Database, seal: Seal): Promise<TamperFind
  * unpruned period's rows still hash to its seal, and pruned periods stay empty. Pruned periods keep
  * their seal rows, so the chain verifies across them.
  */
-export async function verifyAuditTrail(d1: D1Database, from: number, to: number): Promise<VerifyReport> {
+export async function verifyAuditTrail(d1: D1Queryable, from: number, to: number): Promise<VerifyReport> {
   const { results: seals } = await d1
     .prepare(
       `SELECT id, period_start, period_end, row_count, hash, previous_hash, pruned_at FROM audit_seals

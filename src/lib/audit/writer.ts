@@ -62,6 +62,7 @@ export function auditEntry(c: Context<AppEnv>, input: AuditInput): NewAuditLog {
     city: ctx.city,
     colo: ctx.colo,
     requestId: ctx.requestId,
+    clientRequestId: ctx.clientRequestId,
     durationMs: now - ctx.startedAt,
     metadata: input.metadata ? redact(input.metadata) : null,
     createdAt: now,

@@ -1,4 +1,5 @@
-import { eq, or } from "drizzle-orm";
+import { eq, or, sql, type SQL } from "drizzle-orm";
+import type { AuthContext } from "./context";
 import { CredentialCache } from "./credential-cache";
 import { isScope, scopesOfRole, type Scope } from "./scopes";
 import { userProfileColumns, type UserProfile } from "../users/present";
@@ -68,4 +69,22 @@ export async function findApiKey(db: Database, keyHash: string): Promise<ApiKeyR
 export function effectiveKeyScopes(granted: readonly string[], role: Role): Set<Scope> {
   const allowed = scopesOfRole(role);
   return new Set(granted.filter((scope): scope is Scope => isScope(scope) && allowed.has(scope)));
+}
+
+/**
+ * The first scope of `target` (a key of the caller's own user) that the caller does not hold, or
+ * null when the caller may read, rotate or revoke it. A session may act on every key of its user; an
+ * API key only on itself and on keys holding nothing it lacks, so a key allowed `api_keys:manage`
+ * can never take over (or learn the new secret of) a stronger sibling.
+ */
+export function scopeLackedFor(auth: AuthContext, target: { id: string; scopes: readonly string[] }): string | null {
+  if (auth.kind !== "api_key" || auth.apiKeyId === target.id) return null;
+  return target.scopes.find((scope) => !isScope(scope) || !auth.scopes.has(scope)) ?? null;
+}
+
+/** `scopeLackedFor(...) === null` as SQL over `api_keys`, so a listing pages over only the keys it may show. */
+export function actableKeys(auth: AuthContext): SQL | undefined {
+  if (auth.kind !== "api_key") return undefined;
+  const held = sql.join([...auth.scopes].map((scope) => sql`${scope}`), sql`, `);
+  return sql`(${apiKeys.id} = ${auth.apiKeyId ?? ""} or not exists (select 1 from json_each(${apiKeys.scopes}) where json_each.value not in (${held})))`;
 }

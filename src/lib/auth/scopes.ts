@@ -2,6 +2,9 @@ import type { Role } from "../../db/schema";
 
 /** The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's. */
 export const SCOPES = {
+  "profile:read": "Read own profile and sessions",
+  "profile:write": "Edit own profile",
+  "sessions:manage": "Revoke own sessions",
   "questions:read": "Read the question bank",
   "questions:write": "Create, edit and delete questions",
   "tests:read": "Read tests",
@@ -30,6 +33,9 @@ export type Scope = keyof typeof SCOPES;
 export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
 
 const STUDENT_SCOPES: Scope[] = [
+  "profile:read",
+  "profile:write",
+  "sessions:manage",
   "questions:read",
   "tests:read",
   "attempts:read",

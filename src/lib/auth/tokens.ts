@@ -33,6 +33,12 @@ export function base64Decode(value: string): Uint8Array {
   return Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0));
 }
 
+/** The inverse of `base64UrlEncode`; throws on characters outside the alphabet. */
+export function base64UrlDecode(value: string): Uint8Array {
+  const standard = value.replaceAll("-", "+").replaceAll("_", "/");
+  return base64Decode(standard + "=".repeat((4 - (standard.length % 4)) % 4));
+}
+
 /** Bitcoin-style base58 (no 0, O, I, l): unambiguous to read aloud and copy, no URL escaping needed. */
 export function base58Encode(bytes: Uint8Array): string {
   let value = 0n;

@@ -1,10 +1,12 @@
 import { and, eq, sql } from "drizzle-orm";
 import { iso, isoOrNull } from "../clock";
+import { eventStatements } from "../events/emit";
 import { guardedInsert } from "../guarded-insert";
 import { enqueueStatements, type PreparedJob } from "../queue";
 import { presentQuestionForCandidate, presentSolution } from "./questions";
 import type { LoadedSection } from "./tests";
 import type { Database } from "../../db";
+import type { Env } from "../../env";
 import { attempts, auditLogs, type Answer, type Attempt, type NewAuditLog } from "../../db/schema";
 
 /** The idempotency key of an attempt's first scoring job: a retried submit can never score twice. */
@@ -18,23 +20,38 @@ export const acceptsAnswers = (attempt: Pick<Attempt, "status" | "deadlineAt">, 
 export const stillInProgress = (attemptId: string) => and(eq(attempts.id, attemptId), eq(attempts.status, "IN_PROGRESS"));
 
 /**
- * The statements that submit an attempt — audit row, scoring job, status change — for one db.batch.
- * The audit insert is guarded by the same condition as the UPDATE and runs before it, and the job
- * insert is idempotent by key, so of two concurrent submits exactly one makes the transition and
- * writes the audit row; the other changes nothing. Check `transitioned(results)` after the batch,
- * then `job.send(env)`.
+ * The statements that submit an attempt — audit row, `attempt.submitted` event, scoring job, status
+ * change — for one db.batch. The audit and event inserts are guarded by the same condition as the
+ * UPDATE and run before it, and the job insert is idempotent by key, so of two concurrent submits
+ * exactly one makes the transition and writes the audit row and event; the other changes nothing.
+ * Check `transitioned(results)` after the batch, then `send(env)`.
  */
-export function submitStatements(db: Database, attempt: Pick<Attempt, "id" | "userId">, audit: NewAuditLog, now: number, auto: boolean) {
+export function submitStatements(db: Database, attempt: Pick<Attempt, "id" | "userId" | "testId">, testAuthorId: string, audit: NewAuditLog, now: number, auto: boolean) {
   const job: PreparedJob = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { idempotencyKey: scoreJobKey(attempt.id), ownerId: attempt.userId });
+  const inProgress = sql`exists (select 1 from ${attempts} where ${stillInProgress(attempt.id)})`;
+  const submitted = eventStatements(db, auto ? null : attempt.userId, {
+    type: "attempt.submitted",
+    aggregateId: attempt.id,
+    ownerId: testAuthorId,
+    data: { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, submittedAt: iso(now), autoSubmitted: auto },
+    when: inProgress,
+  }, now);
   const statements = [
-    guardedInsert(db, auditLogs, audit, sql`exists (select 1 from ${attempts} where ${stillInProgress(attempt.id)})`),
+    guardedInsert(db, auditLogs, audit, inProgress),
+    ...submitted.statements,
     ...job.statements,
     db
       .update(attempts)
       .set({ status: "SUBMITTED", submittedAt: now, autoSubmitted: auto, scoringJobId: job.job.id, updatedAt: now })
       .where(stillInProgress(attempt.id)),
   ] as const;
-  return { statements, job, transitioned: (results: readonly unknown[]) => changesOf(results.at(-1)) === 1 };
+  return {
+    statements,
+    job,
+    transitioned: (results: readonly unknown[]) => changesOf(results.at(-1)) === 1,
+    /** Sends the scoring job's and the event's messages; call once the batch committed. */
+    send: (env: Env) => Promise.all([job.send(env), submitted.send(env)]),
+  };
 }
 
 /** Rows a batched write changed (D1 reports it per statement in `meta.changes`). */

@@ -1,12 +1,14 @@
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { cache, cacheKey, type CacheContext } from "../cache";
 import { iso, isoOrNull } from "../clock";
-import type { FieldError } from "../errors";
+import { ApiError, type FieldError } from "../errors";
 import { newId } from "../ids";
 import type { AuthContext } from "../auth/context";
 import { isAdmin } from "./access";
+import { EXAM_CACHE_TTL_MS, testTag } from "./cache-keys";
 import type { SectionInput } from "../validation/tests";
 import type { Database } from "../../db";
-import { questions, testSectionQuestions, testSections, type Question, type Test, type TestSection } from "../../db/schema";
+import { questions, tests, testSectionQuestions, testSections, type Question, type Test, type TestSection } from "../../db/schema";
 
 export interface LoadedSection {
   section: TestSection;
@@ -112,19 +114,35 @@ function sectionSummary({ section, questions: list }: LoadedSection) {
   };
 }
 
-/**
- * A test for its manager (author or admin): sections list their question ids. Candidates get the
- * same without question ids: the questions arrive when an attempt starts.
- */
-export function presentTest(test: Test, sections: LoadedSection[], view: "manager" | "candidate") {
+/** A test for its manager (author or admin): sections list their question ids. */
+export function presentTest(test: Test, sections: LoadedSection[]) {
   return {
     ...presentTestSummary(test),
     questionCount: sections.reduce((sum, s) => sum + s.questions.length, 0),
     maxScore: sections.reduce((sum, s) => sum + sectionSummary(s).maxScore, 0),
-    sections: sections.map((s) =>
-      view === "manager" ? { ...sectionSummary(s), questionIds: s.questions.map((q) => q.id) } : sectionSummary(s),
-    ),
+    sections: sections.map((s) => ({ ...sectionSummary(s), questionIds: s.questions.map((q) => q.id) })),
   };
+}
+
+export type TestView = ReturnType<typeof presentTest>;
+
+/** The same test for candidates: no question ids, since the questions arrive when an attempt starts. */
+export function forCandidate(test: TestView) {
+  return { ...test, sections: test.sections.map(({ questionIds: _, ...section }) => section) };
+}
+
+/**
+ * A live test's full view, through the cache: the same for every caller, so callers check access on
+ * it (drafts are for their managers) and present it to candidates with `forCandidate`. 404 when the
+ * test does not exist or was deleted.
+ */
+export function testView(ctx: CacheContext, testId: string): Promise<TestView> {
+  const options = { ttlMs: EXAM_CACHE_TTL_MS, tags: [testTag(testId)] };
+  return cache.getOrSet(ctx, cacheKey("test", { id: testId }), options, async () => {
+    const test = await ctx.db.query.tests.findFirst({ where: and(eq(tests.id, testId), isNull(tests.deletedAt)) });
+    if (!test) throw ApiError.notFound("test");
+    return presentTest(test, await loadSections(ctx.db, test.id));
+  });
 }
 
 /** A test row in a list: no sections, so listing stays one query. */

@@ -1,8 +1,10 @@
+import type { D1Queryable } from "../../db";
 import type { MetricSketch } from "../../db/schema";
-import { addSketch, emptyCounts, SKETCH_INDEX_SQL, sketchPercentile, type DenseCounts } from "./sketch";
-import { DAY_MS, HOUR_MS, readWatermarks } from "./watermarks";
+import { mergeMinuteRows } from "./minute-rows";
+import { addSketch, emptyCounts, sketchPercentile, type DenseCounts } from "./sketch";
+import { DAY_MS, HOUR_MS, MINUTE_MS, readWatermarks } from "./watermarks";
 
-export const QUERY_BUCKETS = { "1m": 60_000, "5m": 300_000, "1h": HOUR_MS, "1d": DAY_MS } as const;
+export const QUERY_BUCKETS = { "1m": MINUTE_MS, "5m": 5 * MINUTE_MS, "1h": HOUR_MS, "1d": DAY_MS } as const;
 export type QueryBucket = keyof typeof QUERY_BUCKETS;
 
 /** A series longer than this is refused: ask for a coarser bucket or a shorter range. */
@@ -35,9 +37,7 @@ interface Accumulator {
   sum: number;
   min: number;
   max: number;
-  /** Exact percentiles, valid only while every point of the bucket came from raw rows. */
-  exact: { p50: number; p95: number; p99: number } | null;
-  counts: DenseCounts | null;
+  counts: DenseCounts;
 }
 
 /** `AND json_extract(tags, '$."k"') = ?` per tag; keys are validated by the route (no quotes). */
@@ -50,10 +50,10 @@ function tagFilter(tags: Record<string, string>, firstParam: number): { sql: str
   return { sql: parts.join(" "), params };
 }
 
-function accumulate(map: Map<number, Accumulator>, t: number, part: { count: number; sum: number; min: number; max: number }) {
+function accumulate(map: Map<number, Accumulator>, t: number, part: { count: number; sum: number; min: number; max: number }): Accumulator {
   const acc = map.get(t);
   if (!acc) {
-    const fresh: Accumulator = { ...part, exact: null, counts: null };
+    const fresh: Accumulator = { count: part.count, sum: part.sum, min: part.min, max: part.max, counts: emptyCounts() };
     map.set(t, fresh);
     return fresh;
   }
@@ -64,52 +64,29 @@ function accumulate(map: Map<number, Accumulator>, t: number, part: { count: num
   return acc;
 }
 
-/** Raw points in [from, to), aggregated per bucket in SQL, percentiles exact (nearest rank). */
-async function fromRaw(d1: D1Database, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
-  if (from >= to) return;
+/**
+ * Minute rows in [from, to) — `from` rounded down to its minute, since a row covers its whole
+ * minute — merged per bucket in SQL (totals and histogram bins).
+ */
+async function fromMinuteRows(d1: D1Queryable, q: MetricQuery, from: number, to: number, size: number, map: Map<number, Accumulator>) {
+  const first = from - (from % MINUTE_MS);
+  if (first >= to) return;
   const filter = tagFilter(q.tags, 5);
-  const { results } = await d1
-    .prepare(
-      `WITH pts AS (
-         SELECT timestamp / CAST(?1 AS INTEGER) AS b, value FROM system_metrics
-         WHERE name = ?2 AND timestamp >= ?3 AND timestamp < ?4 ${filter.sql}
-       ), ranked AS (
-         SELECT b, value, ROW_NUMBER() OVER (PARTITION BY b ORDER BY value) AS rn, COUNT(*) OVER (PARTITION BY b) AS cnt FROM pts
-       )
-       SELECT b * CAST(?1 AS INTEGER) AS t, COUNT(*) AS count, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max,
-         MAX(CASE WHEN rn = (cnt * 50 + 99) / 100 THEN value END) AS p50,
-         MAX(CASE WHEN rn = (cnt * 95 + 99) / 100 THEN value END) AS p95,
-         MAX(CASE WHEN rn = (cnt * 99 + 99) / 100 THEN value END) AS p99
-       FROM ranked GROUP BY b ORDER BY b`,
-    )
-    .bind(size, q.name, from, to, ...filter.params)
-    .all<{ t: number; count: number; sum: number; min: number; max: number; p50: number; p95: number; p99: number }>();
-  for (const row of results) {
-    const existed = map.has(row.t);
-    const acc = accumulate(map, row.t, row);
-    if (!existed) acc.exact = { p50: row.p50, p95: row.p95, p99: row.p99 };
-    else await addRawBins(d1, q, Math.max(from, row.t), Math.min(to, row.t + size), acc);
+  const buckets = await mergeMinuteRows<{ t: number }>(
+    d1,
+    { t: "timestamp / CAST(?1 AS INTEGER) * CAST(?1 AS INTEGER)" },
+    `name = ?2 AND timestamp >= ?3 AND timestamp < ?4 ${filter.sql}`,
+    [size, q.name, first, to, ...filter.params],
+  );
+  for (const bucket of buckets) {
+    const acc = accumulate(map, bucket.t, bucket);
+    bucket.counts.forEach((n, bin) => (acc.counts[bin]! += n));
   }
-}
-
-/** When a bucket mixes roll-ups and raw points, the raw part joins the histogram instead. */
-async function addRawBins(d1: D1Database, q: MetricQuery, from: number, to: number, acc: Accumulator) {
-  const filter = tagFilter(q.tags, 4);
-  const { results } = await d1
-    .prepare(
-      `SELECT ${SKETCH_INDEX_SQL("value")} AS bin, COUNT(*) AS n FROM system_metrics
-       WHERE name = ?1 AND timestamp >= ?2 AND timestamp < ?3 ${filter.sql} GROUP BY bin`,
-    )
-    .bind(q.name, from, to, ...filter.params)
-    .all<{ bin: number; n: number }>();
-  acc.counts ??= emptyCounts();
-  for (const row of results) acc.counts[row.bin]! += row.n;
-  acc.exact = null;
 }
 
 /** Roll-up rows of one level in [from, to), merged into the query's buckets. */
 async function fromRollups(
-  d1: D1Database,
+  d1: D1Queryable,
   q: MetricQuery,
   level: "1h" | "1d",
   from: number,
@@ -127,11 +104,7 @@ async function fromRollups(
     .bind(q.name, level, from, to, ...filter.params)
     .all<{ bucket_start: number; count: number; sum: number; min: number; max: number; sketch: string | null }>();
   for (const row of results) {
-    const t = Math.floor(row.bucket_start / size) * size;
-    // Roll-ups are read before raw points, so a bucket here never holds raw points yet.
-    const acc = accumulate(map, t, row);
-    acc.exact = null;
-    acc.counts ??= emptyCounts();
+    const acc = accumulate(map, Math.floor(row.bucket_start / size) * size, row);
     addSketch(acc.counts, row.sketch ? (JSON.parse(row.sketch) as MetricSketch) : null);
   }
 }
@@ -140,23 +113,23 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
 
 /**
  * A metric as a dense series of buckets `{ t, count, sum, avg, min, max, p50, p95, p99 }`.
- * 1m/5m read raw points; 1h reads hourly roll-ups then raw points after them; 1d reads daily
- * roll-ups, then hourly, then raw. Percentiles are exact where a bucket is all raw points and
- * histogram estimates (within ±12 %) where roll-ups are involved.
+ * 1m/5m read minute rows; 1h reads hourly roll-ups then minute rows after them; 1d reads daily
+ * roll-ups, then hourly, then minute rows. count, sum, avg, min and max are exact; percentiles are
+ * estimates from the merged log-scale histogram (within one bin: ±12 %), clamped to [min, max].
  */
-export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<SeriesPoint[]> {
+export async function queryMetric(d1: D1Queryable, q: MetricQuery): Promise<SeriesPoint[]> {
   const size = QUERY_BUCKETS[q.bucket];
   const start = Math.floor(q.from / size) * size;
   const map = new Map<number, Accumulator>();
   if (q.bucket === "1m" || q.bucket === "5m") {
-    await fromRaw(d1, q, q.from, q.to, size, map);
+    await fromMinuteRows(d1, q, q.from, q.to, size, map);
   } else {
     const marks = await readWatermarks(d1);
     const dayEnd = q.bucket === "1d" ? Math.min(marks.dayEnd, q.to) : q.from;
     const hourEnd = Math.max(Math.min(marks.hourEnd, q.to), Math.max(q.from, dayEnd));
     if (q.bucket === "1d") await fromRollups(d1, q, "1d", q.from, dayEnd, size, map);
     await fromRollups(d1, q, "1h", Math.max(q.from, dayEnd), hourEnd, size, map);
-    await fromRaw(d1, q, Math.max(q.from, hourEnd), q.to, size, map);
+    await fromMinuteRows(d1, q, Math.max(q.from, hourEnd), q.to, size, map);
   }
   const series: SeriesPoint[] = [];
   for (let t = start; t < q.to; t += size) {
@@ -165,11 +138,6 @@ export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<Serie
       series.push({ t: new Date(t).toISOString(), count: 0, sum: 0, avg: null, min: null, max: null, p50: null, p95: null, p99: null });
       continue;
     }
-    const pct = acc.exact ?? {
-      p50: sketchPercentile(acc.counts ?? emptyCounts(), 50, acc.min, acc.max),
-      p95: sketchPercentile(acc.counts ?? emptyCounts(), 95, acc.min, acc.max),
-      p99: sketchPercentile(acc.counts ?? emptyCounts(), 99, acc.min, acc.max),
-    };
     series.push({
       t: new Date(t).toISOString(),
       count: acc.count,
@@ -177,19 +145,19 @@ export async function queryMetric(d1: D1Database, q: MetricQuery): Promise<Serie
       avg: round(acc.sum / acc.count),
       min: round(acc.min),
       max: round(acc.max),
-      p50: round(pct.p50),
-      p95: round(pct.p95),
-      p99: round(pct.p99),
+      p50: round(sketchPercentile(acc.counts, 50, acc.min, acc.max)),
+      p95: round(sketchPercentile(acc.counts, 95, acc.min, acc.max)),
+      p99: round(sketchPercentile(acc.counts, 99, acc.min, acc.max)),
     });
   }
   return series;
 }
 
 /**
- * Every metric name seen: those rolled up, plus raw points newer than the roll-ups (older raw
- * points are in the roll-ups already, so the time index keeps this from scanning all raw rows).
+ * Every metric name seen: those rolled up, plus minute rows newer than the roll-ups (older rows are
+ * in the roll-ups already, so the time index keeps this from scanning all minute rows).
  */
-export async function metricNames(d1: D1Database): Promise<string[]> {
+export async function metricNames(d1: D1Queryable): Promise<string[]> {
   const { hourEnd } = await readWatermarks(d1);
   const { results } = await d1
     .prepare(

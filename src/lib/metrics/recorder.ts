@@ -1,13 +1,8 @@
-import { clock } from "../clock";
-import type { Database } from "../../db";
-import { systemMetrics, type NewSystemMetric } from "../../db/schema";
+import type { MetricTags } from "../../db/schema";
+import { isolateMetrics, type MetricsAggregator } from "./aggregator";
 
-export type MetricTags = Record<string, string>;
-
-/** D1 binds at most 100 parameters per statement; a metric row binds 5. */
-const ROWS_PER_INSERT = 20;
-/** A runaway loop must not turn one request into thousands of rows. */
-const MAX_POINTS_PER_FLUSH = 500;
+/** Analytics Engine accepts at most 250 `writeDataPoint` calls per Worker invocation. */
+export const ENGINE_POINTS_PER_INVOCATION = 250;
 
 /** Canonical `k=v,k=v` form (sorted keys) so equal tag sets compare and filter as equal strings. */
 export function tagsKey(tags: MetricTags): string {
@@ -18,15 +13,32 @@ export function tagsKey(tags: MetricTags): string {
 }
 
 /**
- * Buffers metric points for one request (or job) and writes them in a single D1 batch after the
- * response, so recording a metric never costs the caller a round trip.
+ * What one request (or queue batch, or cron run) records metrics through: each point goes into the
+ * isolate's aggregator (written to D1 as minute aggregates, see aggregator.ts) and, when the
+ * `METRICS_ENGINE` Analytics Engine dataset is bound, to it as well. Recording never waits on I/O.
+ * Keep tag values low-cardinality (route templates, not ids).
  */
 export class MetricsRecorder {
-  private points: NewSystemMetric[] = [];
+  private engineWrites = 0;
+
+  constructor(
+    private readonly engine?: AnalyticsEngineDataset,
+    private readonly aggregator: MetricsAggregator = isolateMetrics,
+  ) {}
 
   record(name: string, value: number, tags: MetricTags = {}): void {
-    if (!Number.isFinite(value) || this.points.length >= MAX_POINTS_PER_FLUSH) return;
-    this.points.push({ name, value, tags, tagsKey: tagsKey(tags), timestamp: clock.now() });
+    if (!Number.isFinite(value)) return;
+    const key = tagsKey(tags);
+    this.aggregator.add(name, tags, key, value);
+    if (!this.engine) return;
+    if (this.engineWrites >= ENGINE_POINTS_PER_INVOCATION) return this.aggregator.drop("engine", 1);
+    this.engineWrites++;
+    try {
+      // Not awaited: the runtime sends data points in the background.
+      this.engine.writeDataPoint({ blobs: [name, key], doubles: [value], indexes: [name] });
+    } catch {
+      this.aggregator.drop("engine", 1); // e.g. a name longer than the 96-byte index limit
+    }
   }
 
   /** Runs `fn` and records its wall time in milliseconds under `name`, whether it succeeds or throws. */
@@ -37,21 +49,5 @@ export class MetricsRecorder {
     } finally {
       this.record(name, performance.now() - started, tags);
     }
-  }
-
-  get pending(): number {
-    return this.points.length;
-  }
-
-  async flush(db: Database): Promise<void> {
-    if (this.points.length === 0) return;
-    const points = this.points;
-    this.points = [];
-    const inserts = [];
-    for (let i = 0; i < points.length; i += ROWS_PER_INSERT) {
-      inserts.push(db.insert(systemMetrics).values(points.slice(i, i + ROWS_PER_INSERT)));
-    }
-    const [first, ...rest] = inserts;
-    if (first) await db.batch([first, ...rest]);
   }
 }

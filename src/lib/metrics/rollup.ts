@@ -1,8 +1,13 @@
+import { deleteInChunks, type DeleteTarget } from "../../db/delete-in-chunks";
 import type { MetricSketch } from "../../db/schema";
-import { addSketch, emptyCounts, SKETCH_INDEX_SQL, toSketch, type DenseCounts } from "./sketch";
+import { mergeMinuteRows } from "./minute-rows";
+import { addSketch, emptyCounts, toSketch, type DenseCounts } from "./sketch";
 import { DAY_MS, HOUR_MS, readWatermarks } from "./watermarks";
 
-/** Points may still be flushing (waitUntil) just after an hour closes. */
+/**
+ * An hour is rolled up this long after it closes: isolates flush their minute rows within
+ * FLUSH_INTERVAL_MS, and the aggregator drops (and counts) rows that come later than this.
+ */
 export const ROLLUP_GRACE_MS = 2 * 60_000;
 /** Bounded work per cron tick; a backlog catches up over the following ticks. */
 export const MAX_HOURS_PER_RUN = 24;
@@ -19,7 +24,7 @@ interface Group {
   counts: DenseCounts;
 }
 
-function mergeInto(groups: Map<string, Group>, row: Omit<Group, "counts">, add: (counts: DenseCounts) => void) {
+function mergeInto(groups: Map<string, Group>, row: Omit<Group, "counts">, sketch: MetricSketch | null) {
   const key = `${row.name}\u0000${row.tagsKey}`;
   let group = groups.get(key);
   if (!group) {
@@ -31,7 +36,7 @@ function mergeInto(groups: Map<string, Group>, row: Omit<Group, "counts">, add: 
     group.min = Math.min(group.min, row.min);
     group.max = Math.max(group.max, row.max);
   }
-  add(group.counts);
+  addSketch(group.counts, sketch);
 }
 
 /** Upserts (replaces) roll-up rows: re-running a period is harmless. */
@@ -58,19 +63,16 @@ async function writeRollups(d1: D1Database, level: "1h" | "1d", bucketStart: num
   return rows.length;
 }
 
-/** One hour of raw points → one roll-up row per (name, tag set), with its histogram, binned in SQL. */
+/** One hour of minute rows → one roll-up row per (name, tag set), totals and histograms merged in SQL. */
 export async function rollUpHour(d1: D1Database, hourStart: number): Promise<number> {
-  const { results } = await d1
-    .prepare(
-      `SELECT name, tags_key AS tagsKey, MIN(tags) AS tags, ${SKETCH_INDEX_SQL("value")} AS bin,
-              COUNT(*) AS count, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max
-       FROM system_metrics WHERE timestamp >= ?1 AND timestamp < ?2 GROUP BY name, tags_key, bin`,
-    )
-    .bind(hourStart, hourStart + HOUR_MS)
-    .all<Omit<Group, "counts"> & { bin: number }>();
-  const groups = new Map<string, Group>();
-  for (const { bin, ...row } of results) mergeInto(groups, row, (counts) => (counts[bin]! += row.count));
-  return writeRollups(d1, "1h", hourStart, groups.values());
+  const groups = await mergeMinuteRows<{ name: string; tagsKey: string; tags: string }>(
+    d1,
+    { name: "name", tagsKey: "tags_key" },
+    "timestamp >= ?1 AND timestamp < ?2",
+    [hourStart, hourStart + HOUR_MS],
+    "MIN(tags) AS tags",
+  );
+  return writeRollups(d1, "1h", hourStart, groups);
 }
 
 /** One day of hourly roll-ups → daily roll-ups (histograms merge by adding counts). */
@@ -84,7 +86,7 @@ export async function rollUpDay(d1: D1Database, dayStart: number): Promise<numbe
     .all<Omit<Group, "counts"> & { sketch: string | null }>();
   const groups = new Map<string, Group>();
   for (const { sketch, ...row } of results) {
-    mergeInto(groups, row, (counts) => addSketch(counts, sketch ? (JSON.parse(sketch) as MetricSketch) : null));
+    mergeInto(groups, row, sketch ? (JSON.parse(sketch) as MetricSketch) : null);
   }
   return writeRollups(d1, "1d", dayStart, groups.values());
 }
@@ -126,36 +128,18 @@ export async function rollUpMetrics(d1: D1Database, now: number) {
   return { hours, hourRows, days, dayRows };
 }
 
-const DELETE_CHUNK = 5000;
-
-/** Deletes in bounded chunks so one run never holds a long write lock. */
-async function deleteInChunks(d1: D1Database, sql: string, params: unknown[], maxChunks = 200): Promise<number> {
-  let deleted = 0;
-  for (let i = 0; i < maxChunks; i++) {
-    const result = await d1.prepare(sql).bind(...params, DELETE_CHUNK).run();
-    deleted += result.meta.changes;
-    if (result.meta.changes < DELETE_CHUNK) break;
-  }
-  return deleted;
-}
+export const RAW_POINTS: DeleteTarget = { table: "system_metrics", where: "timestamp < ?" };
+export const HOURLY_ROLLUPS: DeleteTarget = { table: "metric_rollups", where: "bucket = '1h' AND bucket_start < ?" };
 
 /**
- * Retention: raw points older than the raw retention (and already rolled up), hourly roll-ups older
+ * Retention: minute rows older than the raw retention (and already rolled up), hourly roll-ups older
  * than the hourly retention (and already in a daily roll-up). Daily roll-ups are kept.
  */
 export async function pruneMetrics(d1: D1Database, now: number, rawDays: number, hourlyDays: number) {
   const { hourEnd, dayEnd } = await readWatermarks(d1);
   const rawCutoff = Math.min(now - rawDays * DAY_MS, hourEnd);
   const hourlyCutoff = Math.min(now - hourlyDays * DAY_MS, dayEnd);
-  const raw = await deleteInChunks(
-    d1,
-    "DELETE FROM system_metrics WHERE id IN (SELECT id FROM system_metrics WHERE timestamp < ?1 LIMIT ?2)",
-    [rawCutoff],
-  );
-  const hourly = await deleteInChunks(
-    d1,
-    "DELETE FROM metric_rollups WHERE id IN (SELECT id FROM metric_rollups WHERE bucket = '1h' AND bucket_start < ?1 LIMIT ?2)",
-    [hourlyCutoff],
-  );
-  return { rawDeleted: raw, hourlyDeleted: hourly, rawCutoff, hourlyCutoff };
+  const raw = await deleteInChunks(d1, RAW_POINTS, [rawCutoff]);
+  const hourly = await deleteInChunks(d1, HOURLY_ROLLUPS, [hourlyCutoff]);
+  return { rawDeleted: raw.deleted, hourlyDeleted: hourly.deleted, rawCutoff, hourlyCutoff };
 }

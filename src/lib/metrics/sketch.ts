@@ -10,16 +10,15 @@ export const SKETCH_GROWTH = 1.25;
 export const SKETCH_BUCKETS = 125;
 export const SKETCH_BOUNDS: readonly number[] = Array.from({ length: SKETCH_BUCKETS }, (_, i) => SKETCH_BASE * SKETCH_GROWTH ** i);
 
-/** Global bucket index of a value (SKETCH_BUCKETS = overflow); the SQL roll-up uses the same formula. */
+/**
+ * Global bucket index of a value (SKETCH_BUCKETS = overflow): the keys of `system_metrics.bins`.
+ * migrations/0003_metric_minute_aggregates.sql has the same formula in SQL.
+ */
 export function sketchIndex(value: number): number {
   if (!(value > SKETCH_BASE)) return 0;
   const i = Math.ceil(Math.log(value / SKETCH_BASE) / Math.log(SKETCH_GROWTH) - 1e-9);
   return Math.min(i, SKETCH_BUCKETS);
 }
-
-/** The SQL expression of `sketchIndex` for a column (needs SQLite's math functions). */
-export const SKETCH_INDEX_SQL = (column: string) =>
-  `CASE WHEN ${column} <= ${SKETCH_BASE} THEN 0 ELSE min(${SKETCH_BUCKETS}, CAST(ceil(ln(${column} / ${SKETCH_BASE}) / ln(${SKETCH_GROWTH}) - 1e-9) AS INTEGER)) END`;
 
 /** Dense counts over the global bounds (length SKETCH_BUCKETS + 1, last = overflow). */
 export type DenseCounts = number[];

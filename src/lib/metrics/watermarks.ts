@@ -1,16 +1,19 @@
+import type { D1Queryable } from "../../db";
+
+export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
 /**
  * How far the roll-ups reach: every hour before `hourEnd` and every day before `dayEnd` has been
- * rolled up (0 = nothing yet). Queries read roll-ups before these marks and raw points after them.
+ * rolled up (0 = nothing yet). Queries read roll-ups before these marks and minute rows after them.
  */
 export interface RollupWatermarks {
   hourEnd: number;
   dayEnd: number;
 }
 
-export async function readWatermarks(d1: D1Database): Promise<RollupWatermarks> {
+export async function readWatermarks(d1: D1Queryable): Promise<RollupWatermarks> {
   const row = await d1
     .prepare(
       `SELECT (SELECT MAX(bucket_start) FROM metric_rollups WHERE bucket = '1h') AS h,

@@ -16,6 +16,7 @@ export interface ErrorOccurrence {
   headers?: Record<string, string> | null;
   body?: string | null;
   requestId?: string | null;
+  clientRequestId?: string | null;
   userId?: string | null;
 }
 
@@ -50,6 +51,7 @@ export async function recordErrorOccurrence(db: Database, occurrence: ErrorOccur
     headers: occurrence.headers ?? null,
     body: occurrence.body ?? null,
     requestId: occurrence.requestId ?? null,
+    clientRequestId: occurrence.clientRequestId ?? null,
     userId: occurrence.userId ?? null,
     createdAt: now,
   };
@@ -71,6 +73,7 @@ export async function recordErrorOccurrence(db: Database, occurrence: ErrorOccur
           headers: sql`excluded.headers`,
           body: sql`excluded.body`,
           requestId: sql`excluded.request_id`,
+          clientRequestId: sql`excluded.client_request_id`,
           userId: sql`excluded.user_id`,
           resolvedAt: null,
           resolvedBy: null,

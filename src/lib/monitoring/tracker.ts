@@ -29,6 +29,8 @@ export interface ErrorTrackerOptions {
   /** Where background work goes; without one the tracker keeps it and `settled()` awaits it. */
   waitUntil?: (promise: Promise<unknown>) => void;
   requestId?: string | null;
+  /** The client's own `X-Request-Id`, stored beside the server's for correlation. */
+  clientRequestId?: string | null;
   /** Read when an error happens, so they reflect the matched route and the authenticated user. */
   tags?: () => Record<string, string | null | undefined>;
   request?: () => Promise<RequestSample | null>;
@@ -151,7 +153,7 @@ export class ErrorTracker {
         user,
         tags,
         breadcrumbs: logger.entries,
-        extra: { requestId: this.options.requestId ?? null, ...extra },
+        extra: { requestId: this.options.requestId ?? null, clientRequestId: this.options.clientRequestId ?? null, ...extra },
       });
     }
     const db = this.options.db ?? createDb(env.DB);
@@ -166,6 +168,7 @@ export class ErrorTracker {
         headers: request?.headers ?? null,
         body: request?.body ?? null,
         requestId: this.options.requestId ?? null,
+        clientRequestId: this.options.clientRequestId ?? null,
         userId: user?.id ?? null,
       },
       now,

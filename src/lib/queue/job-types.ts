@@ -31,7 +31,8 @@ export const JOB_PAYLOADS = {
   "index.test": z.strictObject({ testId: id("tst") }),
   "index.rebuild": z.strictObject({}),
   "webhook.deliver": z.looseObject({ deliveryId: id("whd") }),
-  "event.dispatch": z.looseObject({ eventId: id("evt") }),
+  // Without `subscriber`: fan out to every subscriber; with it: that subscriber's retry only.
+  "event.dispatch": z.strictObject({ eventId: id("evt"), subscriber: z.string().min(1).max(200).optional() }),
   "cleanup.retention": z.strictObject({}),
   "cleanup.expired": z.strictObject({}),
   "metrics.rollup": z.looseObject({}),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { BlockRule, BlockState, LimitDecision } from "../../durable-objects/rate-limiter";
-import type { RateLimitKeyKind } from "../../db/schema";
+import { RATE_LIMIT_KEY_KINDS, ROLES, type RateLimitKeyKind, type Role } from "../../db/schema";
 import type { Config } from "../../config";
 import type { Env } from "../../env";
 import { UpstashBackend } from "./rate-limit-upstash";
@@ -115,14 +115,46 @@ export function blockRuleOf(policy: RateLimitPolicy): BlockRule | null {
 /** Longest key accepted: longer ones are cut (an email or IPv6 address fits with room to spare). */
 const MAX_KEY_LENGTH = 320;
 
-/** Keys are `kind:value` (`ip:203.0.113.9`, `user:usr_…`, `api_key:key_…`, `email:a@b.c`). */
+/** Keys are `kind:value` (`ip:203.0.113.9`, `user:usr_…`, `api_key:key_…`, `email:a@b.c`, `device:…`). */
 export function makeKey(kind: RateLimitKeyKind, value: string): string {
   return `${kind}:${value}`.slice(0, MAX_KEY_LENGTH);
 }
 
 export function keyKindOf(key: string): RateLimitKeyKind {
   const kind = key.slice(0, key.indexOf(":"));
-  return kind === "ip" || kind === "user" || kind === "api_key" || kind === "email" ? kind : "user";
+  return (RATE_LIMIT_KEY_KINDS as readonly string[]).includes(kind) ? (kind as RateLimitKeyKind) : "user";
+}
+
+/** A rate as configured: `limit` units per `windowSeconds`. */
+export interface Rate {
+  limit: number;
+  windowSeconds: number;
+}
+
+export type RoleCeilings = Record<Role, Rate>;
+
+const rateSchema = z.strictObject({
+  limit: z.number().int().min(1).max(1_000_000),
+  windowSeconds: z.number().int().min(1).max(86_400),
+});
+
+/**
+ * Parses `RATE_LIMIT_ROLE_CEILINGS` (e.g. `{"instructor":{"limit":600,"windowSeconds":60}}`): per role,
+ * the `api` capacity one account shares across all its credentials, and the most any of its API keys
+ * may be given. A role left out gets the `api` policy's own limit and window. Throws on anything invalid.
+ */
+export function parseRoleCeilings(json: string | undefined, api: RateLimitPolicy): RoleCeilings {
+  const overrides = !json || json.trim() === "" ? {} : z.partialRecord(z.enum(ROLES), rateSchema).parse(JSON.parse(json));
+  const fallback = { limit: api.limit, windowSeconds: api.windowSeconds };
+  return Object.fromEntries(ROLES.map((role) => [role, overrides[role] ?? fallback])) as RoleCeilings;
+}
+
+/**
+ * Whether `rate` allows more than `ceiling`: a bigger burst (limit), or a faster pace (limit per
+ * second), so neither a short window nor a long one gets around the ceiling.
+ */
+export function exceedsCeiling(rate: Rate, ceiling: Rate): boolean {
+  return rate.limit > ceiling.limit || rate.limit * ceiling.windowSeconds > ceiling.limit * rate.windowSeconds;
 }
 
 /** The Durable Object name for a counter: policy first, so two policies never share one. */

@@ -4,8 +4,8 @@ export const REDACTED = "[REDACTED]";
 const SECRET_KEY =
   /pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|(key|password)[-_]?hash|csrf|credential|signature|dsn/i;
 
-/** Our own secret formats (API keys `pk_…`, session tokens `st_…`) and bearer credentials in free text. */
-const SECRET_VALUE = /\b(?:pk|st)_[A-Za-z0-9_-]{16,}|\bBearer\s+[A-Za-z0-9._~+/=-]+/g;
+/** Our own secret formats (API keys `pk_…`, session tokens `st_…`, device tokens `dt_…`) and bearer credentials in free text. */
+const SECRET_VALUE = /\b(?:pk|st)_[A-Za-z0-9_-]{16,}|\bdt_usr_[A-Za-z0-9._-]{16,}|\bBearer\s+[A-Za-z0-9._~+/=-]+/g;
 
 /** `password=…`, `"token": "…"` and the like inside free text (messages, query strings, bodies). */
 const SECRET_ASSIGNMENT = /\b(pass(?:word|wd)?|secret|token|api[-_]?key)(["']?\s*[:=]\s*["']?)[^\s&"',;]+/gi;

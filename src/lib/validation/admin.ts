@@ -15,6 +15,10 @@ export const roleChangeBody = z.strictObject({
 });
 export type RoleChangeBody = z.infer<typeof roleChangeBody>;
 
+/** `POST /v1/admin/users/:id/revoke-access`: a forced sign-out is always explained. */
+export const revokeAccessBody = z.strictObject({ reason });
+export type RevokeAccessBody = z.infer<typeof revokeAccessBody>;
+
 /** `GET /v1/admin/users`: filters plus the cursor. `q` matches part of an email or name. */
 export const adminUserListQuery = paginationQuery.extend({
   role: z.enum(ROLES).optional(),

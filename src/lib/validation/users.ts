@@ -85,6 +85,8 @@ export type ProfileUpdateBody = z.infer<typeof profileUpdateBody>;
 export const passwordChangeBody = z.strictObject({
   currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
   newPassword: passwordField,
+  /** Also revoke every API key of the account (recovering from a compromise). */
+  revokeApiKeys: z.boolean().default(false),
 });
 export type PasswordChangeBody = z.infer<typeof passwordChangeBody>;
 

@@ -2,27 +2,29 @@ import { z } from "zod";
 import { EVENT_TYPES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
 
-export const MAX_WEBHOOK_EVENT_TYPES = EVENT_TYPES.length;
+/** Types an endpoint can ask for (`webhook.test` is only ever sent on request, to one endpoint). */
+export const SUBSCRIBABLE_EVENT_TYPES = EVENT_TYPES.filter((type) => type !== "webhook.test");
 
 /**
- * Only https endpoints with a host name; the delivery worker still refuses private and loopback
- * addresses at send time (DNS can change after validation).
+ * The URL's shape; where it may point (https, port 443, no private or loopback address) is checked by
+ * the route against the deployment's policy (src/lib/webhooks/ssrf.ts), and again at every delivery.
  */
-export const webhookUrl = z
-  .url({ protocol: /^https$/, hostname: z.regexes.domain, error: "Must be an https URL with a domain name" })
-  .max(2048);
+export const webhookUrl = z.url({ protocol: /^https?$/, error: "Must be an http(s) URL" }).max(2048);
 
+/** Empty (or omitted) means every type. */
 const eventTypes = z
-  .array(z.enum(EVENT_TYPES))
-  .min(1, "Subscribe to at least one event type")
-  .max(MAX_WEBHOOK_EVENT_TYPES)
+  .array(z.enum(SUBSCRIBABLE_EVENT_TYPES as [string, ...string[]]))
+  .max(SUBSCRIBABLE_EVENT_TYPES.length)
   .refine((types) => new Set(types).size === types.length, "Event types must not repeat");
+
+const maxPerSecond = z.number().int().min(1).max(1000).nullable();
 
 export const webhookCreateBody = z.strictObject({
   url: webhookUrl,
-  eventTypes,
+  eventTypes: eventTypes.default([]),
   description: z.string().trim().max(500).optional(),
   active: z.boolean().default(true),
+  maxPerSecond: maxPerSecond.optional(),
 });
 export type WebhookCreateBody = z.infer<typeof webhookCreateBody>;
 
@@ -32,13 +34,17 @@ export const webhookUpdateBody = z
     eventTypes,
     description: z.string().trim().max(500).nullable(),
     active: z.boolean(),
+    maxPerSecond,
   })
   .partial()
   .refine((body) => Object.keys(body).length > 0, "Send at least one field to change");
 export type WebhookUpdateBody = z.infer<typeof webhookUpdateBody>;
 
-export const webhookIdParam = z.strictObject({ id: z.string().regex(/^whk_[0-9A-Z]{26}$/, "Invalid webhook id") });
-
 export const webhookDeliveryListQuery = paginationQuery.extend({
   status: z.enum(["PENDING", "SUCCESS", "FAILED", "RETRYING"]).optional(),
+  eventType: z.enum(EVENT_TYPES).optional(),
+});
+
+export const webhookRecoverBody = z.strictObject({
+  since: z.iso.datetime({ offset: true }).transform((value) => Date.parse(value)),
 });

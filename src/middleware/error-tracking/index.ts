@@ -59,6 +59,7 @@ export const errorTracking = (): MiddlewareHandler<AppEnv> => {
       db: c.var.db,
       source: "fetch",
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
       waitUntil: waitUntilOf(c),
       tags: () => ({ route: routeTemplate(c), method: c.req.method, colo: ctx.colo, country: ctx.country }),
       request: async (): Promise<RequestSample> => ({

@@ -6,12 +6,16 @@ import {
   blockCache,
   blockedDecision,
   blockRuleOf,
+  exceedsCeiling,
   makeKey,
   rateLimitBackend,
   type LimitDecision,
+  type Rate,
+  type RateLimitBackend,
   type RateLimitPolicy,
   type RateLimitPolicyName,
 } from "../../lib/security/rate-limit";
+import type { BlockRule } from "../../durable-objects/rate-limiter";
 import { recordBreach } from "../../lib/security/rate-limit-log";
 import type { AppEnv } from "../../env";
 
@@ -20,9 +24,9 @@ export interface RateLimitOptions {
   /** Units this request uses (default 1): expensive calls such as AI generation cost more. */
   cost?: number;
   /**
-   * The key(s) to count against, as `kind:value` (see `makeKey`). Default: the API key, else the
-   * user, else the client IP; for `auth`, the client IP and the `email` in the JSON body. With
-   * several keys, every one must admit the request.
+   * The key(s) to count against, as `kind:value` (see `makeKey`). Default: the API key and then its
+   * owner, else the user, else the client IP; for `auth`, the client IP and the `email` in the JSON
+   * body. With several keys, every one must admit the request; they are charged in order.
    */
   key?: (c: Context<AppEnv>) => string | string[] | Promise<string | string[]>;
 }
@@ -34,6 +38,8 @@ interface Subject {
   key: string;
   limit: number;
   windowMs: number;
+  /** Overrides the policy's block rule for this key (`null`: this request never blocks it). */
+  block?: BlockRule | null;
 }
 
 /**
@@ -62,38 +68,12 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     const now = clock.now();
     const block = blockRuleOf(policy);
 
-    const outcomes = await Promise.all(
-      subjects.map(async (subject): Promise<Outcome> => {
-        const cached = blockCache.get(options.policy, subject.key, now);
-        if (cached) {
-          c.var.metrics.record("rate_limit.decision", 0, { policy: options.policy, outcome: "cached_block" });
-          return { subject, decision: blockedDecision(subject.limit, now, cached.blockedUntil, cached.level) };
-        }
-        const started = performance.now();
-        try {
-          const decision = await withTimeout(
-            backend.decide({ policy: options.policy, key: subject.key, now, limit: subject.limit, windowMs: subject.windowMs, cost, block }),
-            config.timeoutMs,
-          );
-          c.var.metrics.record("rate_limit.decision", performance.now() - started, {
-            policy: options.policy,
-            backend: backend.name,
-            outcome: decision.allowed ? "allowed" : decision.blockedUntil ? "blocked" : "denied",
-          });
-          return { subject, decision };
-        } catch (fault) {
-          c.var.metrics.record("rate_limit.decision", performance.now() - started, {
-            policy: options.policy,
-            backend: backend.name,
-            outcome: "fault",
-          });
-          return { subject, fault };
-        }
-      }),
-    );
-
+    // In order, stopping at the first denial: a subject is charged only when every one before it
+    // admitted, so an API key past its own limit never spends its owner's shared capacity, and a
+    // request an IP limit refuses never counts against the account it names.
     const decided: { subject: Subject; decision: LimitDecision }[] = [];
-    for (const outcome of outcomes) {
+    for (const subject of subjects) {
+      const outcome = await decide(c, backend, options.policy, subject, { now, cost, block, timeoutMs: config.timeoutMs });
       if ("fault" in outcome) {
         c.var.logger.error("rate limiter unavailable", {
           policy: options.policy,
@@ -110,6 +90,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       }
       decided.push(outcome);
       afterDecision(c, options.policy, outcome.subject, outcome.decision, now);
+      if (!outcome.decision.allowed) break;
     }
     if (decided.length === 0) return next();
 
@@ -140,6 +121,39 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   };
 };
 
+/** One subject's decision: from the block cache when the key is known to be blocked, else from the backend. */
+async function decide(
+  c: Context<AppEnv>,
+  backend: RateLimitBackend,
+  policy: RateLimitPolicyName,
+  subject: Subject,
+  request: { now: number; cost: number; block: BlockRule | null; timeoutMs: number },
+): Promise<Outcome> {
+  const { now, cost, timeoutMs } = request;
+  const cached = blockCache.get(policy, subject.key, now);
+  if (cached) {
+    c.var.metrics.record("rate_limit.decision", 0, { policy, outcome: "cached_block" });
+    return { subject, decision: blockedDecision(subject.limit, now, cached.blockedUntil, cached.level) };
+  }
+  const block = subject.block === undefined ? request.block : subject.block;
+  const started = performance.now();
+  try {
+    const decision = await withTimeout(
+      backend.decide({ policy, key: subject.key, now, limit: subject.limit, windowMs: subject.windowMs, cost, block }),
+      timeoutMs,
+    );
+    c.var.metrics.record("rate_limit.decision", performance.now() - started, {
+      policy,
+      backend: backend.name,
+      outcome: decision.allowed ? "allowed" : decision.blockedUntil ? "blocked" : "denied",
+    });
+    return { subject, decision };
+  } catch (fault) {
+    c.var.metrics.record("rate_limit.decision", performance.now() - started, { policy, backend: backend.name, outcome: "fault" });
+    return { subject, fault };
+  }
+}
+
 /** Keeps the block cache in step with the backend and records breaches and blocks, off the response path. */
 function afterDecision(c: Context<AppEnv>, policy: RateLimitPolicyName, subject: Subject, decision: LimitDecision, now: number) {
   if (decision.blockedUntil !== null) blockCache.set(policy, subject.key, decision.blockedUntil, decision.blockLevel, now);
@@ -167,7 +181,12 @@ function afterDecision(c: Context<AppEnv>, policy: RateLimitPolicyName, subject:
   }
 }
 
-/** The default keys for a policy, each with its limit (an API key's own limit overrides `api`). */
+/**
+ * The default keys for a policy, each with its limit, in the order they are charged. An API key is
+ * counted against its own bucket (its own rate limit on `api`, held to its owner's role ceiling) and
+ * then its owner's, which every credential of that user shares: fifty keys are not fifty times the
+ * capacity. That shared bucket never blocks on a key's account; only the key's own bucket does.
+ */
 async function subjectsOf(c: Context<AppEnv>, options: RateLimitOptions, policy: RateLimitPolicy): Promise<Subject[]> {
   const base = { limit: policy.limit, windowMs: policy.windowSeconds * 1000 };
   if (options.key) {
@@ -180,24 +199,25 @@ async function subjectsOf(c: Context<AppEnv>, options: RateLimitOptions, policy:
     return [{ key: ip, ...base }, ...(email ? [{ key: makeKey("email", email), ...base }] : [])];
   }
   const auth = c.var.auth;
-  if (auth?.apiKeyId) {
-    const own = options.policy === "api" ? auth.apiKeyRateLimit : null;
-    return [
-      {
-        key: makeKey("api_key", auth.apiKeyId),
-        ...(own ? { limit: own.limit, windowMs: own.windowSeconds * 1000 } : base),
-      },
-    ];
-  }
-  if (auth?.userId) return [{ key: makeKey("user", auth.userId), ...base }];
-  return [{ key: ip, ...base }];
+  if (!auth) return [{ key: ip, ...base }];
+  // A role outside the catalogue (a bad row) gets the policy itself.
+  const ceiling = c.var.config.rateLimit.roleCeilings[auth.role] ?? policy;
+  const owner = { key: makeKey("user", auth.userId), ...(options.policy === "api" ? rateOf(ceiling) : base) };
+  if (!auth.apiKeyId) return [owner];
+  const own = options.policy === "api" ? auth.apiKeyRateLimit : null;
+  return [
+    { key: makeKey("api_key", auth.apiKeyId), ...(own ? rateOf(exceedsCeiling(own, ceiling) ? ceiling : own) : base) },
+    { ...owner, block: null },
+  ];
 }
+
+const rateOf = (rate: Rate) => ({ limit: rate.limit, windowMs: rate.windowSeconds * 1000 });
 
 /**
  * The `email` a credential request names, so guessing passwords for one account is limited however
  * many IPs the guesses come from. Hono caches the body, so the validator reads it again for free.
  */
-async function emailInBody(c: Context<AppEnv>): Promise<string | null> {
+export async function emailInBody(c: Context<AppEnv>): Promise<string | null> {
   if (!/^application\/([\w.-]+\+)?json/i.test(c.req.header("Content-Type") ?? "")) return null;
   try {
     const body: unknown = await c.req.json();

@@ -5,13 +5,16 @@ import { createDb } from "../../db";
 import { clock } from "../../lib/clock";
 import { ApiError } from "../../lib/errors";
 import { Logger } from "../../lib/logger";
+import { isolateMetrics } from "../../lib/metrics/aggregator";
 import { MetricsRecorder } from "../../lib/metrics/recorder";
+import { BOOKMARK_HEADER, openRequestD1 } from "../read-replication";
 import type { AppEnv } from "../../env";
 
 /**
  * Gives every request its services: validated configuration, the database, a logger bound to the
- * request, and a metrics buffer. After the response it records the request's own metric point and
- * flushes the buffer in one batch through `waitUntil`, off the response path.
+ * request, and a metrics recorder. After the response it records the request's own metric point
+ * into the isolate's aggregator and, when a flush is due, writes the aggregates through `waitUntil`
+ * — most requests write nothing.
  */
 export const services = (): MiddlewareHandler<AppEnv> => {
   return async function services(c, next) {
@@ -26,10 +29,16 @@ export const services = (): MiddlewareHandler<AppEnv> => {
       throw error;
     }
     const ctx = c.get("requestContext");
-    const logger = new Logger({ requestId: ctx.requestId, method: c.req.method, path: c.req.path }, config.logLevel);
-    const metrics = new MetricsRecorder();
-    const db = createDb(c.env.DB);
+    const logger = new Logger(
+      { requestId: ctx.requestId, ...(ctx.clientRequestId ? { clientRequestId: ctx.clientRequestId } : {}), method: c.req.method, path: c.req.path },
+      config.logLevel,
+    );
+    const metrics = new MetricsRecorder(c.env.METRICS_ENGINE);
+    // The binding, or a read-replication session over it: every query of the request runs through it.
+    const d1 = openRequestD1(c.env.DB, config.d1ReadReplication, c.req.method, c.req.header(BOOKMARK_HEADER));
+    const db = createDb(d1);
     c.set("config", config);
+    c.set("d1", d1);
     c.set("db", db);
     c.set("logger", logger);
     c.set("metrics", metrics);
@@ -46,8 +55,7 @@ export const services = (): MiddlewareHandler<AppEnv> => {
       status: `${Math.floor(status / 100)}xx`,
     });
     logger.info("request", { route, status, durationMs, actor: c.get("auth")?.userId ?? null });
-    c.executionCtx.waitUntil(
-      metrics.flush(db).catch((error: unknown) => logger.warn("metrics flush failed", { error: String(error) })),
-    );
+    const flush = isolateMetrics.flushIfDue(c.env.DB, logger);
+    if (flush) c.executionCtx.waitUntil(flush);
   };
 };
