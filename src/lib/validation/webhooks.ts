@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
+import { plainText } from "./text";
 
 export const MAX_WEBHOOK_EVENT_TYPES = EVENT_TYPES.length;
 
@@ -21,7 +22,7 @@ const eventTypes = z
 export const webhookCreateBody = z.strictObject({
   url: webhookUrl,
   eventTypes,
-  description: z.string().trim().max(500).optional(),
+  description: plainText({ max: 500, min: 0 }).optional(),
   active: z.boolean().default(true),
 });
 export type WebhookCreateBody = z.infer<typeof webhookCreateBody>;
@@ -30,7 +31,7 @@ export const webhookUpdateBody = z
   .strictObject({
     url: webhookUrl,
     eventTypes,
-    description: z.string().trim().max(500).nullable(),
+    description: plainText({ max: 500, min: 0 }).nullable(),
     active: z.boolean(),
   })
   .partial()
