@@ -11,6 +11,7 @@ import {
   type AttemptResult,
 } from "../src/db/schema";
 import { clock } from "../src/lib/clock";
+import { allowedSeconds, boundedTimes } from "../src/lib/exam/time-spent";
 import { newId } from "../src/lib/ids";
 import {
   addQuestionStats,
@@ -159,11 +160,15 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
 
   const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output)];
   if (first) {
-    const deltas = output.questions.map((q) => ({
+    const times = boundedTimes(
+      output.questions.map((q) => data.answers.get(q.questionId)?.timeSpentSeconds ?? 0),
+      allowedSeconds(attempt),
+    );
+    const deltas = output.questions.map((q, i) => ({
       questionId: q.questionId,
       attempted: q.outcome === "unattempted" ? 0 : 1,
       correct: q.isCorrect === true ? 1 : 0,
-      timeSeconds: data.answers.get(q.questionId)?.timeSpentSeconds ?? 0,
+      timeSeconds: times[i]!,
     }));
     statements.push(addQuestionStats(d1, guard, deltas, now));
     statements.push(addTestStats(d1, guard, attempt.testId, result.score, result.maxScore, now));

@@ -21,7 +21,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const auth = authOf(c);
     const db = c.var.db;
     const { id } = c.req.valid("param");
-    const test = await db.select({ id: tests.id, authorId: tests.authorId, title: tests.title }).from(tests).where(and(eq(tests.id, id), isNull(tests.deletedAt))).get();
+    const test = await db.select({ id: tests.id, authorId: tests.authorId, title: tests.title, durationMinutes: tests.durationMinutes }).from(tests).where(and(eq(tests.id, id), isNull(tests.deletedAt))).get();
     if (!test || (test.authorId !== auth.userId && auth.role !== "admin")) throw ApiError.notFound("test");
 
     const [statsRows, questionRows] = await db.batch([
@@ -68,7 +68,8 @@ export const analyticsRoutes = new Hono<AppEnv>()
         attempted: q.attempted ?? 0,
         correct: q.correct ?? 0,
         correctRate: q.attempted ? round(q.correct! / q.attempted, 4) : null,
-        avgTimeSeconds: q.attempted ? round(q.totalTimeSeconds! / q.attempted, 1) : null,
+        // Question statistics span every test holding the question; here none may show more than this test allows.
+        avgTimeSeconds: q.attempted ? round(Math.min(q.totalTimeSeconds! / q.attempted, test.durationMinutes * 60), 1) : null,
       })),
       updatedAt: isoOrNull(stats?.updatedAt),
     });

@@ -9,6 +9,7 @@ import { caller, canManage } from "../lib/exam/access";
 import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
 import { findTestQuestion, loadSections } from "../lib/exam/tests";
+import { allowedSeconds, boundedSecondsSql } from "../lib/exam/time-spent";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
 import { sanitizeRichText } from "../lib/security/sanitize";
@@ -182,10 +183,20 @@ export const attemptRoutes = new Hono<AppEnv>()
       if ("errors" in checked) throw ApiError.validation(checked.errors, "The answer does not fit the question.");
       value = checked.value;
     }
+    const allowance = allowedSeconds(attempt);
+    if ((input.timeSpentSeconds ?? 0) > allowance) {
+      throw ApiError.validation([{ path: "timeSpentSeconds", message: `At most ${allowance} seconds, the attempt's duration` }]);
+    }
     const db = c.var.db;
     // Guarded by status and deadline in the same statement, so an answer cannot land after a submit that raced it.
     const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
-    const row = { attemptId: attempt.id, questionId: found.question.id, answer: value, answeredAt: now, timeSpentSeconds: input.timeSpentSeconds ?? 0 };
+    const row = {
+      attemptId: attempt.id,
+      questionId: found.question.id,
+      answer: value,
+      answeredAt: now,
+      timeSpentSeconds: boundedSecondsSql(attempt.id, input.timeSpentSeconds ?? 0, allowance),
+    };
     const audit = auditEntry(c, {
       action: "attempt.answered",
       target: { type: "attempt", id: attempt.id },
@@ -200,6 +211,7 @@ export const attemptRoutes = new Hono<AppEnv>()
           set: {
             answer: sql`excluded.answer`,
             answeredAt: sql`excluded.answered_at`,
+            // `excluded` holds the increment already cut to what the attempt has left.
             timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
           },
         })
