@@ -14,6 +14,7 @@ import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
 import { sanitizeRichText } from "../lib/security/sanitize";
 import { enqueueStatements } from "../lib/queue";
+import { SERVED_FILE_HEADERS } from "../lib/uploads/served-file";
 import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
@@ -166,7 +167,9 @@ export const attemptRoutes = new Hono<AppEnv>()
       "Content-Type": upload.contentType,
       "Content-Length": String(object.size),
       "Cache-Control": "private, max-age=3600",
+      // Inline: the exam shows it; an image cannot run script, and the sandbox holds if it were anything else.
       "Content-Disposition": "inline",
+      ...SERVED_FILE_HEADERS,
       ETag: object.httpEtag,
     });
   })

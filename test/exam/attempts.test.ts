@@ -276,6 +276,8 @@ describe("object-level access", () => {
     const image = await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, student.headers);
     expect(image.status).toBe(200);
     expect(image.headers.get("Content-Type")).toBe("image/png");
+    expect(image.headers.get("Content-Security-Policy")).toBe("default-src 'none'; sandbox");
+    expect(image.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(new Uint8Array(await image.arrayBuffer())).toEqual(png);
     expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, otherStudent.headers)).status).toBe(404);
     expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.INTEGER}/image`, student.headers)).status).toBe(404);
