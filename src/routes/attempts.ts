@@ -6,14 +6,13 @@ import { auditEntry, auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { caller, canManage } from "../lib/exam/access";
-import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
+import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, rescoreStatements, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
 import { findTestQuestion, loadSections } from "../lib/exam/tests";
 import { allowedSeconds, boundedSecondsSql } from "../lib/exam/time-spent";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
 import { sanitizeRichText } from "../lib/security/sanitize";
-import { enqueueStatements } from "../lib/queue";
 import { SERVED_FILE_HEADERS } from "../lib/uploads/served-file";
 import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
@@ -263,11 +262,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     if (!existing || existing.answer == null) throw new ApiError("conflict", "The question was not answered; there is nothing to grade.");
     const now = clock.now();
     const auth = caller(c);
-    // A new key per grading: the first scoring job may already be done, so re-scoring needs its own job.
-    const rescore = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, {
-      idempotencyKey: `score:${attempt.id}:graded:${found.question.id}:${now}`,
-      ownerId: attempt.userId,
-    });
+    const rescore = rescoreStatements(db, attempt);
     await db.batch([
       db
         .update(answers)
@@ -289,6 +284,6 @@ export const attemptRoutes = new Hono<AppEnv>()
       gradedMarks: input.marks,
       feedback,
       gradedAt: iso(now),
-      scoringJobId: rescore.job.id,
+      scoringJobId: await rescore.carrierId(),
     });
   });
