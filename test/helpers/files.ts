@@ -253,7 +253,7 @@ export async function pdfWithObjectStream(
     "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n",
     `5 0 obj << /Type /ObjStm /N 1 /First ${header.length} /Filter ${filter} /Length ${length} ${options.dictionary ?? ""}>>\nstream\n`,
     data,
-    "\nendstream\nendobj\n",
+    "\nendstream endobj\n",
     options.indirectLength ? `6 0 obj ${data.byteLength} endobj\n` : "",
     "trailer << /Root 1 0 R >>\n%%EOF\n",
   );

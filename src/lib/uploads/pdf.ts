@@ -95,7 +95,6 @@ function isObjKeyword(bytes: Uint8Array, i: number): boolean {
   return isDigit(bytes[j]);
 }
 const STREAM = ascii("stream");
-const ENDSTREAM = ascii("endstream");
 const END = ascii("end");
 
 interface ObjectStream {
@@ -134,8 +133,8 @@ function scan(bytes: Uint8Array): { active: boolean; objectStreams: ObjectStream
   const n = bytes.byteLength;
   const objectStreams: ObjectStream[] = [];
   const endstreams: number[] = [];
-  let dictionary = { first: false, predictor: false, filters: [] as string[], length: null as number | null };
   const fresh = () => ({ first: false, predictor: false, filters: [] as string[], length: null as number | null });
+  let dictionary = fresh();
   for (let i = 0; i < n; i++) {
     const byte = bytes[i]!;
     if (byte === 0x2f) {
@@ -151,11 +150,13 @@ function scan(bytes: Uint8Array): { active: boolean; objectStreams: ObjectStream
     } else if (byte === 0x6f && isObjKeyword(bytes, i)) {
       dictionary = fresh();
       i += OBJ.length - 1;
-    } else if (byte === 0x73 && at(bytes, i, STREAM) && (bytes[i + 6] === 0x0a || bytes[i + 6] === 0x0d)) {
+    } else if (byte === 0x73 && at(bytes, i, STREAM)) {
+      const after = bytes[i + STREAM.length];
       if (i >= 3 && at(bytes, i - 3, END)) {
-        endstreams.push(i - 3);
-      } else {
-        const bodyStart = i + 6 + (bytes[i + 6] === 0x0d && bytes[i + 7] === 0x0a ? 2 : 1);
+        if (after === undefined || BOUNDARY[after] === 1) endstreams.push(i - 3);
+      } else if (after === 0x0a || after === 0x0d) {
+        // The keyword `stream` is followed by CRLF or LF; the data starts after it.
+        const bodyStart = i + STREAM.length + (after === 0x0d && bytes[i + STREAM.length + 1] === 0x0a ? 2 : 1);
         if (dictionary.first) objectStreams.push({ bodyStart, filters: dictionary.filters, predictor: dictionary.predictor, length: dictionary.length });
         dictionary = fresh();
       }
