@@ -176,6 +176,15 @@ describe("what the rule accepts, it stores normalised", () => {
     }
   });
 
+  it("under concurrent writes of one field, every hostile value is refused and the stored value is always NFC", async () => {
+    const writer = await createUser();
+    const values = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? `Zo\u0308e ${i}` : i % 3 === 1 ? `Zo\u00eb ${i}` : `Zoe\u202E${i}`));
+    const responses = await Promise.all(values.map((name) => sendJson("/v1/me", "PATCH", { name }, writer.headers)));
+    expect(responses.map((r) => r.status)).toEqual(values.map((_, i) => (i % 3 === 2 ? 400 : 200)));
+    const stored = await env.DB.prepare("SELECT name FROM users WHERE id = ?").bind(writer.user.id).first<{ name: string }>();
+    expect(stored!.name).toMatch(/^Zo\u00eb \d+$/);
+  });
+
   it("measures length after normalising: 100 decomposed letters fit a 100-character name", async () => {
     const res = await sendJson("/v1/me", "PATCH", { name: "e\u0301".repeat(100) }, student.headers);
     expect(res.status, await res.clone().text()).toBe(200);
