@@ -42,6 +42,8 @@ export function createApp() {
       referrerPolicy: "no-referrer",
       xFrameOptions: "DENY",
       crossOriginResourcePolicy: "same-site",
+      // Defaults for what a response lacks: a route's own, stricter header (a download's sandboxing CSP) stays.
+      overwrite: false,
     }),
   );
   app.use(services());

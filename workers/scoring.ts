@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../src/db";
+import type { Env } from "../src/env";
 import {
   answers,
   attempts,
@@ -11,6 +12,7 @@ import {
   type AttemptResult,
 } from "../src/db/schema";
 import { clock } from "../src/lib/clock";
+import { allowedSeconds, boundedTimes } from "../src/lib/exam/time-spent";
 import { asD1Statement, eventStatements } from "../src/lib/events/emit";
 import {
   addQuestionStats,
@@ -32,7 +34,7 @@ interface ScoringData {
   msqScoring: "all_or_nothing" | "partial";
   testAuthorId: string;
   sections: ScorableSection[];
-  answers: Map<string, SubmittedAnswer & { isCorrect: boolean | null }>;
+  answers: Map<string, SubmittedAnswer & { marksAwarded: number | null; isCorrect: boolean | null }>;
 }
 
 /** Everything scoring needs, in one D1 round trip. */
@@ -72,6 +74,7 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
         answer: answers.answer,
         timeSpentSeconds: answers.timeSpentSeconds,
         gradedMarks: answers.gradedMarks,
+        marksAwarded: answers.marksAwarded,
         isCorrect: answers.isCorrect,
       })
       .from(answers)
@@ -108,7 +111,7 @@ function storeAnswerMarks(d1: D1Database, guard: StatsGuard, output: ScoringOutp
     .bind(guard.params[0], guard.params[1] ?? null, JSON.stringify(marks));
 }
 
-function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptResult, now: number) {
+function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptResult, scoredAt: number) {
   const condition = guard.params.length === 2 ? "status = 'SCORED' AND scored_at = ?2" : "status = 'SUBMITTED' AND ?2 IS NULL";
   return d1
     .prepare(
@@ -116,7 +119,7 @@ function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptRe
          scored_at = ?7, updated_at = ?7
        WHERE id = ?1 AND ${condition} RETURNING id`,
     )
-    .bind(guard.params[0], guard.params[1] ?? null, result.score, result.maxScore, result.provisional ? 1 : 0, JSON.stringify(result), now);
+    .bind(guard.params[0], guard.params[1] ?? null, result.score, result.maxScore, result.provisional ? 1 : 0, JSON.stringify(result), scoredAt);
 }
 
 /** `attempt.scored`, under the same transition guard as the rest of the batch (as Drizzle SQL: the guard's twin). */
@@ -138,19 +141,33 @@ export interface ScoringJobResult {
   score: number;
   maxScore: number;
   provisional: boolean;
-  /** "scored" the first time, "rescored" after grading, "already_scored" when another run got there first. */
+  /** "scored" the first time, "rescored" after grading, "already_scored" when the stored result already is this one. */
   outcome: "scored" | "rescored" | "already_scored";
 }
 
+/** Times a run re-reads the attempt after another run wrote first, before leaving it to the queue's retry. */
+const MAX_SCORING_ROUNDS = 5;
+
+/** Whether the attempt's stored result and answer marks already are what this scoring computed. */
+function alreadyStored(data: ScoringData, output: ScoringOutput): boolean {
+  if (JSON.stringify(data.attempt.result) !== JSON.stringify(output.result)) return false;
+  return output.questions.every((q) => {
+    const stored = data.answers.get(q.questionId);
+    return !stored || (stored.marksAwarded === q.marksAwarded && stored.isCorrect === q.isCorrect);
+  });
+}
+
 /**
- * The `attempt.score` job. First scoring (SUBMITTED → SCORED) stores the result, marks every answer,
- * adds the attempt to question/test statistics and emits `attempt.scored`, all in one D1 batch whose
- * every statement is guarded by the transition, so redelivery or a double submit counts it once.
+ * One read–compute–write of an attempt's score; null when another run wrote between the read and the
+ * write (the guard no longer matched). First scoring (SUBMITTED → SCORED) stores the result, marks
+ * every answer, adds the attempt to question/test statistics and emits `attempt.scored`, all in one D1
+ * batch whose every statement is guarded by the transition, so it counts once however often it runs.
  * Scoring a SCORED attempt again (after grading) replaces its result and shifts the statistics by the
- * difference, guarded by the previous `scored_at` so two concurrent re-scores cannot both apply.
+ * difference, guarded by the previous `scored_at` (which every write moves forward), so two concurrent
+ * re-scores cannot both apply; one whose result is already stored writes nothing.
  */
-export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({ env, db, payload }) => {
-  const data = await loadScoringData(db, payload.attemptId);
+async function scoreOnce(env: Env, db: Database, attemptId: string): Promise<ScoringJobResult | null> {
+  const data = await loadScoringData(db, attemptId);
   const { attempt } = data;
   if (attempt.status === "IN_PROGRESS") throw new PermanentJobError(`Attempt ${attempt.id} has not been submitted`);
   const now = clock.now();
@@ -161,18 +178,25 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
     timeTakenSeconds: timeTakenSeconds(attempt, now),
   });
   const { result } = output;
+  const summary = { attemptId: attempt.id, score: result.score, maxScore: result.maxScore, provisional: result.provisional };
   const first = attempt.status === "SUBMITTED";
+  if (!first && alreadyStored(data, output)) return { ...summary, outcome: "already_scored" };
   const guard = first ? firstScoringGuard(attempt.id) : rescoreGuard(attempt.id, attempt.scoredAt ?? 0);
+  const scoredAt = first ? now : Math.max(now, (attempt.scoredAt ?? 0) + 1);
   const d1 = env.DB;
 
   const scored = scoredEvent(db, first, attempt, data.testAuthorId, result, now);
   const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output), ...scored.statements.map((statement) => asD1Statement(d1, statement))];
   if (first) {
-    const deltas = output.questions.map((q) => ({
+    const times = boundedTimes(
+      output.questions.map((q) => data.answers.get(q.questionId)?.timeSpentSeconds ?? 0),
+      allowedSeconds(attempt),
+    );
+    const deltas = output.questions.map((q, i) => ({
       questionId: q.questionId,
       attempted: q.outcome === "unattempted" ? 0 : 1,
       correct: q.isCorrect === true ? 1 : 0,
-      timeSeconds: data.answers.get(q.questionId)?.timeSpentSeconds ?? 0,
+      timeSeconds: times[i]!,
     }));
     statements.push(addQuestionStats(d1, guard, deltas, now));
     statements.push(addTestStats(d1, guard, attempt.testId, result.score, result.maxScore, now));
@@ -184,26 +208,28 @@ export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({
     const previous = { score: attempt.score ?? 0, maxScore: attempt.maxScore ?? result.maxScore };
     statements.push(replaceTestScore(d1, guard, attempt.testId, previous, { score: result.score, maxScore: result.maxScore }, now));
   }
-  statements.push(storeAttemptResult(d1, guard, result, now));
+  statements.push(storeAttemptResult(d1, guard, result, scoredAt));
 
   // The statistics move for every test holding these questions: their cached analytics go stale with the same commit.
   const invalidation = invalidationStatementD1(d1, db, [analyticsTag(attempt.testId)], analyticsOfTestsSharingQuestions(attempt.testId));
   const [bumped, ...results] = await d1.batch([invalidation, ...statements]);
   cache.tagsInvalidated((bumped?.results ?? []) as { tag: string }[]);
   const applied = (results.at(-1)?.results?.length ?? 0) > 0;
-  if (!applied) {
-    const current = await db.select({ status: attempts.status }).from(attempts).where(and(eq(attempts.id, attempt.id))).get();
-    if (first && current?.status === "SCORED") {
-      return { attemptId: attempt.id, score: result.score, maxScore: result.maxScore, provisional: result.provisional, outcome: "already_scored" } satisfies ScoringJobResult;
-    }
-    throw new JobConflictError(`Attempt ${attempt.id} changed while it was being scored`);
-  }
+  if (!applied) return null;
   await scored.send(env);
-  return {
-    attemptId: attempt.id,
-    score: result.score,
-    maxScore: result.maxScore,
-    provisional: result.provisional,
-    outcome: first ? "scored" : "rescored",
-  } satisfies ScoringJobResult;
+  return { ...summary, outcome: first ? "scored" : "rescored" };
+}
+
+/**
+ * The `attempt.score` job. Concurrent runs for one attempt (a submit's job and re-scores after
+ * grading) are expected: when another run wrote first, this one re-reads the attempt and scores it
+ * again from what is now stored, quietly; only an attempt that keeps changing for every round is
+ * handed back to the queue as a conflict.
+ */
+export const scoreAttemptJob: JobHandler<JobPayload<"attempt.score">> = async ({ env, db, payload }) => {
+  for (let round = 1; ; round++) {
+    const outcome = await scoreOnce(env, db, payload.attemptId);
+    if (outcome) return outcome;
+    if (round === MAX_SCORING_ROUNDS) throw new JobConflictError(`Attempt ${payload.attemptId} changed in each of ${round} scoring rounds`);
+  }
 };

@@ -31,9 +31,18 @@ const HOSTILE_HTML =
   '<img src=x onerror=alert(1)><a href="jav&#x09;ascript:alert(1)" onclick=x>x</a><svg><script>alert(1)</script></svg>' +
   "<!-- <b> --><p style=x title='\"><script>'>t</p><scr<script>ipt>y</script>";
 
+/** A structurally valid PNG (signature, IHDR, one IDAT of random bytes, IEND) of exactly `bytes` bytes. */
 function pngOfSize(bytes: number): Uint8Array {
   const out = new Uint8Array(randomBytes(bytes));
+  const view = new DataView(out.buffer);
+  const chunk = (at: number, length: number, type: string) => {
+    view.setUint32(at, length);
+    out.set(new TextEncoder().encode(type), at + 4);
+    return at + 12 + length;
+  };
   out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const idat = chunk(8, 13, "IHDR");
+  chunk(chunk(idat, bytes - idat - 24, "IDAT"), 0, "IEND");
   return out;
 }
 

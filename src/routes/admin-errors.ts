@@ -5,6 +5,7 @@ import { auditInsert } from "../lib/audit/writer";
 import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, toPage } from "../lib/validation/pagination";
+import { plainText } from "../lib/validation/text";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -24,13 +25,13 @@ const errorListQuery = z.strictObject({
   to: instant.optional(),
   requestId: z.string().trim().min(1).max(128).optional(),
   clientRequestId: z.string().trim().min(1).max(128).optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: plainText({ max: 200 }).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().max(512).optional(),
 });
 
 const errorIdParam = z.object({ id: z.string().regex(/^err_[0-9A-HJKMNP-TV-Z]{26}$/, "Not an error id") });
-const resolveBody = z.strictObject({ note: z.string().trim().max(2000).optional() });
+const resolveBody = z.strictObject({ note: plainText({ max: 2000, min: 0, multiline: true }).optional() });
 const errorCursor = z.object({ c: z.number().int(), i: z.string().max(64) });
 
 function presentError(row: ErrorLog) {

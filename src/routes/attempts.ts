@@ -7,13 +7,14 @@ import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { eventStatements } from "../lib/events/emit";
 import { caller, canManage } from "../lib/exam/access";
-import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
+import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, rescoreStatements, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
 import { findTestQuestion, loadSections } from "../lib/exam/tests";
+import { allowedSeconds, boundedSecondsSql } from "../lib/exam/time-spent";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
 import { sanitizeRichText } from "../lib/security/sanitize";
-import { enqueueStatements } from "../lib/queue";
+import { SERVED_FILE_HEADERS } from "../lib/uploads/served-file";
 import { answerInput, checkAnswer, gradeInput } from "../lib/validation/answers";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
@@ -181,7 +182,9 @@ export const attemptRoutes = new Hono<AppEnv>()
       "Content-Type": upload.contentType,
       "Content-Length": String(object.size),
       "Cache-Control": "private, max-age=3600",
+      // Inline: the exam shows it; an image cannot run script, and the sandbox holds if it were anything else.
       "Content-Disposition": "inline",
+      ...SERVED_FILE_HEADERS,
       ETag: object.httpEtag,
     });
   })
@@ -198,10 +201,20 @@ export const attemptRoutes = new Hono<AppEnv>()
       if ("errors" in checked) throw ApiError.validation(checked.errors, "The answer does not fit the question.");
       value = checked.value;
     }
+    const allowance = allowedSeconds(attempt);
+    if ((input.timeSpentSeconds ?? 0) > allowance) {
+      throw ApiError.validation([{ path: "timeSpentSeconds", message: `At most ${allowance} seconds, the attempt's duration` }]);
+    }
     const db = c.var.db;
     // Guarded by status and deadline in the same statement, so an answer cannot land after a submit that raced it.
     const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
-    const row = { attemptId: attempt.id, questionId: found.question.id, answer: value, answeredAt: now, timeSpentSeconds: input.timeSpentSeconds ?? 0 };
+    const row = {
+      attemptId: attempt.id,
+      questionId: found.question.id,
+      answer: value,
+      answeredAt: now,
+      timeSpentSeconds: boundedSecondsSql(attempt.id, input.timeSpentSeconds ?? 0, allowance),
+    };
     const audit = auditEntry(c, {
       action: "attempt.answered",
       target: { type: "attempt", id: attempt.id },
@@ -216,6 +229,7 @@ export const attemptRoutes = new Hono<AppEnv>()
           set: {
             answer: sql`excluded.answer`,
             answeredAt: sql`excluded.answered_at`,
+            // `excluded` holds the increment already cut to what the attempt has left.
             timeSpentSeconds: sql`${answers.timeSpentSeconds} + excluded.time_spent_seconds`,
           },
         })
@@ -265,11 +279,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     if (!existing || existing.answer == null) throw new ApiError("conflict", "The question was not answered; there is nothing to grade.");
     const now = clock.now();
     const auth = caller(c);
-    // A new key per grading: the first scoring job may already be done, so re-scoring needs its own job.
-    const rescore = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, {
-      idempotencyKey: `score:${attempt.id}:graded:${found.question.id}:${now}`,
-      ownerId: attempt.userId,
-    });
+    const rescore = rescoreStatements(db, attempt);
     const graded = eventStatements(db, auth.userId, {
       type: "attempt.graded",
       aggregateId: attempt.id,
@@ -298,6 +308,6 @@ export const attemptRoutes = new Hono<AppEnv>()
       gradedMarks: input.marks,
       feedback,
       gradedAt: iso(now),
-      scoringJobId: rescore.job.id,
+      scoringJobId: await rescore.carrierId(),
     });
   });

@@ -8,6 +8,7 @@ import { newId } from "../lib/ids";
 import { recordMaliciousUpload } from "../lib/security/detectors/malicious-upload";
 import { UPLOADS_PREFIX } from "../lib/storage/areas";
 import { ALLOWED_EXTENSIONS, bareMediaType, sniffFileType, typeForExtension, type FileType } from "../lib/uploads/file-types";
+import { SERVED_FILE_HEADERS } from "../lib/uploads/served-file";
 import { contentThreats, universalThreats, type ThreatReason } from "../lib/uploads/threats";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
@@ -217,8 +218,7 @@ export const uploadRoutes = new Hono<AppEnv>()
       "Content-Type": row.contentType,
       "Content-Length": String(row.size),
       "Content-Disposition": `attachment; filename="${row.id}.${row.key.split(".").pop()}"`,
-      "Content-Security-Policy": "default-src 'none'; sandbox",
-      "X-Content-Type-Options": "nosniff",
+      ...SERVED_FILE_HEADERS,
       "Cache-Control": "private, max-age=0, no-store",
       ETag: `"${row.sha256}"`,
     });

@@ -4,6 +4,7 @@ import { clock } from "../../src/lib/clock";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
 import { createApiKey, createUser, type TestUser } from "../helpers/auth";
 import { call, problemOf, sendJson } from "../helpers/http";
+import { settleScoring } from "../jobs/helpers";
 import { answer, createCast, createFullTest, get, json, startAttempt, submit } from "./fixtures";
 
 let instructor: TestUser;
@@ -276,6 +277,8 @@ describe("object-level access", () => {
     const image = await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, student.headers);
     expect(image.status).toBe(200);
     expect(image.headers.get("Content-Type")).toBe("image/png");
+    expect(image.headers.get("Content-Security-Policy")).toBe("default-src 'none'; sandbox");
+    expect(image.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(new Uint8Array(await image.arrayBuffer())).toEqual(png);
     expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.MCQ}/image`, otherStudent.headers)).status).toBe(404);
     expect((await get(`/v1/attempts/${attempt.id}/questions/${ids.INTEGER}/image`, student.headers)).status).toBe(404);
@@ -343,21 +346,25 @@ describe("results and grading", () => {
     expect(subj.solution.rubric).toBeUndefined();
   });
 
-  it("lets the test's author grade a subjective answer and re-enqueues scoring with a new key", async () => {
+  it("lets the test's author grade a subjective answer, and the attempt's scoring picks the grade up", async () => {
     const { attempt, ids } = await submittedAttempt();
     const res = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 4, feedback: "Good, cite the law." }, instructor.headers);
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(await json(res)).toMatchObject({ gradedMarks: 4, feedback: "Good, cite the law." });
+    const graded = await json(res);
+    expect(graded).toMatchObject({ gradedMarks: 4, feedback: "Good, cite the law." });
     const row = await env.DB.prepare("SELECT graded_marks, graded_by, feedback FROM answers WHERE attempt_id = ? AND question_id = ?").bind(attempt.id, ids.SUBJECTIVE).first();
     expect(row).toEqual({ graded_marks: 4, graded_by: instructor.user.id, feedback: "Good, cite the law." });
-    const keys = (await scoringJobs(attempt.id)).map((job) => job.idempotency_key as string);
-    expect(keys).toHaveLength(2);
-    expect(keys).toContain(`score:${attempt.id}`);
-    expect(keys.find((key) => key !== `score:${attempt.id}`)).toMatch(new RegExp(`^score:${attempt.id}:graded:`));
+    // The grade rides on the submit's scoring job if that still waits, else on a new one: either way one named in the answer.
+    const jobs = await scoringJobs(attempt.id);
+    expect(jobs.map((job) => job.id)).toContain(graded.scoringJobId);
+    expect(jobs.find((job) => job.id === graded.scoringJobId)).toMatchObject({ owner_id: student.user.id });
     const audit = await env.DB.prepare("SELECT actor_id FROM audit_logs WHERE target_id = ? AND action = 'attempt.graded'").bind(attempt.id).first();
     expect(audit).toEqual({ actor_id: instructor.user.id });
     // Admins may grade too.
     expect((await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 5 }, admin.headers)).status).toBe(200);
+    await settleScoring(attempt.id);
+    const scored = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
+    expect(scored).toMatchObject({ status: "SCORED", score: 9, provisional: false }); // MCQ 4 + graded 5
   });
 
   it("refuses grading by others, of other types, beyond the marks, before submission or of nothing", async () => {

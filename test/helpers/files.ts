@@ -149,3 +149,112 @@ export async function zip(entries: ZipEntrySpec[]): Promise<Uint8Array> {
   ev.setUint32(16, offset, true);
   return concat(...locals, directory, end);
 }
+
+/** Deterministic bytes that look random (xorshift32), for pixel data and appended blobs. */
+export function noise(length: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const u32be = (value: number) => {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+};
+
+/** A PNG chunk: length, type, data and its CRC. */
+export function pngChunk(type: string, data: Uint8Array | string): Uint8Array {
+  const body = concat(type, data);
+  return concat(u32be(body.byteLength - 4), body, u32be(crc32(body)));
+}
+
+/** The 1×1 PNG with extra chunks placed before its IEND (and `idat` instead of its own pixels, if given). */
+export function pngWith(chunks: Uint8Array[], idat?: Uint8Array): Uint8Array {
+  const base = png();
+  const ihdrEnd = 8 + 25;
+  const iendStart = base.byteLength - 12;
+  const pixels = idat ? pngChunk("IDAT", idat) : base.subarray(ihdrEnd, iendStart);
+  return concat(base.subarray(0, ihdrEnd), pixels, ...chunks, base.subarray(iendStart));
+}
+
+/** A JPEG segment: marker and length-prefixed payload. */
+export function jpegSegment(marker: number, payload: Uint8Array | string): Uint8Array {
+  const data = typeof payload === "string" ? ascii(payload) : payload;
+  return concat(new Uint8Array([0xff, marker, (data.byteLength + 2) >> 8, (data.byteLength + 2) & 0xff]), data);
+}
+
+/** A JPEG of SOI, APP0, the given segments, one scan of `scan` entropy-coded bytes (0xFF stuffed), EOI. */
+export function jpegWith(segments: Uint8Array[], scan: Uint8Array = new Uint8Array([0x12, 0x34])): Uint8Array {
+  const stuffed: number[] = [];
+  for (const byte of scan) byte === 0xff ? stuffed.push(0xff, 0x00) : stuffed.push(byte);
+  return concat(
+    jpeg().subarray(0, 20),
+    ...segments,
+    jpegSegment(0xda, new Uint8Array([1, 1, 0, 0, 0x3f, 0])),
+    Uint8Array.from(stuffed),
+    new Uint8Array([0xff, 0xd9]),
+  );
+}
+
+/** The 1×1 GIF with a comment extension (in 255-byte sub-blocks) before its trailer. */
+export function gifWithComment(text: string): Uint8Array {
+  const data = ascii(text);
+  const blocks: Uint8Array[] = [];
+  for (let at = 0; at < data.byteLength; at += 255) {
+    const part = data.subarray(at, at + 255);
+    blocks.push(concat(new Uint8Array([part.byteLength]), part));
+  }
+  const base = gif();
+  return concat(base.subarray(0, -1), new Uint8Array([0x21, 0xfe]), ...blocks, new Uint8Array([0x00, 0x3b]));
+}
+
+/** The WebP with one more chunk (`XMP `, `EXIF`, …) inside its RIFF container. */
+export function webpWith(fourCc: string, data: Uint8Array | string): Uint8Array {
+  const payload = typeof data === "string" ? ascii(data) : data;
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setUint32(0, payload.byteLength, true);
+  const chunk = concat(fourCc, size, payload, payload.byteLength % 2 ? new Uint8Array(1) : new Uint8Array(0));
+  const base = webp();
+  const out = concat(base, chunk);
+  new DataView(out.buffer).setUint32(4, out.byteLength - 8, true);
+  return out;
+}
+
+async function deflateZlib(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * A PDF whose catalog points at object 4, which lives compressed in object stream 5 (how PDF 1.5+
+ * writers store most objects). `objectText` is object 4's body; `dictionary` adds to the stream's
+ * dictionary; `mangle` edits the compressed bytes.
+ */
+export async function pdfWithObjectStream(
+  objectText: string,
+  options: { dictionary?: string; filter?: string; mangle?: (data: Uint8Array) => Uint8Array; indirectLength?: boolean } = {},
+): Promise<Uint8Array> {
+  const header = "4 0 ";
+  const plain = ascii(`${header}${objectText}`);
+  const deflated = await deflateZlib(plain);
+  const data = options.mangle ? options.mangle(deflated) : deflated;
+  const filter = options.filter ?? "/FlateDecode";
+  const length = options.indirectLength ? "6 0 R" : String(data.byteLength);
+  return concat(
+    "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R /Names 4 0 R >> endobj\n",
+    "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n",
+    "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n",
+    `5 0 obj << /Type /ObjStm /N 1 /First ${header.length} /Filter ${filter} /Length ${length} ${options.dictionary ?? ""}>>\nstream\n`,
+    data,
+    "\nendstream endobj\n",
+    options.indirectLength ? `6 0 obj ${data.byteLength} endobj\n` : "",
+    "trailer << /Root 1 0 R >>\n%%EOF\n",
+  );
+}

@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { vi } from "vitest";
 import { createDb } from "../../src/db";
 import { jobs, type Job } from "../../src/db/schema";
 import type { Env } from "../../src/env";
@@ -65,4 +66,44 @@ export async function jobRow(id: string): Promise<Job> {
   const row = await createDb(env.DB).select().from(jobs).where(eq(jobs.id, id)).get();
   if (!row) throw new Error(`job ${id} not found`);
   return row;
+}
+
+/**
+ * Runs a job's message through the real consumer and waits until the job is finished (the message
+ * the route sent may be consumed in the background at the same time; either way it runs once).
+ */
+export async function runScoringJob(jobId: string): Promise<Job> {
+  await deliver("scoring", [{ body: { jobId, type: "attempt.score" } }]);
+  return vi.waitUntil(
+    async () => {
+      const job = await jobRow(jobId);
+      return job.status === "COMPLETED" || job.status === "FAILED" ? job : false;
+    },
+    { timeout: 5000, interval: 25 },
+  );
+}
+
+/** Every scoring job of one attempt, oldest first. */
+export async function scoringJobsOf(attemptId: string): Promise<Job[]> {
+  return createDb(env.DB)
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.type, "attempt.score"), sql`json_extract(${jobs.payload}, '$.attemptId') = ${attemptId}`))
+    .orderBy(asc(jobs.id));
+}
+
+/**
+ * Drains an attempt's scoring: delivers each of its jobs still waiting to the real consumer (again,
+ * until it runs: a delayed one defers itself) and waits until none is waiting or running.
+ */
+export async function settleScoring(attemptId: string): Promise<Job[]> {
+  return vi.waitUntil(
+    async () => {
+      const all = await scoringJobsOf(attemptId);
+      const waiting = all.filter((job) => job.status === "PENDING" || job.status === "DELAYED");
+      if (waiting.length > 0) await deliver("scoring", waiting.map((job) => ({ body: { jobId: job.id, type: job.type } })));
+      return all.every((job) => job.status === "COMPLETED" || job.status === "FAILED" || job.status === "CANCELLED") ? all : false;
+    },
+    { timeout: 15_000, interval: 50 },
+  );
 }

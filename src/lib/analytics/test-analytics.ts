@@ -7,7 +7,7 @@ import { emptyDistribution } from "./distribution";
 const round = (n: number, places = 2) => Math.round(n * 10 ** places) / 10 ** places;
 
 /** Aggregates of a test's scored attempts, and per question the statistics of every attempt at it. */
-export async function testAnalytics(db: Database, test: { id: string; title: string }) {
+export async function testAnalytics(db: Database, test: { id: string; title: string; durationMinutes: number }) {
   const [statsRows, questionRows] = await db.batch([
     db.select().from(testStats).where(eq(testStats.testId, test.id)),
     db
@@ -52,7 +52,8 @@ export async function testAnalytics(db: Database, test: { id: string; title: str
       attempted: q.attempted ?? 0,
       correct: q.correct ?? 0,
       correctRate: q.attempted ? round(q.correct! / q.attempted, 4) : null,
-      avgTimeSeconds: q.attempted ? round(q.totalTimeSeconds! / q.attempted, 1) : null,
+      // Question statistics span every test holding the question; here none may show more than this test allows.
+      avgTimeSeconds: q.attempted ? round(Math.min(q.totalTimeSeconds! / q.attempted, test.durationMinutes * 60), 1) : null,
     })),
     updatedAt: isoOrNull(stats?.updatedAt),
   };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_STATUSES } from "../../db/schema";
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../validation/pagination";
+import { plainText } from "../validation/text";
 
 const id = z.string().trim().min(1).max(64);
 const instant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
@@ -24,7 +25,7 @@ export const auditFilterShape = {
   clientRequestId: z.string().trim().min(1).max(128).optional(),
   from: instant.optional(),
   to: instant.optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: plainText({ max: 200 }).optional(),
 };
 
 const checkRange = (value: { from?: number; to?: number }, ctx: z.RefinementCtx) => {

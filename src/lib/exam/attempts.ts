@@ -9,8 +9,17 @@ import type { Database } from "../../db";
 import type { Env } from "../../env";
 import { attempts, auditLogs, type Answer, type Attempt, type NewAuditLog } from "../../db/schema";
 
-/** The idempotency key of an attempt's first scoring job: a retried submit can never score twice. */
+/**
+ * An attempt's scoring key: the idempotency key of its first scoring job (a retried submit can never
+ * score twice) and the coalesce key of all of them (while one waits to start, a grade adds no job: the
+ * waiting one reads that grade when it runs).
+ */
 export const scoreJobKey = (attemptId: string) => `score:${attemptId}`;
+
+/** The re-score a grade needs, for the grade's own db.batch: a new job only if none is waiting. */
+export function rescoreStatements(db: Database, attempt: Pick<Attempt, "id" | "userId">): PreparedJob {
+  return enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { coalesceKey: scoreJobKey(attempt.id), ownerId: attempt.userId });
+}
 
 /** True while the attempt accepts answers: in progress and before its deadline. */
 export const acceptsAnswers = (attempt: Pick<Attempt, "status" | "deadlineAt">, now: number) =>
@@ -27,7 +36,8 @@ export const stillInProgress = (attemptId: string) => and(eq(attempts.id, attemp
  * Check `transitioned(results)` after the batch, then `send(env)`.
  */
 export function submitStatements(db: Database, attempt: Pick<Attempt, "id" | "userId" | "testId">, testAuthorId: string, audit: NewAuditLog, now: number, auto: boolean) {
-  const job: PreparedJob = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { idempotencyKey: scoreJobKey(attempt.id), ownerId: attempt.userId });
+  const key = scoreJobKey(attempt.id);
+  const job: PreparedJob = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { idempotencyKey: key, coalesceKey: key, ownerId: attempt.userId });
   const inProgress = sql`exists (select 1 from ${attempts} where ${stillInProgress(attempt.id)})`;
   const submitted = eventStatements(db, auto ? null : attempt.userId, {
     type: "attempt.submitted",

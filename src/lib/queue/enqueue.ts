@@ -1,10 +1,11 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { ZodType } from "zod";
 import { createDb, type Database } from "../../db";
 import { jobs, type Job, type JobType, type NewJob } from "../../db/schema";
 import type { Env } from "../../env";
 import { clock } from "../clock";
 import { ApiError, zodIssuesToFieldErrors } from "../errors";
+import { guardedInsert } from "../guarded-insert";
 import { newId } from "../ids";
 import { DEFAULT_JOB_ATTEMPTS, MAX_JOB_ATTEMPTS, MAX_QUEUE_DELAY_SECONDS, queueBinding, type JobMessage } from "./bindings";
 import { JOB_PAYLOADS, JOB_QUEUE, type JobPayload } from "./job-types";
@@ -18,6 +19,12 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** A second enqueue with the same key returns the first job instead of creating another. */
   idempotencyKey?: string;
+  /**
+   * While a job with this key waits to start (PENDING or DELAYED), a new enqueue adds nothing: the
+   * waiting job will read the current state when it runs, so it covers this change too. For work that
+   * recomputes from the database (a re-score); once a job starts, the next enqueue makes a new one.
+   */
+  coalesceKey?: string;
   /** The user who may read the job through GET /v1/jobs/:id. */
   ownerId?: string | null;
   priority?: number;
@@ -34,6 +41,8 @@ export interface PreparedJob {
   statements: [ReturnType<typeof insertJob>];
   /** Sends the message if the row landed and was not sent yet. Never throws: the maintenance cron re-sends. */
   send(env: Env): Promise<boolean>;
+  /** After the batch: the id of the job that carries this enqueue (this one, or the twin that absorbed it). */
+  carrierId(): Promise<string>;
 }
 
 function invalid(path: string, message: string): ApiError {
@@ -56,8 +65,9 @@ export function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, 
   if (opts.delaySeconds !== undefined && !(Number.isFinite(opts.delaySeconds) && opts.delaySeconds >= 0)) {
     throw invalid("delaySeconds", "delaySeconds must be a non-negative number");
   }
-  if (opts.idempotencyKey !== undefined && (opts.idempotencyKey.length === 0 || opts.idempotencyKey.length > 200)) {
-    throw invalid("idempotencyKey", "idempotencyKey must be 1–200 characters");
+  for (const key of ["idempotencyKey", "coalesceKey"] as const) {
+    const value = opts[key];
+    if (value !== undefined && (value.length === 0 || value.length > 200)) throw invalid(key, `${key} must be 1–200 characters`);
   }
   const explicit = opts.scheduledFor instanceof Date ? opts.scheduledFor.getTime() : opts.scheduledFor;
   if (explicit !== undefined && !Number.isFinite(explicit)) throw invalid("scheduledFor", "scheduledFor must be a valid time");
@@ -78,6 +88,7 @@ export function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, 
     progressMessage: null,
     ownerId: opts.ownerId ?? null,
     idempotencyKey: opts.idempotencyKey ?? null,
+    coalesceKey: opts.coalesceKey ?? null,
     scheduledFor: delayed ? runAt! : null,
     enqueuedAt: null,
     startedAt: null,
@@ -87,8 +98,22 @@ export function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, 
   };
 }
 
+const WAITING = ["PENDING", "DELAYED"] as const;
+
+/** Jobs that stand in for this one: the same idempotency key, or the same coalesce key (newest first when ordered by id). */
+function twinsOf(job: Pick<Job, "idempotencyKey" | "coalesceKey">) {
+  return or(
+    job.idempotencyKey ? eq(jobs.idempotencyKey, job.idempotencyKey) : undefined,
+    job.coalesceKey ? eq(jobs.coalesceKey, job.coalesceKey) : undefined,
+  );
+}
+
+/** The row's INSERT: skipped when its idempotency key exists, or when a job with its coalesce key is waiting. */
 function insertJob(db: Database, row: NewJob) {
-  return db.insert(jobs).values(row).onConflictDoNothing({ target: jobs.idempotencyKey });
+  const noWaitingTwin = row.coalesceKey
+    ? sql`not exists (select 1 from ${jobs} where ${and(eq(jobs.coalesceKey, row.coalesceKey), inArray(jobs.status, WAITING))})`
+    : sql`1 = 1`;
+  return guardedInsert(db, jobs, row, noWaitingTwin).onConflictDoNothing({ target: jobs.idempotencyKey });
 }
 
 /** Seconds until the job is due, or null when that is beyond what a queue message can wait. */
@@ -140,15 +165,27 @@ export function enqueueStatements<T extends JobType>(db: Database, type: T, payl
     statements: [insertJob(db, job)],
     async send(env) {
       const landed = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt))).get();
-      if (!landed) return false; // an idempotency-key twin already exists (and has its own message)
+      if (!landed) return false; // a twin (same idempotency or coalesce key) already exists, with its own message
       return sendJobMessage(env, db, job);
+    },
+    async carrierId() {
+      if (!job.idempotencyKey && !job.coalesceKey) return job.id;
+      // This job if it landed; else its newest twin (a coalesced one absorbed this change or started after it).
+      const row = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(or(eq(jobs.id, job.id), twinsOf(job)))
+        .orderBy(desc(eq(jobs.id, job.id)), desc(jobs.id))
+        .get();
+      return row?.id ?? job.id;
     },
   };
 }
 
 /**
  * Writes a Job row (PENDING, or DELAYED when it should run later) and sends its message. With an
- * idempotency key that already names a job, returns that job with `created: false`.
+ * idempotency key that already names a job, or a coalesce key whose job still waits, returns that job
+ * with `created: false`.
  */
 export async function enqueue<T extends JobType>(env: Env, type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
   const db = createDb(env.DB);
@@ -159,7 +196,7 @@ export async function enqueue<T extends JobType>(env: Env, type: T, payload: Job
   }
   const inserted = await insertJob(db, job).returning();
   if (inserted.length === 0) {
-    const twin = await db.select().from(jobs).where(eq(jobs.idempotencyKey, job.idempotencyKey!)).get();
+    const twin = await db.select().from(jobs).where(twinsOf(job)).orderBy(desc(jobs.id)).get();
     return { job: twin!, created: false };
   }
   const sentAt = clock.now();

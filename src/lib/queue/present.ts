@@ -29,6 +29,7 @@ export function presentJobForAdmin(job: Job) {
     payload: job.payload,
     ownerId: job.ownerId,
     idempotencyKey: job.idempotencyKey,
+    coalesceKey: job.coalesceKey,
     enqueuedAt: isoOrNull(job.enqueuedAt),
     updatedAt: iso(job.updatedAt),
   };

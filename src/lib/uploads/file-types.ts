@@ -2,6 +2,8 @@
  * The file types an upload may be, recognised by content (magic bytes), not by name. A file is
  * accepted only when its extension, its declared Content-Type and its content all name one type.
  */
+import { ascii, at } from "./byte-search";
+import { imageLayout, type ImageKind } from "./image-structure";
 
 export type FileKind = "png" | "jpeg" | "gif" | "webp" | "pdf" | "zip" | "json" | "csv" | "txt";
 
@@ -50,11 +52,6 @@ export function typeForExtension(extension: string): FileType | undefined {
 
 export const ALLOWED_EXTENSIONS = [...BY_EXTENSION.keys()];
 
-const startsWith = (bytes: Uint8Array, signature: readonly number[], offset = 0) =>
-  bytes.byteLength >= offset + signature.length && signature.every((byte, i) => bytes[offset + i] === byte);
-
-const ascii = (text: string) => [...text].map((ch) => ch.charCodeAt(0));
-
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG = [0xff, 0xd8, 0xff];
 const GIF87 = ascii("GIF87a");
@@ -79,18 +76,23 @@ function isText(bytes: Uint8Array): boolean {
   }
 }
 
+/** An image is its type only if its structure can be walked to its end (see image-structure.ts). */
+function wholeImage(kind: ImageKind, bytes: Uint8Array): FileType | null {
+  return imageLayout(kind, bytes) ? FILE_TYPES[kind] : null;
+}
+
 /**
- * What the content really is, from its first bytes (binary formats) or from being text. For text,
- * the extension decides between txt, csv and json (all three are plain text), but JSON must parse.
- * Returns null when the content is none of the allowed types.
+ * What the content really is, from its first bytes and, for images, their structure (binary
+ * formats) or from being text. For text, the extension decides between txt, csv and json (all three
+ * are plain text), but JSON must parse. Returns null when the content is none of the allowed types.
  */
 export function sniffFileType(bytes: Uint8Array, extensionType: FileType | undefined): FileType | null {
-  if (startsWith(bytes, PNG)) return FILE_TYPES.png;
-  if (startsWith(bytes, JPEG)) return FILE_TYPES.jpeg;
-  if (startsWith(bytes, GIF87) || startsWith(bytes, GIF89)) return FILE_TYPES.gif;
-  if (startsWith(bytes, RIFF) && startsWith(bytes, WEBP, 8)) return FILE_TYPES.webp;
-  if (startsWith(bytes, PDF)) return FILE_TYPES.pdf;
-  if (startsWith(bytes, ZIP_LOCAL) || startsWith(bytes, ZIP_EMPTY)) return FILE_TYPES.zip;
+  if (at(bytes, 0, PNG)) return wholeImage("png", bytes);
+  if (at(bytes, 0, JPEG)) return wholeImage("jpeg", bytes);
+  if (at(bytes, 0, GIF87) || at(bytes, 0, GIF89)) return wholeImage("gif", bytes);
+  if (at(bytes, 0, RIFF) && at(bytes, 8, WEBP)) return wholeImage("webp", bytes);
+  if (at(bytes, 0, PDF)) return FILE_TYPES.pdf;
+  if (at(bytes, 0, ZIP_LOCAL) || at(bytes, 0, ZIP_EMPTY)) return FILE_TYPES.zip;
   if (!isText(bytes)) return null;
   const textKind = extensionType?.category === "text" ? extensionType.kind : "txt";
   if (textKind === "json") {

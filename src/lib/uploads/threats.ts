@@ -1,4 +1,8 @@
+import { ascii, at, containsAscii } from "./byte-search";
 import { typeForExtension, type FileType } from "./file-types";
+import { imageLayout, type ImageKind } from "./image-structure";
+import { containsHtmlElement, containsPolyglotMarker } from "./markup";
+import { pdfThreats } from "./pdf";
 import { inflatedSize, readZipDirectory, ZipFormatError } from "./zip";
 
 /**
@@ -15,7 +19,11 @@ export type ThreatReason =
   | "double_extension"
   | "deceptive_filename"
   | "embedded_markup"
+  | "appended_archive"
+  | "appended_executable"
+  | "appended_markup"
   | "pdf_active_content"
+  | "pdf_uninspectable"
   | "csv_formula_injection"
   | "archive_too_many_entries"
   | "archive_expands_too_far"
@@ -48,79 +56,48 @@ export const DANGEROUS_EXTENSIONS = new Set([
 
 const ARCHIVE_EXTENSIONS = new Set(["zip", "gz", "tgz", "tar", "7z", "rar", "bz2", "xz", "zst", "cab", "iso", "jar", "war"]);
 
-const at = (bytes: Uint8Array, offset: number, signature: readonly number[]) =>
-  bytes.byteLength >= offset + signature.length && signature.every((byte, i) => bytes[offset + i] === byte);
+const MZ = [0x4d, 0x5a];
+const PE_SIGNATURE = [0x50, 0x45, 0x00, 0x00];
+const DOS_STUB = "This program cannot be run in DOS mode";
+const ELF = [0x7f, 0x45, 0x4c, 0x46];
+const MACHO_MAGICS = [
+  [0xfe, 0xed, 0xfa, 0xce],
+  [0xfe, 0xed, 0xfa, 0xcf],
+  [0xce, 0xfa, 0xed, 0xfe],
+  [0xcf, 0xfa, 0xed, 0xfe],
+  [0xca, 0xfe, 0xba, 0xbe], // universal Mach-O binary, and Java class files
+];
+const WASM = [0x00, 0x61, 0x73, 0x6d];
+const EXECUTABLE_FIRST_BYTES = new Set([MZ, ELF, WASM, ...MACHO_MAGICS].map((signature) => signature[0]!));
 
-const ascii = (text: string) => [...text].map((ch) => ch.charCodeAt(0));
-
-
-/** ASCII lower-casing as a table: cheaper than a branch per byte on a 10 MB file. */
-const LOWER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte));
-
-/**
- * Whether any of `needles` (ASCII, at least two characters, matched case-insensitively) occurs in
- * `bytes[from, to)`. One pass with two table lookups per byte (first byte, then first pair) before any
- * comparison, so the cost stays linear even for a file made entirely of `<`.
- */
-export function containsAscii(bytes: Uint8Array, needles: string | readonly string[], from = 0, to = bytes.byteLength): boolean {
-  const firstBytes = new Uint8Array(256);
-  const pairGroup = new Uint8Array(65536); // pair → 1 + index into groups
-  const groups: number[][][] = [];
-  for (const needle of typeof needles === "string" ? [needles] : needles) {
-    const codes = ascii(needle.toLowerCase());
-    if (codes.length < 2) throw new Error(`containsAscii: needle "${needle}" is shorter than two characters`);
-    for (let byte = 0; byte < 256; byte++) if (LOWER[byte] === codes[0]) firstBytes[byte] = 1;
-    const key = (codes[0]! << 8) | codes[1]!;
-    if (pairGroup[key] === 0) {
-      groups.push([]);
-      pairGroup[key] = groups.length;
-    }
-    groups[pairGroup[key]! - 1]!.push(codes);
+/** A binary executable's header starting at `offset`; constant work, so it can be asked of every byte. */
+function executableAt(bytes: Uint8Array, offset: number): ThreatReason | null {
+  if (!EXECUTABLE_FIRST_BYTES.has(bytes[offset]!)) return null;
+  // "MZ" alone could start a text file; a PE header where e_lfanew points could not.
+  if (at(bytes, offset, MZ) && offset + 0x40 <= bytes.byteLength) {
+    const peOffset = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset + 0x3c, true);
+    if (at(bytes, offset + peOffset, PE_SIGNATURE)) return "executable_pe";
   }
-  const end = Math.min(to, bytes.byteLength);
-  for (let i = from; i < end - 1; i++) {
-    const byte = bytes[i]!;
-    if (firstBytes[byte] === 0) continue;
-    const group = pairGroup[(LOWER[byte]! << 8) | LOWER[bytes[i + 1]!]!]!;
-    if (group === 0) continue;
-    for (const codes of groups[group - 1]!) {
-      if (i + codes.length > end) continue;
-      let j = 2;
-      while (j < codes.length && LOWER[bytes[i + j]!] === codes[j]) j++;
-      if (j === codes.length) return true;
-    }
-  }
-  return false;
+  if (at(bytes, offset, ELF) && (bytes[offset + 4] === 1 || bytes[offset + 4] === 2)) return "executable_elf";
+  if (MACHO_MAGICS.some((magic) => at(bytes, offset, magic))) return "executable_macho";
+  if (at(bytes, offset, WASM)) return "executable_wasm";
+  return null;
 }
 
-/** Executable formats, by their headers. */
+/** `#!` and an absolute interpreter path at `offset` (spaces allowed between). */
+function shebangAt(bytes: Uint8Array, offset: number): boolean {
+  if (!at(bytes, offset, [0x23, 0x21])) return false;
+  let i = offset + 2;
+  while (bytes[i] === 0x20 || bytes[i] === 0x09) i++;
+  return bytes[i] === 0x2f;
+}
+
+/** Executable formats, by their headers at the start of the file. */
 export function executableSignature(bytes: Uint8Array): ThreatReason | null {
-  if (at(bytes, 0, [0x4d, 0x5a])) {
-    // "MZ" alone could start a text file; a PE header where e_lfanew points, or the DOS stub, could not.
-    if (bytes.byteLength >= 0x40) {
-      const peOffset = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0x3c, true);
-      if (at(bytes, peOffset, [0x50, 0x45, 0x00, 0x00])) return "executable_pe";
-    }
-    if (containsAscii(bytes, "This program cannot be run in DOS mode", 0, 1024)) return "executable_pe";
-  }
-  if (at(bytes, 0, [0x7f, 0x45, 0x4c, 0x46]) && (bytes[4] === 1 || bytes[4] === 2)) return "executable_elf";
-  for (const magic of [
-    [0xfe, 0xed, 0xfa, 0xce],
-    [0xfe, 0xed, 0xfa, 0xcf],
-    [0xce, 0xfa, 0xed, 0xfe],
-    [0xcf, 0xfa, 0xed, 0xfe],
-    [0xca, 0xfe, 0xba, 0xbe], // universal Mach-O binary, and Java class files
-  ]) {
-    if (at(bytes, 0, magic)) return "executable_macho";
-  }
-  if (at(bytes, 0, [0x00, 0x61, 0x73, 0x6d])) return "executable_wasm";
-  const skipBom = at(bytes, 0, [0xef, 0xbb, 0xbf]) ? 3 : 0;
-  if (at(bytes, skipBom, [0x23, 0x21])) {
-    let i = skipBom + 2;
-    while (bytes[i] === 0x20 || bytes[i] === 0x09) i++;
-    if (bytes[i] === 0x2f) return "shebang_script";
-  }
-  return null;
+  const found = executableAt(bytes, 0);
+  if (found) return found;
+  if (at(bytes, 0, MZ) && containsAscii(bytes, DOS_STUB, 0, 1024)) return "executable_pe";
+  return shebangAt(bytes, at(bytes, 0, [0xef, 0xbb, 0xbf]) ? 3 : 0) ? "shebang_script" : null;
 }
 
 /**
@@ -134,18 +111,6 @@ export function filenameThreats(filename: string): ThreatReason[] {
   const parts = filename.toLowerCase().split(".");
   if (parts.slice(1, -1).some((part) => DANGEROUS_EXTENSIONS.has(part.trim()))) reasons.push("double_extension");
   return reasons;
-}
-
-/** Markup and server-side code that turn an image or PDF into an HTML/PHP polyglot. */
-const MARKUP_MARKERS = ["<script", "<html", "<?php", "<iframe", "<body", "<svg ", "<svg>", "<svg\n", "<svg/", "javascript:", "<object", "<embed"];
-
-function containsMarkup(bytes: Uint8Array): boolean {
-  return containsAscii(bytes, MARKUP_MARKERS);
-}
-
-/** PDF names that run code or carry payloads when the document is opened. */
-function pdfActiveContent(bytes: Uint8Array): boolean {
-  return containsAscii(bytes, ["/JavaScript", "/JS ", "/JS(", "/JS<", "/JS/", "/JS\n", "/JS\r", "/Launch", "/EmbeddedFile", "/RichMedia"]);
 }
 
 const FORMULA_PAYLOAD = /\|\s{0,10}['"]|\bcmd(?:\.exe)?\b|\bpowershell\b|\bmshta\b|\bdde(?:auto)?\b/i;
@@ -236,18 +201,75 @@ export function universalThreats(filename: string, bytes: Uint8Array): ThreatRea
   // Markup under an image or PDF name is an attack whether or not the rest is a real image: it is
   // what content-sniffing XSS and HTML/image polyglots rely on.
   const named = typeForExtension(filename.slice(filename.lastIndexOf(".") + 1).toLowerCase());
-  if (named && (named.category === "image" || named.kind === "pdf") && containsMarkup(bytes)) reasons.push("embedded_markup");
+  if (named && (named.category === "image" || named.kind === "pdf") && containsPolyglotMarker(bytes)) reasons.push("embedded_markup");
   return reasons;
 }
 
 /**
- * Dangers specific to the verified type (one that agrees with the name, so markup inside images and
- * PDFs was already judged by `universalThreats`): PDF actions, CSV formulas that launch programs, and
- * archives that explode or smuggle files.
+ * Archives that tools find anywhere in a file (ZIP and RAR readers look for their records, not for
+ * the file's start), and compressed formats that must start where the appended data starts.
+ */
+const EMBEDDED_ARCHIVES = [
+  "PK\u0003\u0004", "PK\u0005\u0006", "Rar!\u001a\u0007", "7z\u00bc\u00af\u0027\u001c", "\u00fd7zXZ\u0000", "MSCF\u0000\u0000\u0000\u0000",
+  "\u0028\u00b5\u002f\u00fd", "LZIP",
+];
+const LEADING_ARCHIVES = [[0x1f, 0x8b], ascii("BZh")];
+
+/**
+ * Dangers in what follows an image's own end (PNG IEND, JPEG EOI, GIF trailer, the RIFF size): an
+ * archive or an executable anywhere in it, or markup. Harmless appended data (a phone's motion-photo
+ * video, padding) is left alone.
+ */
+function appendedThreats(bytes: Uint8Array, from: number): ThreatReason[] {
+  const reasons: ThreatReason[] = [];
+  let start = from;
+  while (start < bytes.byteLength && (bytes[start] === 0x00 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x20)) start++;
+  if (
+    containsAscii(bytes, EMBEDDED_ARCHIVES, from) ||
+    LEADING_ARCHIVES.some((signature) => at(bytes, start, signature)) ||
+    at(bytes, start + 257, ascii("ustar"))
+  ) {
+    reasons.push("appended_archive");
+  }
+  let executable = containsAscii(bytes, DOS_STUB, from) || shebangAt(bytes, start);
+  for (let i = from; i < bytes.byteLength && !executable; i++) executable = executableAt(bytes, i) !== null;
+  if (executable) reasons.push("appended_executable");
+  if (containsHtmlElement(bytes, from)) reasons.push("appended_markup");
+  return reasons;
+}
+
+/**
+ * Markup in an image's own bytes outside its compressed pixel data and palettes (text chunks,
+ * comments, EXIF and XMP, unknown chunks), then whatever was appended after its end.
+ */
+function imageThreats(kind: ImageKind, bytes: Uint8Array): ThreatReason[] {
+  const layout = imageLayout(kind, bytes);
+  if (!layout) return [];
+  const reasons: ThreatReason[] = [];
+  let from = 0;
+  for (const [start, end] of [...layout.imageData, [layout.end, layout.end] as [number, number]]) {
+    if (start > from && containsHtmlElement(bytes, from, start)) {
+      reasons.push("embedded_markup");
+      break;
+    }
+    from = Math.max(from, end);
+  }
+  if (layout.end < bytes.byteLength) reasons.push(...appendedThreats(bytes, layout.end));
+  return reasons;
+}
+
+/**
+ * Dangers specific to the verified type (one that agrees with the name; markers long enough to judge
+ * a whole file were already looked for by `universalThreats`): markup in an image's text and appended
+ * data, PDF actions, CSV formulas that launch programs, and archives that explode or smuggle files.
  */
 export async function contentThreats(type: FileType, bytes: Uint8Array): Promise<ThreatReason[]> {
   const reasons: ThreatReason[] = [];
-  if (type.kind === "pdf" && pdfActiveContent(bytes)) reasons.push("pdf_active_content");
+  if (type.category === "image") reasons.push(...imageThreats(type.kind as ImageKind, bytes));
+  if (type.kind === "pdf") {
+    const finding = await pdfThreats(bytes);
+    if (finding) reasons.push(finding);
+  }
   if (type.kind === "csv" && csvFormulaInjection(bytes)) reasons.push("csv_formula_injection");
   if (type.kind === "zip") reasons.push(...(await archiveThreats(bytes)));
   return reasons;

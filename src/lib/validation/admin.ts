@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { ROLES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
+import { plainText } from "./text";
 
 const userId = z.string().regex(/^usr_[0-9A-Z]{26}$/, "Invalid user id");
 const uploadId = z.string().regex(/^upl_[0-9A-Z]{26}$/, "Expected an upload id (upl_…)");
-const reason = z.string().trim().min(1).max(1000);
+const reason = plainText({ max: 1000, multiline: true });
 
 export const adminUserIdParam = z.strictObject({ id: userId });
 
@@ -22,7 +23,7 @@ export type RevokeAccessBody = z.infer<typeof revokeAccessBody>;
 /** `GET /v1/admin/users`: filters plus the cursor. `q` matches part of an email or name. */
 export const adminUserListQuery = paginationQuery.extend({
   role: z.enum(ROLES).optional(),
-  q: z.string().trim().min(1).max(100).optional(),
+  q: plainText({ max: 100 }).optional(),
   createdAfter: z.iso.datetime({ offset: true }).optional(),
   createdBefore: z.iso.datetime({ offset: true }).optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
+import { plainText } from "./text";
 
 export const MAX_CHAT_MESSAGES = 40;
 export const MAX_CHAT_MESSAGE_CHARS = 8_000;
@@ -15,7 +16,7 @@ export const aiChatBody = z.strictObject({
     .array(
       z.strictObject({
         role: z.enum(["user", "assistant"]),
-        content: z.string().trim().min(1).max(MAX_CHAT_MESSAGE_CHARS),
+        content: plainText({ max: MAX_CHAT_MESSAGE_CHARS, multiline: true }),
       }),
     )
     .min(1)
@@ -34,12 +35,12 @@ export const aiHintBody = z.strictObject({
 export type AiHintBody = z.infer<typeof aiHintBody>;
 
 export const aiQuestionGenerationBody = z.strictObject({
-  subject: z.string().trim().min(1).max(100),
-  topic: z.string().trim().min(1).max(100).optional(),
+  subject: plainText({ max: 100 }),
+  topic: plainText({ max: 100 }).optional(),
   type: z.enum(QUESTION_TYPES).default("MCQ"),
   difficulty: z.enum(DIFFICULTIES).default("medium"),
   count: z.number().int().min(1).max(MAX_GENERATED_QUESTIONS).default(5),
-  instructions: z.string().trim().max(2_000).optional(),
+  instructions: plainText({ max: 2_000, min: 0, multiline: true }).optional(),
   language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, "Use a language tag like en or en-GB").default("en"),
 });
 export type AiQuestionGenerationBody = z.infer<typeof aiQuestionGenerationBody>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { QuestionType } from "../../db/schema";
 import type { FieldError } from "../errors";
 import { sanitizeRichText } from "../security/sanitize";
+import { richText } from "./text";
 
 export const MAX_SUBJECTIVE_ANSWER_CHARS = 20_000;
 
@@ -11,7 +12,7 @@ export const answerInput = z.strictObject({
     z.null(),
     z.number().finite(),
     z.array(z.number()).max(10),
-    z.string().max(MAX_SUBJECTIVE_ANSWER_CHARS),
+    richText({ max: MAX_SUBJECTIVE_ANSWER_CHARS, min: 0 }),
   ]),
   /** Optional client-measured time on the question, accumulated per answer. */
   timeSpentSeconds: z.number().int().min(0).max(24 * 3600).optional(),
@@ -61,6 +62,6 @@ export function checkAnswer(question: QuestionShape, answer: unknown): { value: 
 /** PUT /v1/attempts/:id/answers/:questionId/grade */
 export const gradeInput = z.strictObject({
   marks: z.number().finite().min(0).max(1000),
-  feedback: z.string().trim().max(5_000).nullish(),
+  feedback: richText({ max: 5_000, min: 0 }).nullish(),
 });
 export type GradeInput = z.infer<typeof gradeInput>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALL_SCOPES } from "../auth/scopes";
+import { plainText } from "./text";
 
 export const API_KEY_MAX_LIFETIME_MS = 366 * 24 * 3600 * 1000;
 /** The longest an old secret keeps working after a rotation. */
@@ -14,7 +15,7 @@ export const apiKeyRateLimit = z.strictObject({
 
 /** `expiresAt` must be in the future (checked against the clock in the route). */
 export const apiKeyCreateBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: plainText({ max: 100 }),
   scopes: z
     .array(scopeSchema)
     .min(1, "Grant at least one scope")

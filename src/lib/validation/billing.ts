@@ -1,15 +1,16 @@
 import { z } from "zod";
+import { plainText, richText } from "./text";
 
 const planId = z.string().regex(/^pln_[0-9A-Z]{26}$/, "Expected a plan id (pln_…)");
 const isoTime = z.iso.datetime({ offset: true });
 
 const planFields = {
-  name: z.string().trim().min(1).max(100),
-  description: z.string().trim().max(2_000).nullish(),
+  name: plainText({ max: 100 }),
+  description: richText({ max: 2_000, min: 0 }).nullish(),
   priceCents: z.number().int().min(0).max(100_000_000),
   currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code such as USD"),
   intervalMonths: z.number().int().min(1).max(36),
-  features: z.array(z.string().trim().min(1).max(200)).max(30),
+  features: z.array(plainText({ max: 200 })).max(30),
   active: z.boolean(),
 };
 

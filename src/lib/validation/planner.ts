@@ -1,15 +1,17 @@
 import { z } from "zod";
+import { plainText } from "./text";
 
 const isoTime = z.iso.datetime({ offset: true });
 /** A calendar date (`2026-12-31`) or a full timestamp. */
 const dateOrTime = z.union([z.iso.date(), isoTime]);
 const goalId = z.string().regex(/^gol_[0-9A-Z]{26}$/, "Expected a goal id (gol_…)");
-const subject = z.string().trim().min(1).max(100);
+const subject = plainText({ max: 100 });
+const notes = plainText({ max: 5_000, min: 0, multiline: true });
 
 export const MAX_SESSION_HOURS = 24;
 
 export const goalInput = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: plainText({ max: 200 }),
   subject: subject.nullish(),
   targetDate: dateOrTime,
   targetHours: z.number().finite().min(0.25).max(10_000),
@@ -35,7 +37,7 @@ export const sessionInput = z
     startedAt: isoTime,
     endedAt: isoTime.nullish(),
     subject: subject.nullish(),
-    notes: z.string().trim().max(5_000).nullish(),
+    notes: notes.nullish(),
     goalId: goalId.nullish(),
   })
   .superRefine(sessionSpan);
@@ -46,7 +48,7 @@ export const sessionPatch = z
     startedAt: isoTime,
     endedAt: isoTime.nullable(),
     subject: subject.nullable(),
-    notes: z.string().trim().max(5_000).nullable(),
+    notes: notes.nullable(),
     goalId: goalId.nullable(),
   })
   .partial()

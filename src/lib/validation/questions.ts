@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
+import { plainText, richText } from "./text";
 
 export const MAX_OPTIONS = 10;
 export const MAX_BODY_CHARS = 20_000;
@@ -7,24 +8,23 @@ export const MAX_OPTION_CHARS = 2_000;
 export const MAX_EXPLANATION_CHARS = 20_000;
 export const MAX_RUBRIC_CHARS = 5_000;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
 const marks = z.number().finite().min(0).max(1000);
 const uploadId = z.string().regex(/^upl_[0-9A-Z]{26}$/, "Expected an upload id (upl_…)");
 
 /** Fields every question type shares. */
 const common = {
-  body: text(MAX_BODY_CHARS),
+  body: richText({ max: MAX_BODY_CHARS }),
   marks: marks.default(1),
   /** Deducted for a wrong answer, given as a positive number. */
   negativeMarks: marks.default(0),
   difficulty: z.enum(DIFFICULTIES).default("medium"),
-  subject: text(100),
-  topic: text(100).nullish(),
-  explanation: text(MAX_EXPLANATION_CHARS).nullish(),
+  subject: plainText({ max: 100 }),
+  topic: plainText({ max: 100 }).nullish(),
+  explanation: richText({ max: MAX_EXPLANATION_CHARS }).nullish(),
   imageUploadId: uploadId.nullish(),
 };
 
-const options = z.array(text(MAX_OPTION_CHARS)).min(2).max(MAX_OPTIONS);
+const options = z.array(richText({ max: MAX_OPTION_CHARS })).min(2).max(MAX_OPTIONS);
 
 function uniqueOptions(value: { options: string[] }, ctx: z.RefinementCtx) {
   const seen = new Set<string>();
@@ -77,7 +77,7 @@ const range = z
 const subjective = z.strictObject({
   type: z.literal("SUBJECTIVE"),
   ...common,
-  rubric: text(MAX_RUBRIC_CHARS).nullish(),
+  rubric: richText({ max: MAX_RUBRIC_CHARS }).nullish(),
 });
 
 /** A question as clients send it: one dialect, the type selects the answer fields. */
@@ -112,11 +112,11 @@ export const questionPatch = z
 export type QuestionPatch = z.infer<typeof questionPatch>;
 
 export const questionListQuery = z.object({
-  subject: z.string().trim().min(1).max(100).optional(),
-  topic: z.string().trim().min(1).max(100).optional(),
+  subject: plainText({ max: 100 }).optional(),
+  topic: plainText({ max: 100 }).optional(),
   type: z.enum(QUESTION_TYPES).optional(),
   difficulty: z.enum(DIFFICULTIES).optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: plainText({ max: 200 }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(512).optional(),
 });

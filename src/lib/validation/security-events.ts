@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SECURITY_EVENT_STATUSES, SECURITY_EVENT_TYPES, SECURITY_SEVERITIES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
+import { plainText } from "./text";
 
 export const securityEventIdParam = z.strictObject({ id: z.string().regex(/^sev_[0-9A-Z]{26}$/, "Expected a security event id (sev_…)") });
 
@@ -26,7 +27,7 @@ export const SECURITY_EVENT_TRIAGE_STATUSES = ["INVESTIGATING", "RESOLVED", "FAL
 
 export const securityEventPatch = z.strictObject({
   status: z.enum(SECURITY_EVENT_TRIAGE_STATUSES),
-  note: z.string().trim().min(1).max(2000),
+  note: plainText({ max: 2000, multiline: true }),
 });
 export type SecurityEventPatch = z.infer<typeof securityEventPatch>;
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MSQ_SCORING_MODES } from "../../db/schema";
+import { plainText, richText } from "./text";
 
 export const MAX_SECTIONS = 20;
 export const MAX_QUESTIONS_PER_SECTION = 200;
@@ -9,7 +10,7 @@ const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Expected a question i
 const marks = z.number().finite().min(0).max(1000);
 
 export const sectionInput = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: plainText({ max: 200 }),
   questionIds: z.array(questionId).min(1).max(MAX_QUESTIONS_PER_SECTION),
   /** Overrides each question's own marks when given. */
   marksPerQuestion: marks.nullish(),
@@ -37,8 +38,8 @@ const sections = z
     }
   });
 
-const title = z.string().trim().min(1).max(200);
-const description = z.string().trim().max(10_000).nullish();
+const title = plainText({ max: 200 });
+const description = richText({ max: 10_000, min: 0 }).nullish();
 const durationMinutes = z.number().int().min(1).max(24 * 60);
 
 export const testInput = z.strictObject({

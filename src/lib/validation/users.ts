@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "../../db/schema";
+import { plainText } from "./text";
 
 export const PASSWORD_MIN_LENGTH = 12;
 /** PBKDF2 hashes any length, but an unbounded password is free CPU for an attacker. */
@@ -8,12 +9,7 @@ export const PASSWORD_MAX_LENGTH = 256;
 /** Trimmed, lower-cased and checked; the users table stores exactly this form. */
 export const emailSchema = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email("Invalid email address"));
 
-export const nameSchema = z
-  .string()
-  .trim()
-  .min(1, "Name is required")
-  .max(100)
-  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), "Name must not contain control characters");
+export const nameSchema = plainText({ max: 100 });
 
 /**
  * Every rule a password breaks, each as a message naming the rule. The email's local part counts only
@@ -69,14 +65,14 @@ function isTimeZone(value: string): boolean {
 export const profileUpdateBody = z
   .strictObject({
     name: nameSchema.optional(),
-    bio: z.string().trim().max(1000).nullable().optional(),
+    bio: plainText({ max: 1000, min: 0, multiline: true }).nullable().optional(),
     avatarUrl: z
       .url({ protocol: /^https$/, error: "Avatar URL must be an https URL" })
       .max(2048)
       .nullable()
       .optional(),
     timezone: z.string().min(1).max(64).refine(isTimeZone, "Unknown IANA time zone").optional(),
-    targetExam: z.string().trim().min(1).max(100).nullable().optional(),
+    targetExam: plainText({ max: 100 }).nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "Send at least one field to change");
 export type ProfileUpdateBody = z.infer<typeof profileUpdateBody>;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
+import { plainText } from "./text";
 
 /** Types an endpoint can ask for (`webhook.test` is only ever sent on request, to one endpoint). */
 export const SUBSCRIBABLE_EVENT_TYPES = EVENT_TYPES.filter((type) => type !== "webhook.test");
@@ -22,7 +23,7 @@ const maxPerSecond = z.number().int().min(1).max(1000).nullable();
 export const webhookCreateBody = z.strictObject({
   url: webhookUrl,
   eventTypes: eventTypes.default([]),
-  description: z.string().trim().max(500).optional(),
+  description: plainText({ max: 500, min: 0 }).optional(),
   active: z.boolean().default(true),
   maxPerSecond: maxPerSecond.optional(),
 });
@@ -32,7 +33,7 @@ export const webhookUpdateBody = z
   .strictObject({
     url: webhookUrl,
     eventTypes,
-    description: z.string().trim().max(500).nullable(),
+    description: plainText({ max: 500, min: 0 }).nullable(),
     active: z.boolean(),
     maxPerSecond,
   })
