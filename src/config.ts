@@ -41,6 +41,7 @@ const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
   APP_VERSION: z.string().min(1),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "critical"]).default("info"),
+  REQUEST_LOG: z.enum(["all", "notable", "off"]).default("notable"),
   CORS_ORIGINS: list,
   ADMIN_EMAILS: list.transform((emails) => emails.map((email) => email.toLowerCase())),
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
@@ -115,6 +116,8 @@ export type Config = {
   environment: z.infer<typeof configSchema>["ENVIRONMENT"];
   version: string;
   logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
+  /** Which requests get a `request` log line: every one, the notable ones (server errors, slow), or none. */
+  requestLog: z.infer<typeof configSchema>["REQUEST_LOG"];
   corsOrigins: string[];
   adminEmails: string[];
   maxJsonBodyBytes: number;
@@ -195,6 +198,7 @@ export function loadConfig(env: Env): Config {
     environment: s.ENVIRONMENT,
     version: s.APP_VERSION,
     logLevel: s.LOG_LEVEL,
+    requestLog: s.REQUEST_LOG,
     corsOrigins: s.CORS_ORIGINS,
     adminEmails: s.ADMIN_EMAILS,
     maxJsonBodyBytes: s.MAX_JSON_BODY_BYTES,

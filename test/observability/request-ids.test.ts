@@ -85,7 +85,7 @@ describe("borrowing another request's id", () => {
     const user = await createUser();
     const hostile = ["has spaces in it", "<script>alert(1)</script>", "x".repeat(129), "short", "req_'; DROP TABLE audit_logs;--", "trace%0d%0aSet-Cookie"];
     const { request } = testApp();
-    const verbose = { ...env, LOG_LEVEL: "debug" };
+    const verbose = { ...env, LOG_LEVEL: "debug", REQUEST_LOG: "all" };
     const lines: string[] = [];
     const record = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
     const spies = (["log", "info", "warn", "error", "debug"] as const).map((method) => vi.spyOn(console, method).mockImplementation(record));

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { ConfigError, loadConfig } from "../../config";
+import { type Config, ConfigError, loadConfig } from "../../config";
 import { createDb } from "../../db";
 import { clock } from "../../lib/clock";
 import { ApiError } from "../../lib/errors";
@@ -10,10 +10,23 @@ import { MetricsRecorder } from "../../lib/metrics/recorder";
 import { BOOKMARK_HEADER, openRequestD1 } from "../read-replication";
 import type { AppEnv } from "../../env";
 
+/** A request slower than this is notable enough for its own log line. */
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * Whether a request gets a `request` log line. Every request is counted in `http.request` already; a
+ * line per request would cost each read a log write (and, under `wrangler dev`, most of its CPU), so
+ * by default only server errors and slow requests get one.
+ */
+function isLogged(mode: Config["requestLog"], status: number, durationMs: number): boolean {
+  if (mode === "all") return true;
+  return mode === "notable" && (status >= 500 || durationMs >= SLOW_REQUEST_MS);
+}
+
 /**
  * Gives every request its services: validated configuration, the database, a logger bound to the
  * request, and a metrics recorder. After the response it records the request's own metric point
- * into the isolate's aggregator and, when a flush is due, writes the aggregates through `waitUntil`
+ * into the isolate's aggregator, logs the request if it is notable, and, when a flush is due, writes the aggregates through `waitUntil`
  * — most requests write nothing.
  */
 export const services = (): MiddlewareHandler<AppEnv> => {
@@ -54,7 +67,9 @@ export const services = (): MiddlewareHandler<AppEnv> => {
       method: c.req.method,
       status: `${Math.floor(status / 100)}xx`,
     });
-    logger.info("request", { route, status, durationMs, actor: c.get("auth")?.userId ?? null });
+    if (isLogged(config.requestLog, status, durationMs)) {
+      logger.info("request", { route, status, durationMs, actor: c.get("auth")?.userId ?? null });
+    }
     const flush = isolateMetrics.flushIfDue(c.env.DB, logger);
     if (flush) c.executionCtx.waitUntil(flush);
   };
