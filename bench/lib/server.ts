@@ -5,8 +5,13 @@ import { join } from "node:path";
 
 export interface LocalServer {
   url: string;
+  /** Errors the runtime reported so far (uncaught exceptions, cross-request I/O), each also printed. */
+  runtimeErrors(): number;
   stop(): Promise<void>;
 }
+
+/** How wrangler prints an error the runtime reported (`✘ [ERROR] Uncaught Error: …`). */
+const RUNTIME_ERROR = /\[ERROR\]/;
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -41,8 +46,14 @@ export async function startLocalServer(
   const child: ChildProcess = spawn(
     "npx",
     ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "error", ...varArgs],
-    { env, cwd: options.cwd, stdio: ["ignore", "ignore", "inherit"], detached: true },
+    { env, cwd: options.cwd, stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
+  let runtimeErrors = 0;
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    process.stderr.write(chunk);
+    for (const line of chunk.split("\n")) if (RUNTIME_ERROR.test(line)) runtimeErrors += 1;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -60,6 +71,7 @@ export async function startLocalServer(
   }
   return {
     url,
+    runtimeErrors: () => runtimeErrors,
     async stop() {
       if (child.pid) process.kill(-child.pid, "SIGTERM");
       await new Promise((resolve) => setTimeout(resolve, 500));

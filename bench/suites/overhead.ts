@@ -115,7 +115,9 @@ export async function run(): Promise<void> {
     const rows: Row[] = [];
     let bareRps = 0;
     for (const { label, base, request } of cases) {
+      const server = base === url ? proctor : bare.server;
       await runWrk(base, { ...request, pathOf: undefined }, { seconds: 2, connections: CONNECTIONS }); // warm-up, never on the copies the miss row reads
+      const errorsBefore = server.runtimeErrors();
       const result = await runWrk(base, request, { seconds: SECONDS, connections: CONNECTIONS });
       if (label === "bare Worker") bareRps = result.rps;
       const ratio = bareRps > 0 ? result.rps / bareRps : 0;
@@ -131,6 +133,7 @@ export async function run(): Promise<void> {
         met: target === undefined ? "" : ratio >= target ? "yes" : "NO",
         "non-2xx": result.non2xx,
         socketErrors: result.socketErrors,
+        runtimeErrors: server.runtimeErrors() - errorsBefore,
       });
     }
     printTable(`Request overhead against a bare Worker (wrangler dev, wrk ${CONNECTIONS} connections, ${SECONDS} s each)`, rows);

@@ -5,6 +5,7 @@ import { DEVICE_TOKEN_HEADER, readDeviceCookie, setDeviceCookie } from "./cookie
 import { base64UrlDecode, base64UrlEncode, randomBytes } from "./tokens";
 import { users } from "../../db/schema";
 import type { AppEnv } from "../../env";
+import { awaitShared } from "../await-shared";
 
 /**
  * Device tokens (OWASP's "device cookies"): a successful login hands the client a token signed for
@@ -33,14 +34,14 @@ function signingKey(secret: string | null): Promise<CryptoKey> {
   const algorithm = { name: "HMAC", hash: "SHA-256" };
   if (secret === null) {
     isolateKey ??= crypto.subtle.generateKey(algorithm, false, ["sign", "verify"]) as Promise<CryptoKey>;
-    return isolateKey;
+    return awaitShared(isolateKey);
   }
   let key = importedKeys.get(secret);
   if (!key) {
     key = crypto.subtle.importKey("raw", encoder.encode(secret), algorithm, false, ["sign", "verify"]);
     importedKeys.set(secret, key);
   }
-  return key;
+  return awaitShared(key);
 }
 
 const signedText = (email: string, body: string) => encoder.encode(`${SIGNATURE_DOMAIN}\n${email}\n${body}`);

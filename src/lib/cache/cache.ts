@@ -1,4 +1,5 @@
 import type { Database } from "../../db";
+import { awaitShared } from "../await-shared";
 import { clock } from "../clock";
 import type { Logger } from "../logger";
 import { entryBytes, ratio, readEntry, writeEntry, type StoredEntry } from "./entries";
@@ -82,7 +83,8 @@ export class Cache {
    * The cached value, or the loader's (stored for the next caller). Concurrent calls for one key in
    * this isolate share one lookup and one loader run. The loader must not depend on who calls: the
    * key names everything the value depends on, and access checks run on the value after this returns.
-   * A loader that throws (e.g. not found) caches nothing.
+   * A loader that throws (e.g. not found) caches nothing. Callers that join a load started by another
+   * request wait through `awaitShared`, so they resume in their own request.
    */
   async getOrSet<T>(ctx: CacheContext, key: string, options: CacheOptions, loader: () => Promise<T>): Promise<T> {
     let flight = this.flights.get(key);
@@ -97,7 +99,7 @@ export class Cache {
       this.flights.set(key, started);
       flight = started;
     }
-    return JSON.parse(await flight.promise) as T;
+    return JSON.parse(await awaitShared(flight.promise)) as T;
   }
 
   /**

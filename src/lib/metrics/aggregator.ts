@@ -1,3 +1,4 @@
+import { awaitShared } from "../await-shared";
 import { clock } from "../clock";
 import type { Logger } from "../logger";
 import type { MetricTags } from "../../db/schema";
@@ -132,7 +133,7 @@ export class MetricsAggregator {
 
   /** Writes everything buffered now, after the flush in flight if any (end of a cron run). */
   async flush(d1: D1Database, logger: Logger): Promise<FlushOutcome> {
-    while (this.inFlight) await this.inFlight;
+    while (this.inFlight) await awaitShared(this.inFlight);
     return this.start(d1, logger);
   }
 
