@@ -44,6 +44,11 @@ export interface BlockState {
   level: number;
 }
 
+interface Hit {
+  at: number;
+  cost: number;
+}
+
 interface MetaRow extends Record<string, SqlStorageValue> {
   blocked_until: number;
   level: number;
@@ -59,11 +64,19 @@ interface MetaRow extends Record<string, SqlStorageValue> {
  *
  * The window is a log of admitted units (`hits`, one row per millisecond with the units admitted
  * then), not an approximation: a unit admitted at `t` counts against every request until `t + window`.
+ *
+ * The instance is the only writer of its storage, so it keeps the window and the meta row in memory
+ * (read once after a start) and only writes what changed: an admitted request costs one INSERT, plus
+ * one DELETE when units left the window. If a transaction fails, the copies are dropped and read again.
  */
 export class RateLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The alarm currently set, as far as this instance knows (null after eviction: set it again). */
   private alarmAt: number | null = null;
+  /** The `hits` rows, oldest first, and their total; null until read from storage. */
+  private hits: Hit[] | null = null;
+  private hitsTotal = 0;
+  private metaRow: MetaRow | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,9 +105,20 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Admits or denies one request of `cost` units, recording it when admitted. */
   decide(request: LimitRequest): LimitDecision {
-    const decision = this.ctx.storage.transactionSync(() => this.decideInTransaction(request));
+    const decision = this.inTransaction(() => this.decideInTransaction(request));
     this.ensureAlarm();
     return decision;
+  }
+
+  /** Runs `body` in one storage transaction; if it throws, the in-memory copies may be ahead of storage, so they go. */
+  private inTransaction<T>(body: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(body);
+    } catch (error) {
+      this.hits = null;
+      this.metaRow = null;
+      throw error;
+    }
   }
 
   private decideInTransaction(request: LimitRequest): LimitDecision {
@@ -104,7 +128,6 @@ export class RateLimiter extends DurableObject<Env> {
       return this.denial(request, meta.blocked_until - now, meta, false);
     }
 
-    this.sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
     const used = this.used(now, windowMs);
     if (cost <= limit && used + cost <= limit) {
       this.sql.exec(
@@ -112,6 +135,7 @@ export class RateLimiter extends DurableObject<Env> {
         now,
         cost,
       );
+      this.admit(now, cost);
       this.remember(meta, now + windowMs);
       return {
         allowed: true,
@@ -156,7 +180,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Lifts a block and forgets the key's breaches and escalation; returns the block that was in force. */
   unblock(now: number): BlockState {
-    return this.ctx.storage.transactionSync(() => {
+    return this.inTransaction(() => {
       const before = this.blockState(now);
       this.sql.exec("DELETE FROM breaches");
       this.writeMeta({ ...this.meta(), blocked_until: 0, level: 0, last_blocked_at: 0 });
@@ -174,31 +198,64 @@ export class RateLimiter extends DurableObject<Env> {
       return;
     }
     this.alarmAt = null;
+    this.hits = null;
+    this.metaRow = null;
     await this.ctx.storage.deleteAll();
     // The instance may live on and serve the key again: it needs its tables back (empty).
     this.createSchema();
   }
 
+  /** Units admitted within the window ending now; first drops (here and in storage) the units that left it. */
   private used(now: number, windowMs: number): number {
-    return this.sql.exec<{ used: number }>("SELECT COALESCE(SUM(cost), 0) AS used FROM hits WHERE at > ?", now - windowMs).one()
-      .used;
+    const hits = this.window();
+    let expired = 0;
+    while (expired < hits.length && hits[expired]!.at <= now - windowMs) {
+      this.hitsTotal -= hits[expired]!.cost;
+      expired += 1;
+    }
+    if (expired > 0) {
+      hits.splice(0, expired);
+      this.sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
+    }
+    return this.hitsTotal;
   }
 
+  /** The window's log as stored, read once per start of the instance. */
+  private window(): Hit[] {
+    if (this.hits === null) {
+      this.hits = this.sql.exec<{ at: number; cost: number }>("SELECT at, cost FROM hits ORDER BY at").toArray();
+      this.hitsTotal = this.hits.reduce((total, hit) => total + hit.cost, 0);
+    }
+    return this.hits;
+  }
+
+  private admit(now: number, cost: number): void {
+    const hits = this.window();
+    const last = hits.at(-1);
+    // The caller's clock only moves forward in production; tests may move it back, so keep the log sorted.
+    if (last && last.at === now) last.cost += cost;
+    else if (!last || last.at < now) hits.push({ at: now, cost });
+    else {
+      const index = hits.findIndex((hit) => hit.at >= now);
+      if (hits[index]!.at === now) hits[index]!.cost += cost;
+      else hits.splice(index, 0, { at: now, cost });
+    }
+    this.hitsTotal += cost;
+  }
+
+  /** Until the oldest admitted unit leaves the window; call after `used` has dropped the expired ones. */
   private resetMs(now: number, windowMs: number): number {
-    const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM hits WHERE at > ?", now - windowMs).one().at;
-    return oldest === null ? 0 : Math.max(0, oldest + windowMs - now);
+    const oldest = this.window()[0];
+    return oldest === undefined ? 0 : Math.max(0, oldest.at + windowMs - now);
   }
 
   /** The wait until enough of the oldest units have left the window for `cost` more to fit. */
   private retryAfterMs(now: number, windowMs: number, limit: number, used: number, cost: number): number {
     if (cost > limit) return windowMs;
     let toFree = used + cost - limit;
-    for (const row of this.sql.exec<{ at: number; cost: number }>(
-      "SELECT at, cost FROM hits WHERE at > ? ORDER BY at",
-      now - windowMs,
-    )) {
-      toFree -= row.cost;
-      if (toFree <= 0) return Math.max(1, row.at + windowMs - now);
+    for (const hit of this.window()) {
+      toFree -= hit.cost;
+      if (toFree <= 0) return Math.max(1, hit.at + windowMs - now);
     }
     return windowMs;
   }
@@ -218,8 +275,11 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   private meta(): MetaRow {
-    const rows = this.sql.exec<MetaRow>("SELECT blocked_until, level, last_blocked_at, forget_at FROM meta WHERE id = 1").toArray();
-    return rows[0] ?? { blocked_until: 0, level: 0, last_blocked_at: 0, forget_at: 0 };
+    if (this.metaRow === null) {
+      const rows = this.sql.exec<MetaRow>("SELECT blocked_until, level, last_blocked_at, forget_at FROM meta WHERE id = 1").toArray();
+      this.metaRow = rows[0] ?? { blocked_until: 0, level: 0, last_blocked_at: 0, forget_at: 0 };
+    }
+    return this.metaRow;
   }
 
   private writeMeta(meta: MetaRow): void {
@@ -232,6 +292,7 @@ export class RateLimiter extends DurableObject<Env> {
       meta.last_blocked_at,
       meta.forget_at,
     );
+    this.metaRow = { ...meta };
   }
 
   /**
