@@ -181,9 +181,9 @@ export async function buildSeedSql(now: number): Promise<string> {
           negative_marks: section.negativeMarks,
         }),
       );
-      section.questions.forEach((index, order) =>
-        statements.push(insert("test_section_questions", { section_id: sectionId, question_id: questionIds[index]!, position: order })),
-      );
+      section.questions.forEach((index, order) => {
+        statements.push(insert("test_section_questions", { section_id: sectionId, question_id: questionIds[index]!, position: order }));
+      });
     });
   }
   statements.push(

@@ -80,7 +80,9 @@ async function fromMinuteRows(d1: D1Queryable, q: MetricQuery, from: number, to:
   );
   for (const bucket of buckets) {
     const acc = accumulate(map, bucket.t, bucket);
-    bucket.counts.forEach((n, bin) => (acc.counts[bin]! += n));
+    bucket.counts.forEach((n, bin) => {
+      acc.counts[bin]! += n;
+    });
   }
 }
 

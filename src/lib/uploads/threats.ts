@@ -3,7 +3,7 @@ import { typeForExtension, type FileType } from "./file-types";
 import { imageLayout, type ImageKind } from "./image-structure";
 import { containsHtmlElement, containsPolyglotMarker } from "./markup";
 import { pdfThreats } from "./pdf";
-import { inflatedSize, readZipDirectory, ZipFormatError } from "./zip";
+import { inflatedSize, readZipDirectory, type ZipDirectory, ZipFormatError } from "./zip";
 
 /**
  * Content that is dangerous whatever the file is called: executables, markup or script hidden in an
@@ -137,7 +137,7 @@ function csvFormulaInjection(bytes: Uint8Array): boolean {
 
 async function archiveThreats(bytes: Uint8Array): Promise<ThreatReason[]> {
   const reasons = new Set<ThreatReason>();
-  let directory;
+  let directory: ZipDirectory;
   try {
     directory = readZipDirectory(bytes, ARCHIVE_LIMITS.maxEntries);
   } catch (error) {

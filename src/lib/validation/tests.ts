@@ -26,13 +26,13 @@ const sections = z
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
     let total = 0;
-    list.forEach((section, s) =>
-      section.questionIds.forEach((id, q) => {
+    for (const [s, section] of list.entries()) {
+      for (const [q, id] of section.questionIds.entries()) {
         total++;
         if (seen.has(id)) ctx.addIssue({ code: "custom", path: [s, "questionIds", q], message: "A question may appear only once in a test" });
         seen.add(id);
-      }),
-    );
+      }
+    }
     if (total > MAX_QUESTIONS_PER_TEST) {
       ctx.addIssue({ code: "custom", path: [], message: `A test holds at most ${MAX_QUESTIONS_PER_TEST} questions` });
     }

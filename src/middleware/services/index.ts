@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { ConfigError, loadConfig } from "../../config";
+import { type Config, ConfigError, loadConfig } from "../../config";
 import { createDb } from "../../db";
 import { clock } from "../../lib/clock";
 import { ApiError } from "../../lib/errors";
@@ -18,7 +18,7 @@ import type { AppEnv } from "../../env";
  */
 export const services = (): MiddlewareHandler<AppEnv> => {
   return async function services(c, next) {
-    let config;
+    let config: Config;
     try {
       config = loadConfig(c.env);
     } catch (error) {

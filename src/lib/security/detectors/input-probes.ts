@@ -96,7 +96,9 @@ function collectStrings(value: unknown, path: string, out: [string, string][], d
   if (typeof value === "string") {
     out.push([path, value]);
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => collectStrings(item, `${path}.${i}`, out, depth + 1));
+    value.forEach((item, i) => {
+      collectStrings(item, `${path}.${i}`, out, depth + 1);
+    });
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
       out.push([`${path}.${key}(key)`, key]);
