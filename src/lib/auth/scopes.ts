@@ -1,7 +1,7 @@
 import type { Role } from "../../db/schema";
 
 /** The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's. */
-export const SCOPES = {
+const SCOPES = {
   "profile:read": "Read own profile and sessions",
   "profile:write": "Edit own profile",
   "sessions:manage": "Revoke own sessions",

@@ -5,7 +5,7 @@ import { addSketch, emptyCounts, sketchPercentile, type DenseCounts } from "./sk
 import { DAY_MS, HOUR_MS, MINUTE_MS, readWatermarks } from "./watermarks";
 
 export const QUERY_BUCKETS = { "1m": MINUTE_MS, "5m": 5 * MINUTE_MS, "1h": HOUR_MS, "1d": DAY_MS } as const;
-export type QueryBucket = keyof typeof QUERY_BUCKETS;
+type QueryBucket = keyof typeof QUERY_BUCKETS;
 
 /** A series longer than this is refused: ask for a coarser bucket or a shorter range. */
 export const MAX_SERIES_POINTS = 1500;

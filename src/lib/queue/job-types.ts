@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { JOB_TYPES, type JobType, type QueueName } from "../../db/schema";
+import type { JobType, QueueName } from "../../db/schema";
 
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `Must be a ${prefix}_ id`);
 const email = z.email().max(320);
@@ -63,7 +63,3 @@ export const JOB_QUEUE: Record<JobType, QueueName> = {
   "cleanup.expired": "default",
   "metrics.rollup": "default",
 };
-
-export function isJobType(value: unknown): value is JobType {
-  return typeof value === "string" && (JOB_TYPES as readonly string[]).includes(value);
-}

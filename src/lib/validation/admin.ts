@@ -29,8 +29,8 @@ export const adminUserListQuery = paginationQuery.extend({
 });
 export type AdminUserListQuery = z.infer<typeof adminUserListQuery>;
 
-export const MODERATION_TARGETS = ["question", "test", "user", "upload"] as const;
-export const MODERATION_ACTIONS = ["approve", "reject", "hide", "restore", "flag"] as const;
+const MODERATION_TARGETS = ["question", "test", "user", "upload"] as const;
+const MODERATION_ACTIONS = ["approve", "reject", "hide", "restore", "flag"] as const;
 
 /** A moderator's decision on one piece of content. */
 export const moderationActionBody = z.strictObject({

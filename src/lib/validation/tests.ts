@@ -2,14 +2,14 @@ import { z } from "zod";
 import { MSQ_SCORING_MODES } from "../../db/schema";
 import { plainText, richText } from "./text";
 
-export const MAX_SECTIONS = 20;
-export const MAX_QUESTIONS_PER_SECTION = 200;
-export const MAX_QUESTIONS_PER_TEST = 300;
+const MAX_SECTIONS = 20;
+const MAX_QUESTIONS_PER_SECTION = 200;
+const MAX_QUESTIONS_PER_TEST = 300;
 
 const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Expected a question id (qst_…)");
 const marks = z.number().finite().min(0).max(1000);
 
-export const sectionInput = z.strictObject({
+const sectionInput = z.strictObject({
   title: plainText({ max: 200 }),
   questionIds: z.array(questionId).min(1).max(MAX_QUESTIONS_PER_SECTION),
   /** Overrides each question's own marks when given. */
