@@ -30,7 +30,8 @@ export async function prepareLocalDatabase(
   if (options.autoSeed === false) return "auto_seed_off";
   const [row] = queryLocal<{ users: number }>("SELECT COUNT(*) AS users FROM users", d1Args);
   if ((row?.users ?? 0) > 0) return "has_users";
-  await seedLocalDatabase(d1Args, { quiet: options.quiet });
+  // Quiet: the caller prints the summary and credentials; wrangler's errors still reach stderr.
+  await seedLocalDatabase(d1Args, { quiet: true });
   return "seeded";
 }
 
