@@ -3,13 +3,14 @@
  * dozen questions of every type, two published tests, two plans and a coupon — written into the
  * LOCAL D1 database that `npm start` serves. Safe to re-run: it deletes its own rows (fixed ids and
  * e-mails) and writes them again. Credentials are printed at the end and listed in docs/exam.md.
+ * `npm start` runs the same seed by itself on a database without users (scripts/start.ts).
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { hashPassword } from "../src/lib/auth/password";
 import { toQuestionContent } from "../src/lib/exam/questions";
 import { questionInput, type QuestionInput } from "../src/lib/validation/questions";
+import { applyLocalMigrations, wrangler } from "./local-d1";
 
 export const SEED_PASSWORD = "Exam-Demo-2026!";
 export const SEED_USERS = [
@@ -181,9 +182,9 @@ export async function buildSeedSql(now: number): Promise<string> {
           negative_marks: section.negativeMarks,
         }),
       );
-      section.questions.forEach((index, order) =>
-        statements.push(insert("test_section_questions", { section_id: sectionId, question_id: questionIds[index]!, position: order })),
-      );
+      section.questions.forEach((index, order) => {
+        statements.push(insert("test_section_questions", { section_id: sectionId, question_id: questionIds[index]!, position: order }));
+      });
     });
   }
   statements.push(
@@ -194,17 +195,26 @@ export async function buildSeedSql(now: number): Promise<string> {
   return statements.join("\n") + "\n";
 }
 
-async function main() {
+/** Writes the seed into the local D1 database (already migrated). `d1Args`: e.g. `["--persist-to", dir]`. */
+export async function seedLocalDatabase(d1Args: string[] = [], options: { quiet?: boolean } = {}): Promise<void> {
   const sql = await buildSeedSql(Date.now());
   mkdirSync(".wrangler", { recursive: true });
   writeFileSync(SQL_FILE, sql);
-  const run = (args: string[]) => execFileSync("wrangler", args, { stdio: ["ignore", "inherit", "inherit"] });
-  run(["d1", "migrations", "apply", "DB", "--local"]);
-  run(["d1", "execute", "DB", "--local", "--file", SQL_FILE]);
+  wrangler(["d1", "execute", "DB", "--local", ...d1Args, "--file", SQL_FILE], options);
+}
+
+/** What was seeded and the credentials to sign in with. */
+export function printSeedSummary(): void {
   console.log(`\nSeeded ${SEED_USERS.length} users, ${SEED_QUESTIONS.length} questions, ${SEED_TESTS.length} published tests, 2 plans, coupon WELCOME10.`);
   console.log(`Sign in with any of these (password ${SEED_PASSWORD}):`);
   for (const user of SEED_USERS) console.log(`  ${user.role.padEnd(10)} ${user.email}`);
   console.log(`Tests: ${SEED_TESTS.map((t) => `${t.id} (${t.title})`).join(", ")}`);
+}
+
+async function main() {
+  applyLocalMigrations();
+  await seedLocalDatabase([], { quiet: true }); // the summary below says what it wrote; errors still show
+  printSeedSummary();
 }
 
 // Run only as a script, so the bench can import the seed without writing anything.

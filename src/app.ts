@@ -90,4 +90,5 @@ export function createApp() {
   return app;
 }
 
+/** @public The app's route types, for typed clients (`hc<App>(url)` from hono/client). */
 export type App = ReturnType<typeof createApp>;

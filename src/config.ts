@@ -31,7 +31,7 @@ const flag = (fallback: "true" | "false") => z.enum(["true", "false"]).default(f
 const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
 
 /** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
-export const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
+const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
 /**
  * Every plain setting the Worker reads, validated once per environment object. Bindings are checked

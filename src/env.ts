@@ -75,7 +75,7 @@ export interface Env {
   WEBHOOK_SECRET_KEY?: string;
 }
 
-export interface Variables {
+interface Variables {
   requestId: string;
   requestContext: RequestContext;
   config: Config;

@@ -27,7 +27,7 @@ import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
 
-export interface TaskContext {
+interface TaskContext {
   env: Env;
   db: Database;
   logger: Logger;

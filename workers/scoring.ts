@@ -136,7 +136,7 @@ function scoredEvent(db: Database, first: boolean, attempt: Attempt, testAuthorI
   }, now);
 }
 
-export interface ScoringJobResult {
+interface ScoringJobResult {
   attemptId: string;
   score: number;
   maxScore: number;

@@ -47,7 +47,10 @@ function buildPaper(): ScorableSection[] {
 function answerSheet(paper: ScorableSection[], seed: number): Map<string, SubmittedAnswer> {
   const answers = new Map<string, SubmittedAnswer>();
   let n = seed;
-  const next = () => (n = (n * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const next = () => {
+    n = (n * 1103515245 + 12345) % 2147483648;
+    return n / 2147483648;
+  };
   for (const section of paper) {
     for (const q of section.questions) {
       const roll = next();
@@ -157,7 +160,12 @@ async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
   const server = await startLocalServer(
     PORT,
     { RATE_LIMIT_POLICIES: JSON.stringify({ api: { limit: 1_000_000, block: null } }), LOG_LEVEL: "error" },
-    { beforeStart: (dir) => void (seeded = seedLocalD1(dir, paper)), cwd: snapshot },
+    {
+      beforeStart: (dir) => {
+        seeded = seedLocalD1(dir, paper);
+      },
+      cwd: snapshot,
+    },
   );
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   try {

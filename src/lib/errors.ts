@@ -6,7 +6,7 @@ import type { $ZodIssue } from "zod/v4/core";
  * The closed set of error codes a client can receive, each with its HTTP status and title.
  * A code is a stable contract: clients switch on it, so never rename one.
  */
-export const ERROR_CODES = {
+const ERROR_CODES = {
   bad_request: [400, "Bad request"],
   malformed_json: [400, "Malformed JSON"],
   validation_failed: [400, "Validation failed"],
@@ -84,7 +84,7 @@ export function zodIssuesToFieldErrors(issues: readonly $ZodIssue[]): FieldError
   }));
 }
 
-export interface ProblemBody {
+interface ProblemBody {
   type: string;
   title: string;
   status: number;
@@ -95,7 +95,7 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-export function problemBody(error: ApiError, requestId: string | undefined): ProblemBody {
+function problemBody(error: ApiError, requestId: string | undefined): ProblemBody {
   return {
     ...error.extensions,
     type: `urn:proctor:problem:${error.code}`,

@@ -1,7 +1,7 @@
 import { clock } from "./clock";
 import { redact } from "./security/redact";
 
-export const LOG_LEVELS = ["debug", "info", "warn", "error", "critical"] as const;
+const LOG_LEVELS = ["debug", "info", "warn", "error", "critical"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Entries kept per logger for breadcrumbs; older ones drop off. */

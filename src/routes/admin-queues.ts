@@ -39,7 +39,7 @@ const cleanInput = z.strictObject({
   olderThanSeconds: z.number().int().min(0).max(MAX_CLEAN_AGE_SECONDS),
 });
 
-function queueOf(c: Context<AppEnv>, name: string): QueueName {
+function queueOf(name: string): QueueName {
   if (!(QUEUE_NAMES as readonly string[]).includes(name)) throw ApiError.notFound("queue");
   return name as QueueName;
 }
@@ -189,13 +189,13 @@ export const adminQueueRoutes = new Hono<AppEnv>()
   })
 
   .post("/queues/:name/pause", requireScope("admin:write"), validate("param", queueParam), async (c) => {
-    const queue = queueOf(c, c.req.valid("param").name);
+    const queue = queueOf(c.req.valid("param").name);
     await setPaused(c, queue, true);
     return c.json({ name: queue, paused: true });
   })
 
   .post("/queues/:name/resume", requireScope("admin:write"), validate("param", queueParam), async (c) => {
-    const queue = queueOf(c, c.req.valid("param").name);
+    const queue = queueOf(c.req.valid("param").name);
     await setPaused(c, queue, false);
     // Jobs parked while the queue was paused get their messages now rather than at the next tick.
     const now = clock.now();
@@ -205,7 +205,7 @@ export const adminQueueRoutes = new Hono<AppEnv>()
 
   .post("/queues/:name/clean", requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
     const db = c.var.db;
-    const queue = queueOf(c, c.req.valid("param").name);
+    const queue = queueOf(c.req.valid("param").name);
     const input = c.req.valid("json");
     const cutoff = clock.now() - input.olderThanSeconds * 1000;
     const [removed] = await db.batch([

@@ -28,7 +28,7 @@ async function prepareOrThrow(c: Context<AppEnv>, raw: unknown): Promise<Questio
   const imageId = prepared.value.imageUploadId;
   if (imageId) {
     const upload = await findOwnUpload(c.var.db, caller(c), imageId);
-    if (!upload || !upload.contentType.startsWith("image/")) {
+    if (!upload?.contentType.startsWith("image/")) {
       throw ApiError.validation([{ path: "imageUploadId", message: "No such image upload" }], "Invalid body.");
     }
   }

@@ -19,9 +19,9 @@ import { eventDeliveries, webhookDeliveries, webhooks, type Webhook } from "../d
 import type { AppEnv } from "../env";
 
 /** Endpoints one user may hold. */
-export const MAX_WEBHOOKS_PER_USER = 20;
+const MAX_WEBHOOKS_PER_USER = 20;
 /** Failed deliveries one recover call sends again; call again (with a later `since`) for more. */
-export const MAX_RECOVER = 500;
+const MAX_RECOVER = 500;
 
 const manage = requireScope("webhooks:manage");
 

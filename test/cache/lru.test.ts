@@ -47,7 +47,11 @@ describe("the cache's isolate tier", () => {
     const cache = new Cache({ maxEntries: 3, maxBytes: 10_000, maxEntryBytes: 1_000 });
     const keys = Array.from({ length: 5 }, () => unique("bounded"));
     let loads = 0;
-    const load = (key: string) => cache.getOrSet(ctx, key, { ttlMs: 60_000, tags: [] }, async () => (loads++, { key }));
+    const load = (key: string) =>
+      cache.getOrSet(ctx, key, { ttlMs: 60_000, tags: [] }, async () => {
+        loads++;
+        return { key };
+      });
     for (const key of keys) await load(key);
     await settle();
     expect(cache.stats()).toMatchObject({ entries: 3, evictions: 2, misses: 5 });
@@ -71,7 +75,11 @@ describe("the cache's isolate tier", () => {
     const key = unique("oversize");
     let loads = 0;
     const big = "y".repeat(2_000);
-    for (let i = 0; i < 2; i++) expect(await cache.getOrSet(ctx, key, { ttlMs: 60_000, tags: [] }, async () => (loads++, big))).toBe(big);
+    const load = async () => {
+      loads++;
+      return big;
+    };
+    for (let i = 0; i < 2; i++) expect(await cache.getOrSet(ctx, key, { ttlMs: 60_000, tags: [] }, load)).toBe(big);
     await settle();
     expect(loads).toBe(2);
     expect(cache.stats().entries).toBe(0);

@@ -10,7 +10,11 @@ const TTL = { ttlMs: 60_000 };
 /** A loader over a value the test changes, counting its runs. */
 function source<T>(initial: T) {
   const state = { value: initial, runs: 0 };
-  return { state, load: async () => (state.runs++, state.value) };
+  const load = async () => {
+    state.runs++;
+    return state.value;
+  };
+  return { state, load };
 }
 
 describe("tag invalidation in the isolate that writes", () => {

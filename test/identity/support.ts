@@ -18,9 +18,18 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 3000): 
 export async function auditRows(where: { action: string; targetId?: string; actorId?: string; requestId?: string }): Promise<AuditRow[]> {
   const clauses = ["action = ?"];
   const binds: unknown[] = [where.action];
-  if (where.targetId) (clauses.push("target_id = ?"), binds.push(where.targetId));
-  if (where.actorId) (clauses.push("actor_id = ?"), binds.push(where.actorId));
-  if (where.requestId) (clauses.push("request_id = ?"), binds.push(where.requestId));
+  if (where.targetId) {
+    clauses.push("target_id = ?");
+    binds.push(where.targetId);
+  }
+  if (where.actorId) {
+    clauses.push("actor_id = ?");
+    binds.push(where.actorId);
+  }
+  if (where.requestId) {
+    clauses.push("request_id = ?");
+    binds.push(where.requestId);
+  }
   const { results } = await env.DB.prepare(`SELECT * FROM audit_logs WHERE ${clauses.join(" AND ")} ORDER BY id`)
     .bind(...binds)
     .all<AuditRow>();

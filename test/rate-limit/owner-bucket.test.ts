@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clock } from "../../src/lib/clock";
 import { createApiKey, createUser } from "../helpers/auth";
-import { problemOf, sendJson } from "../helpers/http";
+import { problemOf } from "../helpers/http";
 import { envWith } from "../helpers/rate-limit";
 import { testApp } from "../helpers/test-app";
 

@@ -8,7 +8,7 @@ export const BOOKMARK_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32,
  * The real bindings with read replication switched on, and the argument of every `withSession` the
  * request made (the real D1 binding still serves every query; the proxy only records).
  */
-export function replicatedEnv(setting = "on") {
+function replicatedEnv(setting = "on") {
   const opened: string[] = [];
   const DB = new Proxy(env.DB, {
     get(target, property) {

@@ -30,7 +30,7 @@ interface UploadBody {
   purpose: string;
 }
 
-export function upload(
+function upload(
   headers: Record<string, string>,
   file: { bytes: Uint8Array; name: string; type: string },
   extra: Record<string, string> = {},

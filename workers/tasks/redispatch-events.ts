@@ -4,11 +4,11 @@ import { enqueue } from "../../src/lib/queue";
 import type { CronTask } from "../cron";
 
 /** An event still PENDING this long after it was written lost its dispatch. */
-export const UNDISPATCHED_AFTER_MS = 5 * 60_000;
+const UNDISPATCHED_AFTER_MS = 5 * 60_000;
 /** A retry this overdue lost its job. */
-export const OVERDUE_RETRY_AFTER_MS = 2 * 60_000;
+const OVERDUE_RETRY_AFTER_MS = 2 * 60_000;
 /** A delivery PROCESSING this long died with its isolate (as a job does, workers/job-runner.ts). */
-export const STUCK_DELIVERY_AFTER_MS = 15 * 60_000;
+const STUCK_DELIVERY_AFTER_MS = 15 * 60_000;
 const LIMIT = 100;
 
 /** No dispatch job whose key matches this LIKE pattern is still waiting or running. */

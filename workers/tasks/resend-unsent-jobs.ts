@@ -2,9 +2,9 @@ import { resendLostJobs, sendUnsentJobs } from "../../src/lib/queue/dispatch";
 import type { CronTask } from "../cron";
 
 /** A row this young may belong to an enqueue still sending its message. */
-export const UNSENT_GRACE_MS = 30_000;
+const UNSENT_GRACE_MS = 30_000;
 /** A waiting job whose message has not arrived in this long gets a new one. */
-export const LOST_MESSAGE_AFTER_MS = 30 * 60_000;
+const LOST_MESSAGE_AFTER_MS = 30 * 60_000;
 
 /**
  * PENDING jobs without a message: the producer wrote the row but the send failed (or the job was

@@ -3,7 +3,6 @@ import { users } from "./users";
 
 export const JOB_TYPES = [
   "attempt.score",
-  "attempt.auto_submit",
   "email.send",
   "email.welcome",
   "email.password_changed",
@@ -17,10 +16,7 @@ export const JOB_TYPES = [
   "index.question",
   "index.test",
   "index.rebuild",
-  "webhook.deliver",
   "event.dispatch",
-  "cleanup.retention",
-  "cleanup.expired",
   "metrics.rollup",
 ] as const;
 export type JobType = (typeof JOB_TYPES)[number];

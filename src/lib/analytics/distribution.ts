@@ -1,8 +1,8 @@
 import type { ScoreDistribution } from "../../db/schema";
 
 /** Scores are binned as a percentage of the max score in 5-point buckets: 20 buckets, the last includes 100. */
-export const DISTRIBUTION_BUCKET_WIDTH = 5;
-export const DISTRIBUTION_BUCKETS = 100 / DISTRIBUTION_BUCKET_WIDTH;
+const DISTRIBUTION_BUCKET_WIDTH = 5;
+const DISTRIBUTION_BUCKETS = 100 / DISTRIBUTION_BUCKET_WIDTH;
 
 export function emptyDistribution(): ScoreDistribution {
   return { bucketWidth: DISTRIBUTION_BUCKET_WIDTH, counts: new Array<number>(DISTRIBUTION_BUCKETS).fill(0) };

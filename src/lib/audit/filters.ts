@@ -7,7 +7,7 @@ const id = z.string().trim().min(1).max(64);
 const instant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 
 /** Filters shared by the search, the export and (from/to) the verifier. Every one is optional. */
-export const auditFilterShape = {
+const auditFilterShape = {
   actorId: id.optional(),
   actorType: z.enum(ACTOR_TYPES).optional(),
   apiKeyId: id.optional(),
@@ -42,7 +42,7 @@ export const auditSearchQuery = z
   })
   .superRefine(checkRange);
 
-export const EXPORT_FORMATS = ["csv", "json", "ndjson"] as const;
+const EXPORT_FORMATS = ["csv", "json", "ndjson"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const auditExportQuery = z

@@ -1,4 +1,4 @@
-import { isoOrNull, iso } from "../clock";
+import { iso } from "../clock";
 
 /** An audit row as D1 returns it (snake_case columns, JSON as text). */
 export interface AuditRow {
@@ -86,8 +86,6 @@ export function presentAuditLog(row: AuditRow) {
   };
 }
 
-export type PresentedAuditLog = ReturnType<typeof presentAuditLog>;
-
 export interface FieldChange {
   field: string;
   kind: "added" | "removed" | "changed";
@@ -111,5 +109,3 @@ export function fieldDiff(changes: Record<string, unknown> | null): FieldChange[
     };
   });
 }
-
-export { isoOrNull };

@@ -3,11 +3,11 @@ import { clock } from "../clock";
 import { newId } from "../ids";
 import { AUDIT_COLUMNS, AUDIT_LATER_COLUMNS, AUDIT_SELECT, type AuditRow } from "./present";
 
-export const SEAL_PERIOD_MS = 3_600_000;
+const SEAL_PERIOD_MS = 3_600_000;
 /** A period is sealed only this long after it closes, so in-flight writes land first. */
-export const SEAL_GRACE_MS = 2 * 60_000;
+const SEAL_GRACE_MS = 2 * 60_000;
 /** Rows read per query while hashing; also the manifest chunk size. */
-export const SEAL_CHUNK_ROWS = 1000;
+const SEAL_CHUNK_ROWS = 1000;
 /** How much of each row hash the manifest keeps: enough to name the row, the seal keeps it all. */
 export const MANIFEST_HASH_CHARS = 16;
 const SEAL_DOMAIN = "proctor-audit-seal/v1";

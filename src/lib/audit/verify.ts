@@ -2,9 +2,9 @@ import type { D1Queryable } from "../../db";
 import type { AuditRow } from "./present";
 import { digestPeriod, MANIFEST_HASH_CHARS } from "./seal";
 
-export type TamperKind = "edited" | "deleted" | "inserted" | "chain_broken" | "seal_mismatch";
+type TamperKind = "edited" | "deleted" | "inserted" | "chain_broken" | "seal_mismatch";
 
-export interface TamperFinding {
+interface TamperFinding {
   sealId: string;
   periodStart: string;
   periodEnd: string;

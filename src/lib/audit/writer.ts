@@ -5,7 +5,7 @@ import { redact } from "../security/redact";
 import { auditLogs, type AuditAction, type NewAuditLog } from "../../db/schema";
 import type { AppEnv } from "../../env";
 
-export type AuditStatus = "SUCCESS" | "FAILURE" | "PENDING";
+type AuditStatus = "SUCCESS" | "FAILURE" | "PENDING";
 
 export interface AuditInput {
   action: AuditAction;

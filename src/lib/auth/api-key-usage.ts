@@ -8,7 +8,7 @@ import { UsageTally, type Usage } from "../usage-tally";
  * most every USAGE_FLUSH_INTERVAL_MS, so a request authenticated by a key costs no D1 write. Counts
  * still pending when an isolate is evicted are lost: the figures are for owners' information, not billing.
  */
-export const USAGE_FLUSH_INTERVAL_MS = 5_000;
+const USAGE_FLUSH_INTERVAL_MS = 5_000;
 
 const tally = new UsageTally(USAGE_FLUSH_INTERVAL_MS);
 

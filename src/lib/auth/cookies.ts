@@ -6,11 +6,11 @@ import type { AppEnv } from "../../env";
  * `__Host-` cookies must be Secure, Path=/ and carry no Domain, so a sibling subdomain can neither
  * read nor plant them (which is what makes the double-submit CSRF token trustworthy).
  */
-export const SESSION_COOKIE = "__Host-proctor_session";
-export const CSRF_COOKIE = "__Host-proctor_csrf";
+const SESSION_COOKIE = "__Host-proctor_session";
+const CSRF_COOKIE = "__Host-proctor_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 /** Where a browser keeps its device token; API clients send the token in `DEVICE_TOKEN_HEADER` instead. */
-export const DEVICE_COOKIE = "__Host-proctor_device";
+const DEVICE_COOKIE = "__Host-proctor_device";
 export const DEVICE_TOKEN_HEADER = "X-Device-Token";
 
 export function readSessionCookie(c: Context<AppEnv>): string | undefined {

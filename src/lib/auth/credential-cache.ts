@@ -5,7 +5,7 @@ import { clock } from "../clock";
  * again. It is the bound on how late a revocation made in ANOTHER isolate takes effect; in the isolate
  * that performs a revocation, rotation or role change, the entry is evicted at once.
  */
-export const CREDENTIAL_CACHE_TTL_MS = 5_000;
+const CREDENTIAL_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 5_000;
 
 export interface CachedCredential {

@@ -14,7 +14,7 @@ import { awaitShared } from "../await-shared";
  * out. The token is stateless: HMAC-SHA256 over the account's email, user id, issue and expiry times
  * and a nonce; it is withdrawn by `users.trusted_devices_reset_at` (password change, forced sign-out).
  */
-export const DEVICE_TOKEN_PREFIX = "dt_";
+const DEVICE_TOKEN_PREFIX = "dt_";
 export const DEVICE_TOKEN_TTL_SECONDS = 90 * 86_400;
 const SIGNATURE_DOMAIN = "proctor-device-token/v1";
 const NONCE_BYTES = 16;
@@ -51,14 +51,14 @@ export interface DeviceToken {
   expiresAt: number;
 }
 
-export async function issueDeviceToken(secret: string | null, account: { id: string; email: string }, now: number): Promise<DeviceToken> {
+async function issueDeviceToken(secret: string | null, account: { id: string; email: string }, now: number): Promise<DeviceToken> {
   const expiresAt = now + DEVICE_TOKEN_TTL_SECONDS * 1000;
   const body = `${account.id}.${now}.${expiresAt}.${base64UrlEncode(randomBytes(NONCE_BYTES))}`;
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey(secret), signedText(account.email, body)));
   return { token: `${DEVICE_TOKEN_PREFIX}${body}.${base64UrlEncode(signature)}`, expiresAt };
 }
 
-export interface DeviceClaims {
+interface DeviceClaims {
   userId: string;
   issuedAt: number;
   /** Names the token's own rate-limit bucket. */
@@ -66,7 +66,7 @@ export interface DeviceClaims {
 }
 
 /** The token's claims when it is well formed, signed by us for `email` and not expired; else null. */
-export async function verifyDeviceToken(secret: string | null, token: string, email: string, now: number): Promise<DeviceClaims | null> {
+async function verifyDeviceToken(secret: string | null, token: string, email: string, now: number): Promise<DeviceClaims | null> {
   const match = DEVICE_TOKEN_SHAPE.exec(token);
   if (!match) return null;
   const [, userId, issued, expires, nonce, signature] = match as unknown as [string, string, string, string, string, string];

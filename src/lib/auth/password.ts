@@ -6,8 +6,8 @@ import { awaitShared } from "../await-shared";
  * runtime allows. The stored form names its parameters (`pbkdf2-sha256$<iterations>$<salt>$<hash>`,
  * base64), so raising them later only needs `needsRehash` at the next successful login.
  */
-export const PASSWORD_ALGORITHM = "pbkdf2-sha256";
-export const PASSWORD_ITERATIONS = 100_000;
+const PASSWORD_ALGORITHM = "pbkdf2-sha256";
+const PASSWORD_ITERATIONS = 100_000;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 

@@ -1,7 +1,11 @@
 import type { Role } from "../../db/schema";
 
-/** The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's. */
-export const SCOPES = {
+/**
+ * The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's.
+ * `exports:create`, `ai:use` and `search:read` guard no route yet: the export, AI and search features
+ * will (keys may already hold them).
+ */
+const SCOPES = {
   "profile:read": "Read own profile and sessions",
   "profile:write": "Edit own profile",
   "sessions:manage": "Revoke own sessions",

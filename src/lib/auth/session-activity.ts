@@ -7,7 +7,7 @@ import type { Database } from "../../db";
  * SESSION_ACTIVITY_FLUSH_INTERVAL_MS in one statement, so using a session costs no D1 write. Like API
  * key usage, a value still pending when an isolate is evicted is lost (it is informational).
  */
-export const SESSION_ACTIVITY_FLUSH_INTERVAL_MS = 60_000;
+const SESSION_ACTIVITY_FLUSH_INTERVAL_MS = 60_000;
 
 const pending = new Map<string, number>();
 let lastFlushAt = Number.NEGATIVE_INFINITY;

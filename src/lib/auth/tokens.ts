@@ -4,10 +4,10 @@
  * stolen table useless, and it lets us look a credential up by its hash.
  */
 
-export const SESSION_TOKEN_PREFIX = "st_";
-export const API_KEY_PREFIX = "pk_";
+const SESSION_TOKEN_PREFIX = "st_";
+const API_KEY_PREFIX = "pk_";
 /** Characters of an API key kept in clear (`pk_` + 8) so owners can tell their keys apart in listings. */
-export const API_KEY_DISPLAY_PREFIX_LENGTH = 11;
+const API_KEY_DISPLAY_PREFIX_LENGTH = 11;
 
 const SECRET_BYTES = 32;
 const BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";

@@ -28,7 +28,7 @@ export type CouponVerdict =
 export const refusal = (reason: CouponRefusal): CouponVerdict => ({ valid: false, reason, message: REFUSAL_MESSAGES[reason] });
 
 /** Amount off a price: a percent rounds to the nearest cent; a fixed amount never takes the price below zero. */
-export function discountFor(coupon: Pick<Coupon, "kind" | "value">, priceCents: number): number {
+function discountFor(coupon: Pick<Coupon, "kind" | "value">, priceCents: number): number {
   const off = coupon.kind === "PERCENT" ? Math.round((priceCents * coupon.value) / 100) : coupon.value;
   return Math.min(Math.max(off, 0), priceCents);
 }

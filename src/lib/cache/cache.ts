@@ -36,7 +36,7 @@ export interface CacheLimits {
   maxEntryBytes: number;
 }
 
-export const DEFAULT_CACHE_LIMITS: CacheLimits = { maxEntries: 2_000, maxBytes: 16 * 1024 * 1024, maxEntryBytes: 256 * 1024 };
+const DEFAULT_CACHE_LIMITS: CacheLimits = { maxEntries: 2_000, maxBytes: 16 * 1024 * 1024, maxEntryBytes: 256 * 1024 };
 
 type Held = StoredEntry & { bytes: number };
 

@@ -3,7 +3,7 @@ import { createDb } from "../../db";
 import type { AppEnv } from "../../env";
 import { Cache, type CacheContext } from "./cache";
 
-export { Cache, DEFAULT_CACHE_LIMITS, type CacheContext, type CacheLimits, type CacheOptions } from "./cache";
+export { Cache, type CacheContext } from "./cache";
 export { cacheKey } from "./key";
 export { deleteEntriesTagged, sharedStats } from "./entries";
 export { invalidationStatement, invalidationStatementD1, TAG_RECHECK_MS } from "./tag-versions";

@@ -6,7 +6,7 @@ import { enqueueStatements } from "../queue";
 import { DeferredDelivery, PermanentDeliveryError, type EventSubscriber, type SubscriberContext } from "./subscriber";
 
 /** Attempts an internal subscriber gets unless it sets its own schedule. */
-export const DEFAULT_SUBSCRIBER_ATTEMPTS = 8;
+const DEFAULT_SUBSCRIBER_ATTEMPTS = 8;
 /** A retry's message may arrive a little before its time (clock skew); one due this soon runs now. */
 const EARLY_TOLERANCE_MS = 1_000;
 const MAX_ERROR_CHARS = 1000;
@@ -24,7 +24,7 @@ export interface DispatchResult {
   deliveries: Record<string, EventDeliveryStatus>;
 }
 
-export const deliveryKey = (subscriber: EventSubscriber, target: string | null) => (target === null ? subscriber.name : `${subscriber.name}:${target}`);
+const deliveryKey = (subscriber: EventSubscriber, target: string | null) => (target === null ? subscriber.name : `${subscriber.name}:${target}`);
 
 function findSubscriber(subscribers: readonly EventSubscriber[], key: string): { subscriber: EventSubscriber; target: string | null } | null {
   const colon = key.indexOf(":");
@@ -136,7 +136,7 @@ async function runDelivery(deps: DispatchDeps, event: DomainEvent, row: EventDel
  * The event's own status, from its deliveries: PROCESSING while any is still to run, then FAILED if any
  * gave up, else PROCESSED (also when no subscriber wanted it).
  */
-export function settleEventStatement(deps: Pick<SubscriberContext, "db">, eventId: string, now: number) {
+function settleEventStatement(deps: Pick<SubscriberContext, "db">, eventId: string, now: number) {
   const open = sql`exists (select 1 from ${eventDeliveries} where ${eventDeliveries.eventId} = ${events.id} and ${eventDeliveries.status} in ('PENDING', 'PROCESSING', 'RETRYING'))`;
   const failed = sql`exists (select 1 from ${eventDeliveries} where ${eventDeliveries.eventId} = ${events.id} and ${eventDeliveries.status} = 'FAILED')`;
   return deps.db

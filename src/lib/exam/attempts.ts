@@ -14,7 +14,7 @@ import { attempts, auditLogs, type Answer, type Attempt, type NewAuditLog } from
  * score twice) and the coalesce key of all of them (while one waits to start, a grade adds no job: the
  * waiting one reads that grade when it runs).
  */
-export const scoreJobKey = (attemptId: string) => `score:${attemptId}`;
+const scoreJobKey = (attemptId: string) => `score:${attemptId}`;
 
 /** The re-score a grade needs, for the grade's own db.batch: a new job only if none is waiting. */
 export function rescoreStatements(db: Database, attempt: Pick<Attempt, "id" | "userId">): PreparedJob {

@@ -4,7 +4,7 @@ import { prepareQuestion } from "./questions";
 import type { QuestionInput } from "../validation/questions";
 
 /** Columns a CSV import understands; list-valued cells separate items with `|`. */
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   "type", "body", "options", "correctOption", "correctOptions", "answer", "min", "max", "rubric",
   "marks", "negativeMarks", "difficulty", "subject", "topic", "explanation",
 ] as const;

@@ -70,7 +70,7 @@ export function toQuestionContent(input: QuestionInput): QuestionContent {
 }
 
 /** The type-specific answer fields of a stored question, in the input dialect. */
-export function answerFields(question: Pick<Question, "type" | "options" | "answerKey">): Record<string, unknown> {
+function answerFields(question: Pick<Question, "type" | "options" | "answerKey">): Record<string, unknown> {
   const key = question.answerKey as Record<string, unknown>;
   switch (question.type) {
     case "MCQ":

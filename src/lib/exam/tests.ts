@@ -64,14 +64,14 @@ export async function checkQuestionRefs(db: Database, auth: AuthContext, section
     for (const row of rows) found.set(row.id, row);
   }
   const errors: FieldError[] = [];
-  sections.forEach((section, s) =>
-    section.questionIds.forEach((id, q) => {
+  for (const [s, section] of sections.entries()) {
+    for (const [q, id] of section.questionIds.entries()) {
       const row = found.get(id);
       if (!row || (!isAdmin(auth) && row.authorId !== auth.userId)) {
         errors.push({ path: `sections.${s}.questionIds.${q}`, message: "No such question in your question bank" });
       }
-    }),
-  );
+    }
+  }
   return errors;
 }
 

@@ -98,7 +98,10 @@ export class MetricsAggregator {
     const key = `${name}\u0000${tagsKey}\u0000${minute}`;
     let group = this.groups.get(key);
     if (!group) {
-      if (this.groups.size >= MAX_GROUPS) return this.drop("full", 1);
+      if (this.groups.size >= MAX_GROUPS) {
+        this.drop("full", 1);
+        return;
+      }
       group = newGroup(name, tags, tagsKey, minute, value);
       this.groups.set(key, group);
     }

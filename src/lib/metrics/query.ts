@@ -5,7 +5,7 @@ import { addSketch, emptyCounts, sketchPercentile, type DenseCounts } from "./sk
 import { DAY_MS, HOUR_MS, MINUTE_MS, readWatermarks } from "./watermarks";
 
 export const QUERY_BUCKETS = { "1m": MINUTE_MS, "5m": 5 * MINUTE_MS, "1h": HOUR_MS, "1d": DAY_MS } as const;
-export type QueryBucket = keyof typeof QUERY_BUCKETS;
+type QueryBucket = keyof typeof QUERY_BUCKETS;
 
 /** A series longer than this is refused: ask for a coarser bucket or a shorter range. */
 export const MAX_SERIES_POINTS = 1500;
@@ -80,7 +80,9 @@ async function fromMinuteRows(d1: D1Queryable, q: MetricQuery, from: number, to:
   );
   for (const bucket of buckets) {
     const acc = accumulate(map, bucket.t, bucket);
-    bucket.counts.forEach((n, bin) => (acc.counts[bin]! += n));
+    bucket.counts.forEach((n, bin) => {
+      acc.counts[bin]! += n;
+    });
   }
 }
 

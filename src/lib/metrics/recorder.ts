@@ -31,7 +31,10 @@ export class MetricsRecorder {
     const key = tagsKey(tags);
     this.aggregator.add(name, tags, key, value);
     if (!this.engine) return;
-    if (this.engineWrites >= ENGINE_POINTS_PER_INVOCATION) return this.aggregator.drop("engine", 1);
+    if (this.engineWrites >= ENGINE_POINTS_PER_INVOCATION) {
+      this.aggregator.drop("engine", 1);
+      return;
+    }
     this.engineWrites++;
     try {
       // Not awaited: the runtime sends data points in the background.

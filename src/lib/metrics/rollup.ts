@@ -10,8 +10,8 @@ import { DAY_MS, HOUR_MS, readWatermarks } from "./watermarks";
  */
 export const ROLLUP_GRACE_MS = 2 * 60_000;
 /** Bounded work per cron tick; a backlog catches up over the following ticks. */
-export const MAX_HOURS_PER_RUN = 24;
-export const MAX_DAYS_PER_RUN = 7;
+const MAX_HOURS_PER_RUN = 24;
+const MAX_DAYS_PER_RUN = 7;
 
 interface Group {
   name: string;
@@ -64,7 +64,7 @@ async function writeRollups(d1: D1Database, level: "1h" | "1d", bucketStart: num
 }
 
 /** One hour of minute rows → one roll-up row per (name, tag set), totals and histograms merged in SQL. */
-export async function rollUpHour(d1: D1Database, hourStart: number): Promise<number> {
+async function rollUpHour(d1: D1Database, hourStart: number): Promise<number> {
   const groups = await mergeMinuteRows<{ name: string; tagsKey: string; tags: string }>(
     d1,
     { name: "name", tagsKey: "tags_key" },
@@ -76,7 +76,7 @@ export async function rollUpHour(d1: D1Database, hourStart: number): Promise<num
 }
 
 /** One day of hourly roll-ups → daily roll-ups (histograms merge by adding counts). */
-export async function rollUpDay(d1: D1Database, dayStart: number): Promise<number> {
+async function rollUpDay(d1: D1Database, dayStart: number): Promise<number> {
   const { results } = await d1
     .prepare(
       `SELECT name, tags_key AS tagsKey, tags, count, sum, min, max, sketch FROM metric_rollups

@@ -5,8 +5,8 @@ import type { MetricSketch } from "../../db/schema";
  * A value lands in the first bucket whose bound is >= it, so an estimate is within one bucket
  * (at most 25 % wide; ±12 % around the bucket's geometric middle).
  */
-export const SKETCH_BASE = 0.001;
-export const SKETCH_GROWTH = 1.25;
+const SKETCH_BASE = 0.001;
+const SKETCH_GROWTH = 1.25;
 export const SKETCH_BUCKETS = 125;
 export const SKETCH_BOUNDS: readonly number[] = Array.from({ length: SKETCH_BUCKETS }, (_, i) => SKETCH_BASE * SKETCH_GROWTH ** i);
 

@@ -2,7 +2,7 @@ import { loadConfig } from "../../config";
 import { clock } from "../clock";
 import type { Env } from "../../env";
 
-export type AlertSeverity = "info" | "warning" | "error" | "low" | "medium" | "high" | "critical";
+type AlertSeverity = "info" | "warning" | "error" | "low" | "medium" | "high" | "critical";
 
 export interface Alert {
   title: string;
@@ -47,7 +47,7 @@ async function claimAlertSlot(db: D1Database, fingerprint: string, now: number, 
 }
 
 /** A Slack-compatible incoming-webhook body: `text` for plain receivers, `blocks` for Slack itself. */
-export function alertPayload(alert: Alert, env: { environment: string; version: string }) {
+function alertPayload(alert: Alert, env: { environment: string; version: string }) {
   const severity = alert.severity.toLowerCase() as AlertSeverity;
   const headline = `${SEVERITY_EMOJI[severity] ?? ""} [${severity.toUpperCase()}] ${alert.title}`.trim();
   const fields = Object.entries(alert.fields ?? {}).slice(0, 10);

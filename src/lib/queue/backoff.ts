@@ -1,9 +1,9 @@
 /** First retry waits about this long; each later one twice as long as the one before. */
-export const BACKOFF_BASE_SECONDS = 10;
+const BACKOFF_BASE_SECONDS = 10;
 /** No retry waits longer than an hour. */
-export const BACKOFF_CAP_SECONDS = 3600;
+const BACKOFF_CAP_SECONDS = 3600;
 /** ±25 % jitter, so jobs that failed together (an outage) do not all retry in the same second. */
-export const BACKOFF_JITTER = 0.25;
+const BACKOFF_JITTER = 0.25;
 
 /**
  * Seconds to wait before delivery `attempt + 1`, after `attempt` failed deliveries (attempt ≥ 1):

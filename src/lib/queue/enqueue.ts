@@ -50,7 +50,7 @@ function invalid(path: string, message: string): ApiError {
 }
 
 /** Validates type, payload and options and builds the full row (defaults filled in, as D1 would). */
-export function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}, now = clock.now()): Job {
+function buildJobRow<T extends JobType>(type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}, now = clock.now()): Job {
   const schema = JOB_PAYLOADS[type] as unknown as ZodType<Record<string, unknown>> | undefined;
   if (!schema) throw invalid("type", `Unknown job type ${String(type)}`);
   const parsed = schema.safeParse(payload);
@@ -117,7 +117,7 @@ function insertJob(db: Database, row: NewJob) {
 }
 
 /** Seconds until the job is due, or null when that is beyond what a queue message can wait. */
-export function sendDelaySeconds(job: Pick<Job, "scheduledFor">, now: number): number | null {
+function sendDelaySeconds(job: Pick<Job, "scheduledFor">, now: number): number | null {
   if (job.scheduledFor == null) return 0;
   const delay = Math.max(0, Math.ceil((job.scheduledFor - now) / 1000));
   return delay > MAX_QUEUE_DELAY_SECONDS ? null : delay;

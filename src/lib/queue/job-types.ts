@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { JOB_TYPES, type JobType, type QueueName } from "../../db/schema";
+import type { JobType, QueueName } from "../../db/schema";
 
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `Must be a ${prefix}_ id`);
 const email = z.email().max(320);
@@ -11,7 +11,6 @@ const email = z.email().max(320);
  */
 export const JOB_PAYLOADS = {
   "attempt.score": z.strictObject({ attemptId: id("att") }),
-  "attempt.auto_submit": z.strictObject({ attemptId: id("att") }),
   "email.send": z.strictObject({
     to: email,
     subject: z.string().min(1).max(300),
@@ -30,11 +29,8 @@ export const JOB_PAYLOADS = {
   "index.question": z.strictObject({ questionId: id("qst") }),
   "index.test": z.strictObject({ testId: id("tst") }),
   "index.rebuild": z.strictObject({}),
-  "webhook.deliver": z.looseObject({ deliveryId: id("whd") }),
   // Without `subscriber`: fan out to every subscriber; with it: that subscriber's retry only.
   "event.dispatch": z.strictObject({ eventId: id("evt"), subscriber: z.string().min(1).max(200).optional() }),
-  "cleanup.retention": z.strictObject({}),
-  "cleanup.expired": z.strictObject({}),
   "metrics.rollup": z.looseObject({}),
 } satisfies Record<JobType, z.ZodType<Record<string, unknown>>>;
 
@@ -43,7 +39,6 @@ export type JobPayload<T extends JobType> = z.infer<(typeof JOB_PAYLOADS)[T]>;
 /** The queue each job type runs on (each queue is one Cloudflare Queue; see wrangler.toml). */
 export const JOB_QUEUE: Record<JobType, QueueName> = {
   "attempt.score": "scoring",
-  "attempt.auto_submit": "scoring",
   "email.send": "emails",
   "email.welcome": "emails",
   "email.password_changed": "emails",
@@ -57,13 +52,6 @@ export const JOB_QUEUE: Record<JobType, QueueName> = {
   "index.question": "indexing",
   "index.test": "indexing",
   "index.rebuild": "indexing",
-  "webhook.deliver": "webhooks",
   "event.dispatch": "webhooks",
-  "cleanup.retention": "default",
-  "cleanup.expired": "default",
   "metrics.rollup": "default",
 };
-
-export function isJobType(value: unknown): value is JobType {
-  return typeof value === "string" && (JOB_TYPES as readonly string[]).includes(value);
-}

@@ -1,7 +1,5 @@
-export { scoreAttempt, accuracyOf, effectiveMarks } from "./score-attempt";
+export { scoreAttempt } from "./score-attempt";
 export type {
-  AnswerOutcome,
-  QuestionScore,
   ScorableQuestion,
   ScorableSection,
   ScoringInput,

@@ -7,7 +7,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100 + 0; // + 0 turns -0 int
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /** Correct over attempted (correct + incorrect), 0 when nothing was attempted. */
-export function accuracyOf(correct: number, incorrect: number): number {
+function accuracyOf(correct: number, incorrect: number): number {
   const attempted = correct + incorrect;
   return attempted === 0 ? 0 : round4(correct / attempted);
 }
@@ -16,7 +16,7 @@ function nonNegative(n: number | null | undefined): number | undefined {
   return n === null || n === undefined || !Number.isFinite(n) ? undefined : Math.abs(n);
 }
 
-export function effectiveMarks(section: ScorableSection, question: ScorableQuestion): EffectiveMarks {
+function effectiveMarks(section: ScorableSection, question: ScorableQuestion): EffectiveMarks {
   return {
     marks: nonNegative(section.marksPerQuestion) ?? nonNegative(question.marks) ?? 0,
     negativeMarks: nonNegative(section.negativeMarks) ?? nonNegative(question.negativeMarks) ?? 0,
@@ -27,7 +27,7 @@ function answerOf(answers: ScoringInput["answers"], questionId: string): Submitt
   return answers instanceof Map ? answers.get(questionId) : (answers as Record<string, SubmittedAnswer>)[questionId];
 }
 
-export function judge(input: ScoringInput, question: ScorableQuestion, submitted: SubmittedAnswer | undefined, m: EffectiveMarks): Judgement {
+function judge(input: ScoringInput, question: ScorableQuestion, submitted: SubmittedAnswer | undefined, m: EffectiveMarks): Judgement {
   const answer = submitted?.answer;
   switch (question.type) {
     case "MCQ":

@@ -2,14 +2,14 @@ import { loadConfig } from "../../config";
 import type { Env } from "../../env";
 
 /** What a request's address is when none can be trusted: every such request shares the per-IP buckets. */
-export const UNKNOWN_IP = "0.0.0.0";
+const UNKNOWN_IP = "0.0.0.0";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** Hex groups and colons, optionally ending in a dotted quad; `URL` then checks it is a real address. */
 const IPV6_CHARACTERS = /^[0-9A-Fa-f:.]{2,45}$/;
 
 /** The address in canonical form (IPv6 compressed and lower-cased), or null when `value` is not one. */
-export function parseIp(value: string): string | null {
+function parseIp(value: string): string | null {
   if (IPV4.test(value)) return value;
   if (!value.includes(":") || !IPV6_CHARACTERS.test(value)) return null;
   try {

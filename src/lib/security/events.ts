@@ -16,7 +16,7 @@ export interface SecurityEventInput {
 }
 
 /** The SecurityEvent row for something seen in this request, with IP, geolocation and actor filled in. */
-export function securityEventEntry(c: Context<AppEnv>, input: SecurityEventInput): NewSecurityEvent {
+function securityEventEntry(c: Context<AppEnv>, input: SecurityEventInput): NewSecurityEvent {
   const ctx = c.get("requestContext");
   const auth = c.get("auth");
   const now = clock.now();

@@ -179,7 +179,7 @@ export interface RateLimitBackend {
 }
 
 /** The default backend: one strongly consistent Durable Object per (policy, key). */
-export class DurableObjectBackend implements RateLimitBackend {
+class DurableObjectBackend implements RateLimitBackend {
   readonly name = "durable_object" as const;
   constructor(private readonly namespace: Env["RATE_LIMITER"]) {}
 
@@ -222,7 +222,7 @@ const BLOCK_CACHE_MAX_ENTRIES = 10_000;
  * A cached block is re-checked with the backend at least this often, so an admin's unblock made in
  * another isolate takes effect within this bound instead of at the block's end.
  */
-export const BLOCK_CACHE_MAX_MS = 60_000;
+const BLOCK_CACHE_MAX_MS = 60_000;
 
 interface CachedBlock {
   blockedUntil: number;

@@ -1,4 +1,4 @@
-export const REDACTED = "[REDACTED]";
+const REDACTED = "[REDACTED]";
 
 /** Keys whose values are secrets wherever they appear: bodies, headers, metadata, log fields. */
 const SECRET_KEY =

@@ -38,7 +38,7 @@ const LONGEST_ELEMENT = Math.max(...[...HTML_ELEMENTS].map((name) => name.length
  * characters. Random binary data (an EXIF thumbnail, a palette, an appended video) almost never holds
  * such a run, while any payload that does something (`<img src=x onerror=…>`) is one.
  */
-export const MIN_TEXT_RUN = 16;
+const MIN_TEXT_RUN = 16;
 
 const TEXT = Uint8Array.from({ length: 256 }, (_, byte) => (byte === 0x09 || byte === 0x0a || byte === 0x0c || byte === 0x0d || (byte >= 0x20 && byte < 0x7f) ? 1 : 0));
 const NAME = Uint8Array.from({ length: 256 }, (_, byte) => ((byte >= 0x30 && byte <= 0x39) || (LOWER[byte]! >= 0x61 && LOWER[byte]! <= 0x7a) ? 1 : 0));

@@ -18,12 +18,12 @@ import { at, ascii } from "./byte-search";
  */
 
 /** Names that run code, open or submit elsewhere, or carry payloads when a document is opened or used. */
-export const PDF_ACTIVE_NAMES = new Set([
+const PDF_ACTIVE_NAMES = new Set([
   "JavaScript", "JS", "Launch", "OpenAction", "AA", "URI", "SubmitForm", "GoToR", "GoToE", "ImportData", "EmbeddedFile",
   "EmbeddedFiles", "RichMedia", "XFA",
 ]);
 
-export const PDF_LIMITS = {
+const PDF_LIMITS = {
   /** Bytes inflated from all object streams together. */
   maxInflatedBytes: 32 * 1024 * 1024,
   /** Compressed bytes fed to the inflater, all attempts together. */

@@ -3,7 +3,7 @@ import { typeForExtension, type FileType } from "./file-types";
 import { imageLayout, type ImageKind } from "./image-structure";
 import { containsHtmlElement, containsPolyglotMarker } from "./markup";
 import { pdfThreats } from "./pdf";
-import { inflatedSize, readZipDirectory, ZipFormatError } from "./zip";
+import { inflatedSize, readZipDirectory, type ZipDirectory, ZipFormatError } from "./zip";
 
 /**
  * Content that is dangerous whatever the file is called: executables, markup or script hidden in an
@@ -46,7 +46,7 @@ export const ARCHIVE_LIMITS = {
 } as const;
 
 /** Extensions that run code somewhere (server, desktop or browser); never acceptable inside a name or archive. */
-export const DANGEROUS_EXTENSIONS = new Set([
+const DANGEROUS_EXTENSIONS = new Set([
   "exe", "dll", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "cpl", "sys", "drv", "ocx", "lnk", "reg", "hta",
   "vbs", "vbe", "js", "jse", "mjs", "ws", "wsf", "wsh", "ps1", "psm1", "sh", "bash", "zsh", "csh", "ksh", "command",
   "php", "php3", "php4", "php5", "php7", "phtml", "phar", "pht", "asp", "aspx", "ascx", "ashx", "asmx", "jsp", "jspx",
@@ -93,7 +93,7 @@ function shebangAt(bytes: Uint8Array, offset: number): boolean {
 }
 
 /** Executable formats, by their headers at the start of the file. */
-export function executableSignature(bytes: Uint8Array): ThreatReason | null {
+function executableSignature(bytes: Uint8Array): ThreatReason | null {
   const found = executableAt(bytes, 0);
   if (found) return found;
   if (at(bytes, 0, MZ) && containsAscii(bytes, DOS_STUB, 0, 1024)) return "executable_pe";
@@ -105,7 +105,7 @@ export function executableSignature(bytes: Uint8Array): ThreatReason | null {
  * which misconfigured servers and people still run), and control or bidirectional-override
  * characters (`x\u202Egnp.exe` shows as `xexe.png`).
  */
-export function filenameThreats(filename: string): ThreatReason[] {
+function filenameThreats(filename: string): ThreatReason[] {
   const reasons: ThreatReason[] = [];
   if (/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(filename)) reasons.push("deceptive_filename");
   const parts = filename.toLowerCase().split(".");
@@ -137,7 +137,7 @@ function csvFormulaInjection(bytes: Uint8Array): boolean {
 
 async function archiveThreats(bytes: Uint8Array): Promise<ThreatReason[]> {
   const reasons = new Set<ThreatReason>();
-  let directory;
+  let directory: ZipDirectory;
   try {
     directory = readZipDirectory(bytes, ARCHIVE_LIMITS.maxEntries);
   } catch (error) {

@@ -80,7 +80,7 @@ export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipDire
 }
 
 /** Where an entry's compressed data starts, read from its local header. */
-export function entryDataOffset(bytes: Uint8Array, entry: ZipEntry): number {
+function entryDataOffset(bytes: Uint8Array, entry: ZipEntry): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const at = entry.localHeaderOffset;
   if (at + 30 > bytes.byteLength || view.getUint32(at, true) !== LOCAL_SIGNATURE) throw new ZipFormatError("bad local header");

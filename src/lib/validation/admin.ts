@@ -4,7 +4,6 @@ import { paginationQuery } from "./pagination";
 import { plainText } from "./text";
 
 const userId = z.string().regex(/^usr_[0-9A-Z]{26}$/, "Invalid user id");
-const uploadId = z.string().regex(/^upl_[0-9A-Z]{26}$/, "Expected an upload id (upl_…)");
 const reason = plainText({ max: 1000, multiline: true });
 
 export const adminUserIdParam = z.strictObject({ id: userId });
@@ -28,25 +27,3 @@ export const adminUserListQuery = paginationQuery.extend({
   createdBefore: z.iso.datetime({ offset: true }).optional(),
 });
 export type AdminUserListQuery = z.infer<typeof adminUserListQuery>;
-
-export const MODERATION_TARGETS = ["question", "test", "user", "upload"] as const;
-export const MODERATION_ACTIONS = ["approve", "reject", "hide", "restore", "flag"] as const;
-
-/** A moderator's decision on one piece of content. */
-export const moderationActionBody = z.strictObject({
-  targetType: z.enum(MODERATION_TARGETS),
-  targetId: z.string().regex(/^[a-z]{3,4}_[0-9A-Z]{26}$/, "Invalid target id"),
-  action: z.enum(MODERATION_ACTIONS),
-  reason,
-});
-export type ModerationActionBody = z.infer<typeof moderationActionBody>;
-
-/** An admin bulk import, run as a background job from a file uploaded first through `POST /v1/uploads`. */
-export const adminImportRequest = z.strictObject({
-  kind: z.enum(["questions", "users"]),
-  uploadId,
-  format: z.enum(["csv", "json"]),
-  /** Validate every row and report, without writing anything. */
-  dryRun: z.boolean().default(false),
-});
-export type AdminImportRequest = z.infer<typeof adminImportRequest>;

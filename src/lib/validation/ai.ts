@@ -2,9 +2,9 @@ import { z } from "zod";
 import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
 import { plainText } from "./text";
 
-export const MAX_CHAT_MESSAGES = 40;
-export const MAX_CHAT_MESSAGE_CHARS = 8_000;
-export const MAX_GENERATED_QUESTIONS = 20;
+const MAX_CHAT_MESSAGES = 40;
+const MAX_CHAT_MESSAGE_CHARS = 8_000;
+const MAX_GENERATED_QUESTIONS = 20;
 
 const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Invalid question id");
 const attemptId = z.string().regex(/^att_[0-9A-Z]{26}$/, "Invalid attempt id");

@@ -4,7 +4,7 @@ import type { FieldError } from "../errors";
 import { sanitizeRichText } from "../security/sanitize";
 import { richText } from "./text";
 
-export const MAX_SUBJECTIVE_ANSWER_CHARS = 20_000;
+const MAX_SUBJECTIVE_ANSWER_CHARS = 20_000;
 
 /** PUT /v1/attempts/:id/answers/:questionId — the shape is checked against the question's type afterwards. */
 export const answerInput = z.strictObject({

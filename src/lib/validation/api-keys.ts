@@ -4,11 +4,11 @@ import { plainText } from "./text";
 
 export const API_KEY_MAX_LIFETIME_MS = 366 * 24 * 3600 * 1000;
 /** The longest an old secret keeps working after a rotation. */
-export const API_KEY_MAX_GRACE_SECONDS = 24 * 3600;
+const API_KEY_MAX_GRACE_SECONDS = 24 * 3600;
 
-export const scopeSchema = z.enum(ALL_SCOPES as [string, ...string[]], "Unknown scope");
+const scopeSchema = z.enum(ALL_SCOPES as [string, ...string[]], "Unknown scope");
 
-export const apiKeyRateLimit = z.strictObject({
+const apiKeyRateLimit = z.strictObject({
   limit: z.number().int().min(1).max(100_000),
   windowSeconds: z.number().int().min(1).max(86_400),
 });

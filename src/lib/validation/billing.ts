@@ -28,7 +28,7 @@ export const planPatch = z
   .refine((value) => Object.keys(value).length > 0, "Send at least one field to change");
 export type PlanPatch = z.infer<typeof planPatch>;
 
-export const couponCode = z
+const couponCode = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9_-]{3,32}$/, "3–32 letters, digits, '-' or '_'")

@@ -2,11 +2,11 @@ import { z } from "zod";
 import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
 import { plainText, richText } from "./text";
 
-export const MAX_OPTIONS = 10;
-export const MAX_BODY_CHARS = 20_000;
-export const MAX_OPTION_CHARS = 2_000;
-export const MAX_EXPLANATION_CHARS = 20_000;
-export const MAX_RUBRIC_CHARS = 5_000;
+const MAX_OPTIONS = 10;
+const MAX_BODY_CHARS = 20_000;
+const MAX_OPTION_CHARS = 2_000;
+const MAX_EXPLANATION_CHARS = 20_000;
+const MAX_RUBRIC_CHARS = 5_000;
 
 const marks = z.number().finite().min(0).max(1000);
 const uploadId = z.string().regex(/^upl_[0-9A-Z]{26}$/, "Expected an upload id (upl_…)");

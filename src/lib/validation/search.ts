@@ -3,7 +3,7 @@ import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
 import { paginationQuery } from "./pagination";
 import { plainText } from "./text";
 
-export const SEARCH_INDEXES = ["questions", "tests"] as const;
+const SEARCH_INDEXES = ["questions", "tests"] as const;
 
 /**
  * `GET /v1/search?q=…`: free text plus filters. The text is matched as plain words by the search

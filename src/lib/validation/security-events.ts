@@ -23,7 +23,7 @@ export const securityEventListQuery = paginationQuery
 export type SecurityEventListQuery = z.infer<typeof securityEventListQuery>;
 
 /** The triage states an operator moves an event to; OPEN is only ever the detector's. */
-export const SECURITY_EVENT_TRIAGE_STATUSES = ["INVESTIGATING", "RESOLVED", "FALSE_POSITIVE"] as const;
+const SECURITY_EVENT_TRIAGE_STATUSES = ["INVESTIGATING", "RESOLVED", "FALSE_POSITIVE"] as const;
 
 export const securityEventPatch = z.strictObject({
   status: z.enum(SECURITY_EVENT_TRIAGE_STATUSES),

@@ -2,14 +2,14 @@ import { z } from "zod";
 import { MSQ_SCORING_MODES } from "../../db/schema";
 import { plainText, richText } from "./text";
 
-export const MAX_SECTIONS = 20;
-export const MAX_QUESTIONS_PER_SECTION = 200;
-export const MAX_QUESTIONS_PER_TEST = 300;
+const MAX_SECTIONS = 20;
+const MAX_QUESTIONS_PER_SECTION = 200;
+const MAX_QUESTIONS_PER_TEST = 300;
 
 const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Expected a question id (qst_…)");
 const marks = z.number().finite().min(0).max(1000);
 
-export const sectionInput = z.strictObject({
+const sectionInput = z.strictObject({
   title: plainText({ max: 200 }),
   questionIds: z.array(questionId).min(1).max(MAX_QUESTIONS_PER_SECTION),
   /** Overrides each question's own marks when given. */
@@ -26,13 +26,13 @@ const sections = z
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
     let total = 0;
-    list.forEach((section, s) =>
-      section.questionIds.forEach((id, q) => {
+    for (const [s, section] of list.entries()) {
+      for (const [q, id] of section.questionIds.entries()) {
         total++;
         if (seen.has(id)) ctx.addIssue({ code: "custom", path: [s, "questionIds", q], message: "A question may appear only once in a test" });
         seen.add(id);
-      }),
-    );
+      }
+    }
     if (total > MAX_QUESTIONS_PER_TEST) {
       ctx.addIssue({ code: "custom", path: [], message: `A test holds at most ${MAX_QUESTIONS_PER_TEST} questions` });
     }

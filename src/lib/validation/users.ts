@@ -1,15 +1,14 @@
 import { z } from "zod";
-import { ROLES } from "../../db/schema";
 import { plainText } from "./text";
 
-export const PASSWORD_MIN_LENGTH = 12;
+const PASSWORD_MIN_LENGTH = 12;
 /** PBKDF2 hashes any length, but an unbounded password is free CPU for an attacker. */
-export const PASSWORD_MAX_LENGTH = 256;
+const PASSWORD_MAX_LENGTH = 256;
 
 /** Trimmed, lower-cased and checked; the users table stores exactly this form. */
-export const emailSchema = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email("Invalid email address"));
+const emailSchema = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email("Invalid email address"));
 
-export const nameSchema = plainText({ max: 100 });
+const nameSchema = plainText({ max: 100 });
 
 /**
  * Every rule a password breaks, each as a message naming the rule. The email's local part counts only
@@ -85,7 +84,5 @@ export const passwordChangeBody = z.strictObject({
   revokeApiKeys: z.boolean().default(false),
 });
 export type PasswordChangeBody = z.infer<typeof passwordChangeBody>;
-
-export const roleSchema = z.enum(ROLES);
 
 export const sessionIdParam = z.strictObject({ id: z.string().regex(/^ses_[0-9A-Z]{26}$/, "Invalid session id") });

@@ -4,13 +4,13 @@ import { paginationQuery } from "./pagination";
 import { plainText } from "./text";
 
 /** Types an endpoint can ask for (`webhook.test` is only ever sent on request, to one endpoint). */
-export const SUBSCRIBABLE_EVENT_TYPES = EVENT_TYPES.filter((type) => type !== "webhook.test");
+const SUBSCRIBABLE_EVENT_TYPES = EVENT_TYPES.filter((type) => type !== "webhook.test");
 
 /**
  * The URL's shape; where it may point (https, port 443, no private or loopback address) is checked by
  * the route against the deployment's policy (src/lib/webhooks/ssrf.ts), and again at every delivery.
  */
-export const webhookUrl = z.url({ protocol: /^https?$/, error: "Must be an http(s) URL" }).max(2048);
+const webhookUrl = z.url({ protocol: /^https?$/, error: "Must be an http(s) URL" }).max(2048);
 
 /** Empty (or omitted) means every type. */
 const eventTypes = z

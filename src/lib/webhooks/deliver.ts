@@ -10,8 +10,8 @@ import { decryptWebhookSecret, signWebhook } from "./secrets";
 import { checkWebhookUrl } from "./ssrf";
 
 /** The receiver's answer is kept up to this many bytes in the delivery log. */
-export const RESPONSE_LOG_BYTES = 4096;
-export const WEBHOOK_USER_AGENT = "Proctor-Webhooks/1.0";
+const RESPONSE_LOG_BYTES = 4096;
+const WEBHOOK_USER_AGENT = "Proctor-Webhooks/1.0";
 
 /** Every signature the endpoint accepts right now: the current secret's, and the previous one's during a rotation's overlap. */
 async function signatures(keyBase64: string, webhook: Webhook, messageId: string, timestamp: number, body: string, now: number): Promise<string> {

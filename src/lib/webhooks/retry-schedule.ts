@@ -5,7 +5,7 @@
  */
 export const WEBHOOK_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 36_000] as const;
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_SECONDS.length + 1;
-export const WEBHOOK_RETRY_JITTER = 0.1;
+const WEBHOOK_RETRY_JITTER = 0.1;
 
 /** Seconds before attempt `attempt + 1` after `attempt` failed ones, or null when none is left. */
 export function webhookRetryDelaySeconds(attempt: number, random: () => number = Math.random): number | null {

@@ -1,6 +1,6 @@
 import { base64Decode, base64Encode, randomBytes } from "../auth/tokens";
 
-export const WEBHOOK_SECRET_PREFIX = "whsec_";
+const WEBHOOK_SECRET_PREFIX = "whsec_";
 /** Standard Webhooks allows 24–64 bytes; 32 is the common choice. */
 const SECRET_BYTES = 32;
 const ENCRYPTION_VERSION = "v1";

@@ -11,7 +11,7 @@ const MAX_BODY_CHARS = 4096;
 const TEXTUAL_BODY = /^(application\/([\w.-]+\+)?json|application\/x-www-form-urlencoded|text\/)/i;
 
 /** The route template (`/v1/tests/:id`), never the concrete path, so tags group. */
-export function routeTemplate(c: Context<AppEnv>): string {
+function routeTemplate(c: Context<AppEnv>): string {
   const matched = routePath(c, -1);
   return !matched || matched.endsWith("*") ? "unmatched" : matched;
 }

@@ -240,7 +240,7 @@ function pickGoverning(decided: { subject: Subject; decision: LimitDecision }[])
 }
 
 /** IETF draft-ietf-httpapi-ratelimit-headers (structured fields) plus the legacy X-RateLimit-* trio. */
-export function rateLimitHeaders(policy: string, subject: Subject, decision: LimitDecision, now: number): Record<string, string> {
+function rateLimitHeaders(policy: string, subject: Subject, decision: LimitDecision, now: number): Record<string, string> {
   const windowSeconds = Math.round(subject.windowMs / 1000);
   const resetSeconds = Math.ceil(decision.resetMs / 1000);
   return {

@@ -31,7 +31,7 @@ function isLogged(mode: Config["requestLog"], status: number, durationMs: number
  */
 export const services = (): MiddlewareHandler<AppEnv> => {
   return async function services(c, next) {
-    let config;
+    let config: Config;
     try {
       config = loadConfig(c.env);
     } catch (error) {

@@ -7,7 +7,7 @@ import type { LoginSighting } from "./new-device";
  * Faster than an airliner is impossible travel. Geolocation of an IP is only city-accurate, so hops
  * shorter than `minDistanceKm` are never judged (a VPN exit one region over is not an attack).
  */
-export const IMPOSSIBLE_TRAVEL = { maxSpeedKmh: 1000, minDistanceKm: 500 } as const;
+const IMPOSSIBLE_TRAVEL = { maxSpeedKmh: 1000, minDistanceKm: 500 } as const;
 
 const EARTH_RADIUS_KM = 6371.0088;
 

@@ -5,7 +5,7 @@ import { redact } from "../redact";
 import { decodeEntities } from "../sanitize";
 import { QuietPeriod } from "../quiet-period";
 
-export type ProbeType = "xss_attempt" | "sql_injection_attempt";
+type ProbeType = "xss_attempt" | "sql_injection_attempt";
 
 interface ProbeRule {
   type: ProbeType;
@@ -96,7 +96,9 @@ function collectStrings(value: unknown, path: string, out: [string, string][], d
   if (typeof value === "string") {
     out.push([path, value]);
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => collectStrings(item, `${path}.${i}`, out, depth + 1));
+    value.forEach((item, i) => {
+      collectStrings(item, `${path}.${i}`, out, depth + 1);
+    });
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
       out.push([`${path}.${key}(key)`, key]);
@@ -106,7 +108,7 @@ function collectStrings(value: unknown, path: string, out: [string, string][], d
 }
 
 /** Checks labelled values; returns the first finding of each probe type. */
-export function scanValues(values: [string, string][]): ProbeFinding[] {
+function scanValues(values: [string, string][]): ProbeFinding[] {
   const found = new Map<ProbeType, ProbeFinding>();
   for (const [location, raw] of values) {
     if (found.size === 2) break;
