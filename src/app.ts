@@ -85,9 +85,8 @@ export function createApp() {
   app.onError(errorHandler());
   app.notFound(notFoundHandler());
 
-  registerRoutes(app);
-
-  return app;
+  return registerRoutes(app);
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The app's type, for typed clients: `hc<AppType>(baseUrl)` from `hono/client` (docs/api.md). */
+export type AppType = ReturnType<typeof createApp>;
