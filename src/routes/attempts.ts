@@ -259,7 +259,7 @@ export const attemptRoutes = new Hono<AppEnv>()
     const results = await db.batch(submit.statements);
     if (!submit.transitioned(results)) throw closedProblem({ ...attempt, status: "SUBMITTED" }, now);
     c.executionCtx.waitUntil(submit.send(c.env));
-    return c.json({ id: attempt.id, status: "submitted", submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
+    return c.json({ id: attempt.id, status: "SUBMITTED" as const, submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
   })
   .put("/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
