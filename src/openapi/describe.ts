@@ -37,15 +37,32 @@ export function jsonContent(schema: ZodType) {
   return { "application/json": { schema: responseSchema(schema) } } as never;
 }
 
+interface RawResponse {
+  description: string;
+  content?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+}
+
+/** A file answered as-is (an image, a download), of the given media type. */
+export function fileResponse(description: string, mediaType = "application/octet-stream"): RawResponse {
+  return { description, content: { [mediaType]: { schema: { type: "string", contentMediaType: mediaType } } } };
+}
+
 interface OperationOptions {
   summary: string;
   description?: string;
-  /** Success responses: status → `[description, body schema]`, or a description alone (no body). */
-  responses: Record<number, string | readonly [string, ZodType]>;
+  /** Success responses: status → `[description, JSON body schema]`, a description alone (no body), or a raw response object (files). */
+  responses: Record<number, string | readonly [string, ZodType] | RawResponse>;
   /** Problem codes the handler itself can answer with, beyond those its middleware adds. */
   errors?: ErrorCode[];
   deprecated?: boolean;
   operationId?: string;
+  /** Explicit security, for a route that authenticates in its own way (the health check token). */
+  security?: DescribeRouteOptions["security"];
+  /** A body the handler parses itself (not through `validate`), e.g. an optional one. */
+  requestBody?: { schema: ZodType; required: boolean } | { content: Record<string, unknown>; required: boolean };
+  /** Scopes a route checks inside a middleware of its own rather than with `requireScope`. */
+  scopes?: Scope[];
 }
 
 /**
@@ -56,7 +73,9 @@ export function operationsOf(tag: string) {
   return function describe(options: OperationOptions): MiddlewareHandler {
     const responses: NonNullable<DescribeRouteOptions["responses"]> = {};
     for (const [status, response] of Object.entries(options.responses)) {
-      responses[status] = typeof response === "string" ? { description: response } : { description: response[0], content: jsonContent(response[1]) };
+      if (typeof response === "string") responses[status] = { description: response };
+      else if (Array.isArray(response)) responses[status] = { description: response[0], content: jsonContent(response[1] as ZodType) };
+      else responses[status] = response as never;
     }
     const spec: OperationSpec = {
       tags: [tag],
@@ -64,6 +83,16 @@ export function operationsOf(tag: string) {
       ...(options.description ? { description: options.description } : {}),
       ...(options.deprecated ? { deprecated: true } : {}),
       ...(options.operationId ? { operationId: options.operationId } : {}),
+      ...(options.security ? { security: options.security } : {}),
+      ...(options.scopes ? { "x-proctor-scopes": options.scopes } : {}),
+      ...(options.requestBody
+        ? {
+            requestBody: {
+              required: options.requestBody.required,
+              content: "schema" in options.requestBody ? { "application/json": { schema: resolver(options.requestBody.schema) } } : options.requestBody.content,
+            } as never,
+          }
+        : {}),
       responses,
       "x-proctor-errors": options.errors ?? [],
     };

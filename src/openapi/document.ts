@@ -52,6 +52,7 @@ function baseDocument(version: string): Partial<Document> {
           name: SESSION_COOKIE,
           description: "The browser session set by POST /v1/auth/login. A state change (POST, PUT, PATCH, DELETE) with it also needs `csrfHeader`.",
         },
+        healthCheckToken: { type: "apiKey", in: "header", name: "X-Health-Check-Token", description: "The `HEALTH_CHECK_TOKEN` secret, for monitors." },
         csrfHeader: {
           type: "apiKey",
           in: "header",
@@ -126,14 +127,19 @@ function finishOperation(
   const body = operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
   if (body?.content?.["application/json"]) for (const code of JSON_BODY) errors.add(code);
   if (body?.content?.["multipart/form-data"]) errors.add("payload_too_large");
-  if ((operation.parameters ?? []).some((p) => "in" in p && p.in === "query")) errors.add("validation_failed");
+  // Query parameters come only from validators; a validated path parameter has constraints, where
+  // hono-openapi's own placeholder for an unvalidated one is a bare string.
+  const validated = (operation.parameters ?? []).some(
+    (p) => "in" in p && (p.in === "query" || (p.in === "path" && JSON.stringify(p.schema) !== '{"type":"string"}')),
+  );
+  if (validated) errors.add("validation_failed");
   if (rateLimits.length) for (const code of RATE_LIMITED) errors.add(code);
   if (authenticated) {
     for (const code of AUTHENTICATED) errors.add(code);
     if (UNSAFE_METHODS.has(method)) errors.add("csrf_failed");
     if (scopes.length) errors.add("insufficient_scope");
     if (roles.length) errors.add("forbidden");
-    operation.security = UNSAFE_METHODS.has(method) ? [{ bearer: [] }, { sessionCookie: [], csrfHeader: [] }] : [{ bearer: [] }, { sessionCookie: [] }];
+    operation.security ??= UNSAFE_METHODS.has(method) ? [{ bearer: [] }, { sessionCookie: [], csrfHeader: [] }] : [{ bearer: [] }, { sessionCookie: [] }];
     const needs = [
       scopes.length ? `Scopes: ${scopes.map((s) => `\`${s}\` (${SCOPES[s]})`).join(", ")}.` : "",
       roles.length ? `Roles: ${roles.join(" or ")}.` : "",
@@ -141,7 +147,7 @@ function finishOperation(
     if (needs.length) operation.description = [operation.description, needs.join(" ")].filter(Boolean).join("\n\n");
     if (scopes.length) operation["x-scopes" as keyof Operation] = scopes as never;
   } else {
-    operation.security = [];
+    operation.security ??= [];
   }
 
   const responses = (operation.responses ??= {}) as Record<string, OpenAPIV3_1.ResponseObject | OpenAPIV3_1.ReferenceObject>;
