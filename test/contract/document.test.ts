@@ -52,6 +52,19 @@ describe("the OpenAPI document", () => {
     expect(served.filter((op) => !documented.includes(op)), "served but not documented").toEqual([]);
   });
 
+  it("gives every operation a tag, a summary of its own, a success response and security", () => {
+    const lacking: string[] = [];
+    for (const [name, operation] of documentedOperations(committed)) {
+      const responses = Object.keys(operation.responses as object);
+      const [method, path] = name.split(" ");
+      if (!(operation.tags as string[] | undefined)?.length) lacking.push(`${name}: tag`);
+      if (operation.summary === `${method} ${path}`) lacking.push(`${name}: summary`);
+      if (!responses.some((status) => /^[23]/.test(status))) lacking.push(`${name}: success response`);
+      if (!Array.isArray(operation.security)) lacking.push(`${name}: security`);
+    }
+    expect(lacking).toEqual([]);
+  });
+
   it("lists the problem codes each status can carry, each of that status", () => {
     for (const [name, response] of Object.entries(committed.components.responses as Record<string, any>)) {
       const { status, code } = response.content["application/problem+json"]!.schema.allOf[1].properties;
