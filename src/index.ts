@@ -13,3 +13,5 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
+/** For typed clients: `hc<AppType>(baseUrl)` from `hono/client` (docs/api.md). */
+export type { AppType } from "./app";
