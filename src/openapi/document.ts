@@ -7,6 +7,7 @@ import { SCOPES } from "../lib/auth/scopes";
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "../lib/auth/cookies";
 import type { OperationSpec } from "./describe";
 import { problemSchema } from "./schemas/problem";
+import { webhookOperations } from "./webhooks";
 
 type Document = OpenAPIV3_1.Document;
 type Operation = OpenAPIV3_1.OperationObject & OperationSpec;
@@ -104,6 +105,8 @@ export async function buildOpenApiDocument(app: Hono<any, any, any>, version: st
       for (const tag of operation.tags ?? []) tags.add(tag);
     }
   }
+  document.webhooks = webhookOperations();
+  tags.add("Webhook events");
   document.tags = [...tags].sort().map((name) => ({ name }));
   document.components!.responses = Object.fromEntries(Object.entries(document.components!.responses ?? {}).sort(([a], [b]) => a.localeCompare(b)));
   return document;
