@@ -33,7 +33,7 @@ export function responseSchema(schema: ZodType) {
 }
 
 /** `{ "application/json": { schema } }` for a success response. */
-export function jsonContent(schema: ZodType) {
+function jsonContent(schema: ZodType) {
   return { "application/json": { schema: responseSchema(schema) } } as never;
 }
 

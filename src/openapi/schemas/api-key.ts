@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isoDateTime, prefixedId } from "./primitives";
-import { scopeSchema } from "./user";
+import { scopeSchema } from "../../lib/validation/api-keys";
 
 /** An API key as its owner sees it: never the secret, which is shown once, on creation and rotation. */
 export const apiKeySchema = z

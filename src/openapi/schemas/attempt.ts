@@ -3,7 +3,7 @@ import { ATTEMPT_STATUSES, MSQ_SCORING_MODES } from "../../db/schema";
 import { isoDateTime, prefixedId } from "./primitives";
 import { candidateQuestionSchema, solutionSchema } from "./question";
 
-export const attemptStatusSchema = z.enum(ATTEMPT_STATUSES);
+const attemptStatusSchema = z.enum(ATTEMPT_STATUSES);
 
 /** An attempt in a list (src/lib/exam/attempts.ts); score fields are null until it is scored. */
 export const attemptSummarySchema = z

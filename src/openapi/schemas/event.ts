@@ -22,7 +22,7 @@ export const domainEventSchema = z
   })
   .meta({ id: "DomainEvent" });
 
-export const eventSubscriberSchema = z.object({
+const eventSubscriberSchema = z.object({
   subscriber: z.string(),
   status: z.enum(EVENT_DELIVERY_STATUSES),
   attempts: z.number().int(),

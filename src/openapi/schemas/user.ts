@@ -1,10 +1,7 @@
 import { z } from "zod";
-import { ROLES } from "../../db/schema";
-import { SCOPES, type Scope } from "../../lib/auth/scopes";
+import { scopeSchema } from "../../lib/validation/api-keys";
+import { roleSchema } from "../../lib/validation/users";
 import { isoDateTime, prefixedId } from "./primitives";
-
-export const roleSchema = z.enum(ROLES);
-export const scopeSchema = z.enum(Object.keys(SCOPES) as [Scope, ...Scope[]]);
 
 /** A user as the user themselves sees it (src/lib/users/present.ts). */
 export const userSchema = z
