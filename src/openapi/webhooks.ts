@@ -37,7 +37,7 @@ export function webhookOperations(): Record<string, OpenAPIV3_1.PathItemObject> 
     webhooks[type] = {
       post: {
         summary: entry.description,
-        description: `Payload version ${entry.version}, about a ${entry.aggregate}. Signed per Standard Webhooks; verify before trusting it.`,
+        description: `Payload version ${entry.version}; the resource is a \`${entry.aggregate}\`. Signed per Standard Webhooks: verify it before trusting it.`,
         tags: ["Webhook events"],
         operationId: `webhook.${type}`,
         parameters: SIGNATURE_HEADERS,

@@ -35,7 +35,7 @@ import { webhookRoutes } from "./webhooks";
  * middleware; it adds none of its own.
  *
  * The calls are chained so the returned app's type carries every route (`AppType`, for `hc` clients);
- * the contract routes come last and document everything above them.
+ * the contract routes come last.
  */
 export function registerRoutes(app: Hono<AppEnv>) {
   return app
@@ -66,5 +66,5 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/admin/security-events", adminSecurityEventRoutes)
     .route("/v1/admin/cache", adminCacheRoutes)
     .route("/v1/admin/events", adminEventRoutes)
-    .route("/", contractRoutes(app));
+    .route("/", contractRoutes);
 }
