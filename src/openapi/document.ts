@@ -62,11 +62,19 @@ function baseDocument(version: string): Partial<Document> {
         },
       },
       headers: {
-        "RateLimit-Policy": { description: "IETF rate-limit policy: `<limit>;w=<window seconds>`.", schema: { type: "string" }, example: '"api";q=120;w=60' },
-        RateLimit: { description: "IETF rate-limit state of the governing limit.", schema: { type: "string" }, example: '"api";r=119;t=60' },
+        "RateLimit-Policy": {
+          description: "IETF rate-limit policy of the governing limit: `\"<policy>\";q=<limit>;w=<window seconds>`.",
+          schema: { type: "string" },
+          example: '"api";q=120;w=60',
+        },
+        RateLimit: {
+          description: "IETF rate-limit state: `\"<policy>\";r=<remaining>;t=<seconds until capacity frees>`.",
+          schema: { type: "string" },
+          example: '"api";r=119;t=60',
+        },
         "X-RateLimit-Limit": { description: "Requests allowed in the window.", schema: { type: "integer" }, example: 120 },
         "X-RateLimit-Remaining": { description: "Requests left in the window.", schema: { type: "integer" }, example: 119 },
-        "X-RateLimit-Reset": { description: "Seconds until the window frees capacity.", schema: { type: "integer" }, example: 60 },
+        "X-RateLimit-Reset": { description: "Unix time (seconds) when the window frees capacity.", schema: { type: "integer" }, example: 1764780000 },
         "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" }, example: 30 },
         "X-Request-Id": { description: "The request's id (`req_…`), also the problem's `requestId`.", schema: { type: "string" } },
       },

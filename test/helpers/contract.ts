@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import committedJson from "../../docs/openapi.json";
 
 type Json = Record<string, any>;
+const RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"];
 const document = committedJson as unknown as Json;
 
 /** Inlines `#/components/…` references, so one schema stands alone for the validator. */
@@ -33,6 +34,9 @@ export async function expectDocumented(res: Response, method: string, path: stri
   const response = inline(operation.responses[String(res.status)]) as Json | undefined;
   const text = await res.clone().text();
   expect(response, `${method} ${path} answered ${res.status}, which the document does not list: ${text.slice(0, 300)}`).toBeDefined();
+  for (const name of RATE_LIMIT_HEADERS) {
+    if (res.headers.has(name)) expect(Object.keys(response!.headers ?? {}), `${method} ${path} ${res.status} sends ${name}`).toContain(name);
+  }
   const mediaType = (res.headers.get("Content-Type") ?? "").split(";")[0]!.trim();
   if (!response!.content) {
     expect(text, `${method} ${path} ${res.status} is documented without a body`).toBe("");
