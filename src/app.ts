@@ -88,5 +88,4 @@ export function createApp() {
   return registerRoutes(app);
 }
 
-/** The app's type, for typed clients: `hc<AppType>(baseUrl)` from `hono/client` (docs/api.md). */
-export type AppType = ReturnType<typeof createApp>;
+export type App = ReturnType<typeof createApp>;

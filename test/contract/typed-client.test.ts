@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { hc, type InferResponseType } from "hono/client";
 import { beforeAll, describe, expect, expectTypeOf, it } from "vitest";
-import type { AppType } from "../../src/app";
+import type { AppType } from "../../src/index";
 import { createCast, createFullTest, type Cast } from "../exam/fixtures";
 import { BASE_URL } from "../helpers/http";
 
