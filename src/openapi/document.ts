@@ -3,6 +3,7 @@ import { generateSpecs } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../lib/errors";
+import { ID_PREFIXES, type IdKind } from "../lib/ids";
 import { SCOPES } from "../lib/auth/scopes";
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "../lib/auth/cookies";
 import type { OperationSpec } from "./describe";
@@ -133,6 +134,7 @@ function finishOperation(
   const rateLimits = [...new Set(operation["x-proctor-rate-limit"] ?? [])];
 
   if (!operation.tags?.length) operation.tags = [UNVERSIONED_TAGS[path] ?? tagFromPath(path)];
+  describeIdParameters(path, operation);
   if (!operation.summary) operation.summary = `${method.toUpperCase()} ${path}`;
 
   const body = operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
@@ -174,6 +176,42 @@ function finishOperation(
   }
   if (rateLimits.length) operation["x-rate-limit-policies" as keyof Operation] = rateLimits as never;
   for (const key of ["x-proctor-errors", "x-proctor-scopes", "x-proctor-roles", "x-proctor-auth", "x-proctor-rate-limit"] as const) delete operation[key];
+}
+
+/** The id kind a path segment's `{id}` names (`/v1/tests/{id}` → a `tst_` id), or a named parameter's own. */
+const ID_KIND_OF: Record<string, IdKind> = {
+  tests: "test",
+  questions: "question",
+  questionId: "question",
+  attempts: "attempt",
+  "api-keys": "apiKey",
+  jobs: "job",
+  plans: "plan",
+  coupons: "coupon",
+  subscriptions: "subscription",
+  goals: "goal",
+  uploads: "upload",
+  webhooks: "webhook",
+  deliveryId: "webhookDelivery",
+  users: "user",
+  "audit-logs": "audit",
+  errors: "error",
+  "security-events": "securityEvent",
+  events: "event",
+};
+
+/** Unvalidated path ids (a bare string in the document) get their prefix's description and an example. */
+function describeIdParameters(path: string, operation: Operation): void {
+  const segments = path.split("/");
+  for (const parameter of operation.parameters ?? []) {
+    if (!("in" in parameter) || parameter.in !== "path" || JSON.stringify(parameter.schema) !== '{"type":"string"}') continue;
+    const before = segments[segments.indexOf(`{${parameter.name}}`) - 1] ?? "";
+    const kind = ID_KIND_OF[parameter.name] ?? (parameter.name === "id" ? (path.startsWith("/v1/planner/sessions") ? "studySession" : path.startsWith("/v1/me/sessions") ? "session" : ID_KIND_OF[before]) : undefined);
+    if (!kind) continue;
+    const prefix = ID_PREFIXES[kind];
+    parameter.description ??= `A ${kind} id (\`${prefix}_…\`).`;
+    parameter.example = `${prefix}_01JD8X2V3K4M5N6P7Q8R9S0T1U`;
+  }
 }
 
 function tagFromPath(path: string): string {
