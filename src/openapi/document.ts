@@ -7,6 +7,7 @@ import { ID_PREFIXES, type IdKind } from "../lib/ids";
 import { SCOPES } from "../lib/auth/scopes";
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "../lib/auth/cookies";
 import type { OperationSpec } from "./describe";
+import { article } from "./schemas/primitives";
 import { problemSchema } from "./schemas/problem";
 import { webhookOperations } from "./webhooks";
 
@@ -209,7 +210,7 @@ function describeIdParameters(path: string, operation: Operation): void {
     const kind = ID_KIND_OF[parameter.name] ?? (parameter.name === "id" ? (path.startsWith("/v1/planner/sessions") ? "studySession" : path.startsWith("/v1/me/sessions") ? "session" : ID_KIND_OF[before]) : undefined);
     if (!kind) continue;
     const prefix = ID_PREFIXES[kind];
-    parameter.description ??= `A ${kind} id (\`${prefix}_…\`).`;
+    parameter.description ??= `${article(kind)} ${kind} id (\`${prefix}_…\`).`;
     parameter.example = `${prefix}_01JD8X2V3K4M5N6P7Q8R9S0T1U`;
   }
 }

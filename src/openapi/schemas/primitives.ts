@@ -9,8 +9,10 @@ export function prefixedId(kind: IdKind) {
   return z
     .string()
     .regex(new RegExp(`^${prefix}_[0-9A-Za-z]+$`))
-    .meta({ description: `A ${kind} id: \`${prefix}_\` then a ULID.`, examples: [`${prefix}_${EXAMPLE_ULID}`] });
+    .meta({ description: `${article(kind)} ${kind} id: \`${prefix}_\` then a ULID.`, examples: [`${prefix}_${EXAMPLE_ULID}`] });
 }
+
+export const article = (word: string) => (/^[aeiou]/i.test(word) ? "An" : "A");
 
 /** Timestamps are stored as epoch milliseconds and always answered as ISO-8601 UTC strings. */
 export const isoDateTime = z.iso.datetime().meta({ examples: ["2026-12-03T08:15:30.000Z"] });
