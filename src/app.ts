@@ -85,9 +85,7 @@ export function createApp() {
   app.onError(errorHandler());
   app.notFound(notFoundHandler());
 
-  registerRoutes(app);
-
-  return app;
+  return registerRoutes(app);
 }
 
 /** @public The app's route types, for typed clients (`hc<App>(url)` from hono/client). */

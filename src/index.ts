@@ -13,3 +13,5 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
+/** The app's routes as a type, for typed clients: `hc<AppType>(baseUrl)` from `hono/client` (docs/api.md). */
+export type { App as AppType } from "./app";

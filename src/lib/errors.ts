@@ -6,7 +6,7 @@ import type { $ZodIssue } from "zod/v4/core";
  * The closed set of error codes a client can receive, each with its HTTP status and title.
  * A code is a stable contract: clients switch on it, so never rename one.
  */
-const ERROR_CODES = {
+export const ERROR_CODES = {
   bad_request: [400, "Bad request"],
   malformed_json: [400, "Malformed JSON"],
   validation_failed: [400, "Validation failed"],

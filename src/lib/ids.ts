@@ -3,7 +3,7 @@ import { clock } from "./clock";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** Every kind of identifier the platform mints, by prefix, so an id says what it names. */
-const ID_PREFIXES = {
+export const ID_PREFIXES = {
   user: "usr",
   session: "ses",
   login: "lgn",

@@ -8,6 +8,8 @@ import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { cacheEntries } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { cacheInvalidatedSchema, cacheStatsSchema } from "../openapi/schemas/cache";
 
 const tagQuery = z.strictObject({
   tag: z
@@ -18,11 +20,13 @@ const tagQuery = z.strictObject({
     .regex(/^[A-Za-z0-9_.:*-]+$/, "A tag is letters, digits and _ . : * - (e.g. test:tst_…)"),
 });
 
+const describe = operationsOf("Admin: cache");
+
 /** The cache for operators: what D1 holds across isolates, this isolate's LRU, and dropping a tag. */
 export const adminCacheRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
 
-  .get("/", requireScope("admin:read"), async (c) => {
+  .get("/", describe({ summary: "Cache statistics", responses: { 200: ["Shared and isolate statistics", cacheStatsSchema] } }), requireScope("admin:read"), async (c) => {
     const shared = await sharedStats(c.var.db, clock.now());
     c.header("Cache-Control", "no-store");
     return c.json({
@@ -39,7 +43,7 @@ export const adminCacheRoutes = new Hono<AppEnv>()
     });
   })
 
-  .delete("/", requireScope("admin:write"), validate("query", tagQuery), async (c) => {
+  .delete("/", describe({ summary: "Invalidate a cache tag", responses: { 200: ["What was dropped", cacheInvalidatedSchema] } }), requireScope("admin:write"), validate("query", tagQuery), async (c) => {
     const { tag } = c.req.valid("query");
     const db = c.var.db;
     // Bumping the tag retires the entries every isolate holds (within the recheck bound); deleting the rows frees D1 now.

@@ -11,6 +11,9 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { ERROR_SEVERITIES, errorLogs, type ErrorLog } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { errorLogDetailSchema, errorLogSchema } from "../openapi/schemas/error-log";
+import { page } from "../openapi/schemas/primitives";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 
@@ -68,9 +71,11 @@ const contains = (pattern: string) =>
     ),
   );
 
+const describe = operationsOf("Admin: errors");
+
 /** Error tracking for operators: grouped errors, newest activity first, and resolving them. */
 export const adminErrorRoutes = new Hono<AppEnv>()
-  .get("/", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", errorListQuery), async (c) => {
+  .get("/", describe({ summary: "List tracked errors", responses: { 200: ["A page of errors, most recently seen first", page(errorLogSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", errorListQuery), async (c) => {
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, errorCursor) : null;
     const conditions: (SQL | undefined)[] = [
@@ -94,7 +99,7 @@ export const adminErrorRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, query.limit, (row) => ({ c: row.lastSeenAt, i: row.id }), presentError));
   })
 
-  .get("/:id", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("param", errorIdParam), async (c) => {
+  .get("/:id", describe({ summary: "Read a tracked error with its stack and request", responses: { 200: ["The error", errorLogDetailSchema] }, errors: ["not_found"] }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("param", errorIdParam), async (c) => {
     const row = await c.var.db.select().from(errorLogs).where(eq(errorLogs.id, c.req.valid("param").id)).get();
     if (!row) throw ApiError.notFound("error");
     return c.json({ error: presentErrorDetail(row) });
@@ -102,7 +107,7 @@ export const adminErrorRoutes = new Hono<AppEnv>()
 
   .post(
     "/:id/resolve",
-    rateLimit({ policy: "api" }),
+    describe({ summary: "Resolve a tracked error", responses: { 200: ["The resolved error", errorLogDetailSchema] }, errors: ["not_found", "conflict"] }), rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", errorIdParam),
     validate("json", resolveBody),

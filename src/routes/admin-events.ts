@@ -13,6 +13,9 @@ import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validati
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
+import { operationsOf } from "../openapi/describe";
+import { domainEventDetailSchema, domainEventSchema, subscriberRetrySchema } from "../openapi/schemas/event";
+import { page } from "../openapi/schemas/primitives";
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 
@@ -23,13 +26,15 @@ const eventListQuery = paginationQuery.extend({
   to: isoInstant.optional(),
 });
 
+const describe = operationsOf("Admin: events");
+
 /** Webhook attempts shown with an event; the full log is at GET /v1/webhooks/:id/deliveries. */
 const MAX_WEBHOOK_ATTEMPTS_SHOWN = 100;
 
 /** The outbox for operators: what happened, who received it, and retrying a subscriber that gave up. */
 export const adminEventRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireRole("admin"))
-  .get("/", requireScope("admin:read"), validate("query", eventListQuery), async (c) => {
+  .get("/", describe({ summary: "List domain events", responses: { 200: ["A page of events, newest first", page(domainEventSchema)] } }), requireScope("admin:read"), validate("query", eventListQuery), async (c) => {
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [];
     if (query.type) filters.push(eq(events.type, query.type));
@@ -45,7 +50,7 @@ export const adminEventRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentEvent));
   })
-  .get("/:id", requireScope("admin:read"), async (c) => {
+  .get("/:id", describe({ summary: "Read an event with its subscribers and webhook deliveries", responses: { 200: ["The event", domainEventDetailSchema] }, errors: ["not_found"] }), requireScope("admin:read"), async (c) => {
     const db = c.var.db;
     const id = c.req.param("id");
     const [found, subscribers, attempts] = await db.batch([
@@ -57,7 +62,7 @@ export const adminEventRoutes = new Hono<AppEnv>()
     return c.json({ ...presentEvent(found[0]), subscribers: subscribers.map(presentEventDelivery), webhookDeliveries: attempts.map(presentWebhookDelivery) });
   })
   /** A subscriber that gave up on this event starts over from its first attempt. */
-  .post("/:id/subscribers/:subscriber/retry", requireScope("admin:write"), async (c) => {
+  .post("/:id/subscribers/:subscriber/retry", describe({ summary: "Retry a failed subscriber of an event", responses: { 202: ["Queued again", subscriberRetrySchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), async (c) => {
     const db = c.var.db;
     const eventId = c.req.param("id");
     const subscriber = c.req.param("subscriber");

@@ -7,6 +7,8 @@ import { validate } from "../lib/validation/validate";
 import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { metricNamesSchema, metricSeriesSchema } from "../openapi/schemas/metrics";
 
 const TAG_PARAM = /^tag\.([A-Za-z0-9_.:-]{1,64})$/;
 const MAX_TAG_FILTERS = 10;
@@ -18,6 +20,8 @@ const DEFAULT_RANGE_MS: Record<keyof typeof QUERY_BUCKETS, number> = {
 };
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
+
+const describe = operationsOf("Admin: metrics");
 
 /** `name`, `from`, `to`, `bucket`, and any number (up to 10) of `tag.<key>=<value>` filters. */
 const metricQuery = z
@@ -40,11 +44,11 @@ const metricQuery = z
 
 /** Metrics for operators: series per bucket with percentiles, and the list of names. */
 export const adminMetricRoutes = new Hono<AppEnv>()
-  .get("/names", rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
+  .get("/names", describe({ summary: "Names of the recorded metrics", responses: { 200: ["The names", metricNamesSchema] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
     return c.json({ data: await metricNames(c.var.d1) });
   })
 
-  .get("/", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
+  .get("/", describe({ summary: "A metric's series over a period", description: "Filter by tag with `tag.<name>=<value>`.", responses: { 200: ["The series", metricSeriesSchema] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
     const query = c.req.valid("query");
     const size = QUERY_BUCKETS[query.bucket];
     const to = query.to ?? clock.now();

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import { Hono, type Context } from "hono";
 import { auditInsert } from "../lib/audit/writer";
 import { cache, invalidationStatement } from "../lib/cache";
@@ -15,8 +16,12 @@ import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { questions, uploads, type NewQuestion } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { prefixedId } from "../openapi/schemas/primitives";
 
 const MAX_IMPORT_FILE_BYTES = 2 * 1024 * 1024;
+const describe = operationsOf("Admin: questions");
+
 /** D1 binds at most 100 parameters per statement; a question row has 15 columns. */
 const ROWS_PER_INSERT = 6;
 
@@ -60,7 +65,12 @@ async function importRows(c: Context<AppEnv>, input: QuestionImportInput): Promi
 
 export const adminQuestionRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/import", requireScope("questions:write", "admin:write"), requireRole("admin"), validate("json", questionImportInput), async (c) => {
+  .post("/import", describe({
+    summary: "Import questions (rows, or an uploaded CSV or JSON file)",
+    description: "All or nothing: one invalid row imports none and lists every row's errors.",
+    responses: { 201: ["The imported questions' ids", z.object({ imported: z.number().int(), ids: z.array(prefixedId("question")) })] },
+    errors: ["not_found", "unsupported_file_type", "payload_too_large", "malformed_json"],
+  }), requireScope("questions:write", "admin:write"), requireRole("admin"), validate("json", questionImportInput), async (c) => {
     const auth = caller(c);
     const { rows, source } = await importRows(c, c.req.valid("json"));
     if (rows.length > MAX_IMPORT_ROWS) {

@@ -14,6 +14,12 @@ import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validati
 import { validate } from "../lib/validation/validate";
 import { authOf, requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
+import { operationsOf } from "../openapi/describe";
+import { adminJobSchema } from "../openapi/schemas/job";
+import { page } from "../openapi/schemas/primitives";
+import { queueCleanedSchema, queuePausedSchema, queueStatsSchema } from "../openapi/schemas/queue";
+
+const describe = operationsOf("Admin: queues and jobs");
 
 /** Completions in this window give the throughput; durations in the last hour give the average. */
 const THROUGHPUT_WINDOW_MS = 15 * 60_000;
@@ -117,11 +123,11 @@ export const adminQueueRoutes = new Hono<AppEnv>()
   .use("/queues/*", rateLimit({ policy: "api" }), requireRole("admin"))
   .use("/jobs/*", rateLimit({ policy: "api" }), requireRole("admin"))
 
-  .get("/queues", requireScope("admin:read"), async (c) => {
+  .get("/queues", describe({ summary: "Queue dashboard", responses: { 200: ["Every queue's counts", z.object({ data: z.array(queueStatsSchema) })] } }), requireScope("admin:read"), async (c) => {
     return c.json({ data: await queueStats(c) });
   })
 
-  .get("/jobs", requireScope("admin:read"), validate("query", jobListQuery), async (c) => {
+  .get("/jobs", describe({ summary: "List jobs", responses: { 200: ["A page of jobs, newest first", page(adminJobSchema)] } }), requireScope("admin:read"), validate("query", jobListQuery), async (c) => {
     const query = c.req.valid("query");
     const conditions: SQL[] = [];
     if (query.queue) conditions.push(eq(jobs.queue, query.queue));
@@ -139,11 +145,11 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentJobForAdmin));
   })
 
-  .get("/jobs/:id", requireScope("admin:read"), validate("param", jobParam), async (c) => {
+  .get("/jobs/:id", describe({ summary: "Read a job with its payload", responses: { 200: ["The job", adminJobSchema] }, errors: ["not_found"] }), requireScope("admin:read"), validate("param", jobParam), async (c) => {
     return c.json(presentJobForAdmin(await findJob(c, c.req.valid("param").id)));
   })
 
-  .post("/jobs/:id/retry", requireScope("admin:write"), validate("param", jobParam), async (c) => {
+  .post("/jobs/:id/retry", describe({ summary: "Retry a failed or cancelled job", responses: { 202: ["Queued again", adminJobSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), validate("param", jobParam), async (c) => {
     const db = c.var.db;
     const job = await findJob(c, c.req.valid("param").id);
     const retryable: JobStatus[] = ["FAILED", "CANCELLED"];
@@ -171,7 +177,7 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(presentJobForAdmin(await findJob(c, job.id)), 202);
   })
 
-  .delete("/jobs/:id", requireScope("admin:write"), validate("param", jobParam), async (c) => {
+  .delete("/jobs/:id", describe({ summary: "Cancel a job that has not started", responses: { 200: ["The cancelled job", adminJobSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), validate("param", jobParam), async (c) => {
     const db = c.var.db;
     const job = await findJob(c, c.req.valid("param").id);
     const cancellable: JobStatus[] = ["PENDING", "DELAYED"];
@@ -188,13 +194,13 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json(presentJobForAdmin(await findJob(c, job.id)));
   })
 
-  .post("/queues/:name/pause", requireScope("admin:write"), validate("param", queueParam), async (c) => {
+  .post("/queues/:name/pause", describe({ summary: "Pause a queue", responses: { 200: ["Paused", queuePausedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), async (c) => {
     const queue = queueOf(c.req.valid("param").name);
     await setPaused(c, queue, true);
     return c.json({ name: queue, paused: true });
   })
 
-  .post("/queues/:name/resume", requireScope("admin:write"), validate("param", queueParam), async (c) => {
+  .post("/queues/:name/resume", describe({ summary: "Resume a queue", responses: { 200: ["Resumed; `resent` parked jobs were sent", queuePausedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), async (c) => {
     const queue = queueOf(c.req.valid("param").name);
     await setPaused(c, queue, false);
     // Jobs parked while the queue was paused get their messages now rather than at the next tick.
@@ -203,7 +209,7 @@ export const adminQueueRoutes = new Hono<AppEnv>()
     return c.json({ name: queue, paused: false, resent });
   })
 
-  .post("/queues/:name/clean", requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
+  .post("/queues/:name/clean", describe({ summary: "Delete a queue's finished jobs older than an age", responses: { 200: ["How many were deleted", queueCleanedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
     const db = c.var.db;
     const queue = queueOf(c.req.valid("param").name);
     const input = c.req.valid("json");

@@ -11,6 +11,9 @@ import { validate } from "../lib/validation/validate";
 import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { rateLimitBlockSchema, rateLimitLogSchema, unblockedSchema } from "../openapi/schemas/rate-limit";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 const keyText = z.string().min(3).max(320);
@@ -62,12 +65,14 @@ function presentBlock(row: RateLimitLog) {
   };
 }
 
+const describe = operationsOf("Admin: rate limits");
+
 /**
  * Operators' view of rate limiting: blocks in force (from RateLimitLog, since Durable Objects cannot
  * be enumerated), unblocking a key (in the limiter itself, then the log, audited), and the breach log.
  */
 export const adminRateLimitRoutes = new Hono<AppEnv>()
-  .get("/blocks", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", blocksQuery), async (c) => {
+  .get("/blocks", describe({ summary: "Blocks in force", responses: { 200: ["A page of blocks", page(rateLimitBlockSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", blocksQuery), async (c) => {
     const { limit, cursor, policy, keyKind } = c.req.valid("query");
     const conditions: SQL[] = [gt(rateLimitLogs.blockedUntil, clock.now())];
     if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
@@ -85,7 +90,7 @@ export const adminRateLimitRoutes = new Hono<AppEnv>()
 
   .delete(
     "/blocks/:policy/:key",
-    rateLimit({ policy: "api" }),
+    describe({ summary: "Lift a block", responses: { 200: ["The lifted block", unblockedSchema] }, errors: ["not_found", "service_unavailable"] }), rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", blockParam),
     async (c) => {
@@ -120,7 +125,7 @@ export const adminRateLimitRoutes = new Hono<AppEnv>()
     },
   )
 
-  .get("/logs", rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", logsQuery), async (c) => {
+  .get("/logs", describe({ summary: "The breach log", responses: { 200: ["A page of windows with breaches, newest first", page(rateLimitLogSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", logsQuery), async (c) => {
     const { limit, cursor, policy, keyKind, key, blocked, from, to } = c.req.valid("query");
     const conditions: SQL[] = [];
     if (policy) conditions.push(eq(rateLimitLogs.policy, policy));

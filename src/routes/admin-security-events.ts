@@ -16,6 +16,11 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { auditLogs, securityEvents, type SecurityEvent, type SecurityEventStatus } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { securityEventDetailSchema, securityEventSchema } from "../openapi/schemas/security-event";
+
+const describe = operationsOf("Admin: security events");
 
 /** Which triage moves are allowed from each state: closed events can be reopened for investigation. */
 const TRANSITIONS: Record<SecurityEventStatus, readonly SecurityEventStatus[]> = {
@@ -48,7 +53,7 @@ function presentSecurityEvent(row: SecurityEvent) {
 export const adminSecurityEventRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
 
-  .get("/", requireScope("admin:read"), validate("query", securityEventListQuery), async (c) => {
+  .get("/", describe({ summary: "List security events", responses: { 200: ["A page of events, newest first", page(securityEventSchema)] } }), requireScope("admin:read"), validate("query", securityEventListQuery), async (c) => {
     const query = c.req.valid("query");
     const cursor = query.cursor ? decodeCursor(query.cursor, securityEventCursor) : null;
     const rows = await c.var.db
@@ -74,7 +79,7 @@ export const adminSecurityEventRoutes = new Hono<AppEnv>()
   })
 
   /** One event with its triage history (from the audit trail: who changed it, when, to what). */
-  .get("/:id", requireScope("admin:read"), validate("param", securityEventIdParam), async (c) => {
+  .get("/:id", describe({ summary: "Read a security event with its history", responses: { 200: ["The event", securityEventDetailSchema] }, errors: ["not_found"] }), requireScope("admin:read"), validate("param", securityEventIdParam), async (c) => {
     const { id } = c.req.valid("param");
     const db = c.var.db;
     const row = await db.select().from(securityEvents).where(eq(securityEvents.id, id)).get();
@@ -104,7 +109,7 @@ export const adminSecurityEventRoutes = new Hono<AppEnv>()
    */
   .patch(
     "/:id",
-    requireScope("admin:write"),
+    describe({ summary: "Move a security event through its workflow", responses: { 200: ["The event", securityEventSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"),
     validate("param", securityEventIdParam),
     validate("json", securityEventPatch),
     async (c) => {

@@ -15,6 +15,12 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { adminUserSchema } from "../openapi/schemas/user";
+import { z } from "zod";
+
+const describe = operationsOf("Admin: users");
 
 /** `%` and `_` in a search term are literal characters, not LIKE wildcards. */
 const likeContains = (term: string) => `%${term.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -23,7 +29,7 @@ const contains = (column: Column, pattern: string) => sql`${column} LIKE ${patte
 export const adminUserRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
 
-  .get("/", requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
+  .get("/", describe({ summary: "List users", responses: { 200: ["A page of users, newest first", page(adminUserSchema)] } }), requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
     const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, idCursor).id : null;
     const pattern = q ? likeContains(q.toLowerCase()) : null;
@@ -46,7 +52,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
 
   .patch(
     "/:id",
-    requireScope("admin:write"),
+    describe({ summary: "Change a user's role", responses: { 200: ["The user", z.object({ user: adminUserSchema })] }, errors: ["forbidden", "not_found"] }), requireScope("admin:write"),
     validate("param", adminUserIdParam),
     validate("json", roleChangeBody),
     async (c) => {
@@ -88,7 +94,11 @@ export const adminUserRoutes = new Hono<AppEnv>()
    */
   .post(
     "/:id/revoke-access",
-    requireScope("admin:write"),
+    describe({
+      summary: "Revoke every session and API key of a user",
+      responses: { 200: ["What was revoked", z.object({ revokedSessions: z.number().int(), revokedApiKeys: z.number().int() })] },
+      errors: ["not_found"],
+    }), requireScope("admin:write"),
     validate("param", adminUserIdParam),
     validate("json", revokeAccessBody),
     async (c) => {

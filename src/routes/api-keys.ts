@@ -21,6 +21,11 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { apiKeys, auditLogs, type ApiKey } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { apiKeySchema, apiKeyWithSecretSchema } from "../openapi/schemas/api-key";
+import { page } from "../openapi/schemas/primitives";
+
+const describe = operationsOf("API keys");
 
 /** Live (unrevoked, unexpired) keys one user may hold at once. */
 export const MAX_ACTIVE_API_KEYS = 50;
@@ -111,7 +116,11 @@ async function optionalJson<S extends ZodType>(c: Context<AppEnv>, schema: S): P
 export const apiKeyRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
 
-  .post("/", validate("json", apiKeyCreateBody), async (c) => {
+  .post("/", describe({
+    summary: "Create an API key",
+    description: "The secret is in this response only. A key holds at most the scopes of the credential creating it.",
+    responses: { 201: ["The key, with its secret", apiKeyWithSecretSchema] },
+  }), validate("json", apiKeyCreateBody), async (c) => {
     const auth = authOf(c);
     const body = c.req.valid("json");
     const db = c.var.db;
@@ -181,7 +190,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.json({ ...presentApiKey(key), key: secret }, 201);
   })
 
-  .get("/", validate("query", paginationQuery), async (c) => {
+  .get("/", describe({ summary: "List your API keys", responses: { 200: ["A page of keys, newest first", page(apiKeySchema)] } }), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, idCursor).id : null;
     const rows = await c.var.db
@@ -193,11 +202,11 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentApiKey));
   })
 
-  .get("/:id", validate("param", apiKeyIdParam), async (c) => {
+  .get("/:id", describe({ summary: "Read one of your API keys", responses: { 200: ["The key", apiKeySchema] }, errors: ["not_found"] }), validate("param", apiKeyIdParam), async (c) => {
     return c.json(presentApiKey(await actOnKey(c, c.req.valid("param").id)));
   })
 
-  .delete("/:id", validate("param", apiKeyIdParam), async (c) => {
+  .delete("/:id", describe({ summary: "Revoke an API key", responses: { 204: "Revoked" }, errors: ["not_found"] }), validate("param", apiKeyIdParam), async (c) => {
     const key = await actOnKey(c, c.req.valid("param").id, "api_key.revoked");
     if (key.revokedAt === null) {
       const now = clock.now();
@@ -218,7 +227,13 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
 
-  .post("/:id/rotate", validate("param", apiKeyIdParam), async (c) => {
+  .post("/:id/rotate", describe({
+    summary: "Rotate an API key's secret",
+    description: "The old secret keeps working for a grace period (`previousKeyExpiresAt`).",
+    requestBody: { schema: apiKeyRotateBody, required: false },
+    responses: { 200: ["The key, with its new secret", apiKeyWithSecretSchema] },
+    errors: ["not_found", "conflict"],
+  }), validate("param", apiKeyIdParam), async (c) => {
     const key = await actOnKey(c, c.req.valid("param").id, "api_key.rotated");
     const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
     const now = clock.now();

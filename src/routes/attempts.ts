@@ -22,8 +22,13 @@ import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { ATTEMPT_STATUSES, answers, attempts, auditLogs, tests, uploads, type Attempt, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
+import { fileResponse, operationsOf } from "../openapi/describe";
+import { attemptDetailSchema, attemptSchema, attemptSummarySchema, gradedAnswerSchema, savedAnswerSchema, submittedAttemptSchema } from "../openapi/schemas/attempt";
+import { page } from "../openapi/schemas/primitives";
 
 type Access = "taker" | "manager";
+
+const describe = operationsOf("Attempts");
 
 /** A test's attempts for its author: `provisional=true` lists those waiting for a grader. */
 const testAttemptsQuery = paginationQuery.extend({
@@ -66,7 +71,11 @@ function closedProblem(attempt: Attempt, now: number): ApiError {
 
 /** Starting and listing a test's attempts; mounted at /v1/tests, after the tests group, whose rate limit covers it. */
 export const testAttemptRoutes = new Hono<AppEnv>()
-  .post("/:id/attempts", requireScope("attempts:write"), async (c) => {
+  .post("/:id/attempts", describe({
+    summary: "Start an attempt of a published test",
+    responses: { 201: ["The attempt with its questions", attemptSchema] },
+    errors: ["not_found", "conflict"],
+  }), requireScope("attempts:write"), async (c) => {
     const auth = caller(c);
     const db = c.var.db;
     const test = await db.query.tests.findFirst({ where: and(eq(tests.id, c.req.param("id")), isNull(tests.deletedAt)) });
@@ -115,7 +124,7 @@ export const testAttemptRoutes = new Hono<AppEnv>()
       { Location: `/v1/attempts/${attempt.id}` },
     );
   })
-  .get("/:id/attempts", requireScope("attempts:read"), validate("query", testAttemptsQuery), async (c) => {
+  .get("/:id/attempts", describe({ summary: "List a test's attempts (its managers)", responses: { 200: ["A page of attempts, newest first", page(attemptSummarySchema)] }, errors: ["not_found"] }), requireScope("attempts:read"), validate("query", testAttemptsQuery), async (c) => {
     const db = c.var.db;
     const test = await db.query.tests.findFirst({ where: eq(tests.id, c.req.param("id")) });
     if (!test || !canManage(caller(c), test.authorId)) throw ApiError.notFound("test");
@@ -138,7 +147,7 @@ export const testAttemptRoutes = new Hono<AppEnv>()
 
 /** The caller's own attempts; mounted at /v1/me, after the me group, whose rate limit and sign-in check cover it. */
 export const myAttemptRoutes = new Hono<AppEnv>()
-  .get("/attempts", requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
+  .get("/attempts", describe({ summary: "List your attempts", responses: { 200: ["A page of attempts, newest first", page(attemptSummarySchema)] } }), requireScope("attempts:read"), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select({ attempt: attempts, testTitle: tests.title })
@@ -153,7 +162,12 @@ export const myAttemptRoutes = new Hono<AppEnv>()
 /** One attempt: reading, answering, submitting, grading; mounted at /v1/attempts. */
 export const attemptRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .get("/:id", requireScope("attempts:read"), async (c) => {
+  .get("/:id", describe({
+    summary: "Read an attempt",
+    description: "Its taker sees solutions, marks and feedback once it is SCORED; the test's managers see them throughout.",
+    responses: { 200: ["The attempt", attemptDetailSchema] },
+    errors: ["not_found"],
+  }), requireScope("attempts:read"), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
     const db = c.var.db;
     const [sections, answerRows, percentile] = await Promise.all([
@@ -171,7 +185,7 @@ export const attemptRoutes = new Hono<AppEnv>()
    * A question's image for whoever may read the attempt: uploads are private to their owner, so
    * candidates reach an instructor's image only through an attempt that holds the question.
    */
-  .get("/:id/questions/:questionId/image", requireScope("attempts:read"), async (c) => {
+  .get("/:id/questions/:questionId/image", describe({ summary: "A question's image, for whoever may read the attempt", responses: { 200: fileResponse("The image", "image/*") }, errors: ["not_found"] }), requireScope("attempts:read"), async (c) => {
     const { test } = await findVisibleAttempt(c, c.req.param("id"));
     const found = await findTestQuestion(c.var.db, test.id, c.req.param("questionId"));
     const uploadId = found?.question.imageUploadId;
@@ -188,7 +202,12 @@ export const attemptRoutes = new Hono<AppEnv>()
       ETag: object.httpEtag,
     });
   })
-  .put("/:id/answers/:questionId", requireScope("attempts:write"), validate("json", answerInput), async (c) => {
+  .put("/:id/answers/:questionId", describe({
+    summary: "Save an answer",
+    description: "Until the deadline; answering again replaces the answer.",
+    responses: { 200: ["The saved answer", savedAnswerSchema] },
+    errors: ["not_found", "conflict"],
+  }), requireScope("attempts:write"), validate("json", answerInput), async (c) => {
     const attempt = await findOwnAttempt(c, c.req.param("id"));
     const now = clock.now();
     if (!acceptsAnswers(attempt, now)) throw closedProblem(attempt, now);
@@ -247,7 +266,11 @@ export const attemptRoutes = new Hono<AppEnv>()
       timeSpentSeconds: saved.timeSpentSeconds,
     });
   })
-  .post("/:id/submit", requireScope("attempts:write"), async (c) => {
+  .post("/:id/submit", describe({
+    summary: "Submit an attempt for scoring",
+    responses: { 202: ["Submitted; scoring runs in the background", submittedAttemptSchema] },
+    errors: ["not_found", "conflict"],
+  }), requireScope("attempts:write"), async (c) => {
     const attempt = await findOwnAttempt(c, c.req.param("id"));
     if (attempt.status !== "IN_PROGRESS") throw closedProblem(attempt, clock.now());
     const now = clock.now();
@@ -259,9 +282,13 @@ export const attemptRoutes = new Hono<AppEnv>()
     const results = await db.batch(submit.statements);
     if (!submit.transitioned(results)) throw closedProblem({ ...attempt, status: "SUBMITTED" }, now);
     c.executionCtx.waitUntil(submit.send(c.env));
-    return c.json({ id: attempt.id, status: "submitted", submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
+    return c.json({ id: attempt.id, status: "SUBMITTED" as const, submittedAt: iso(now), scoringJobId: submit.job.job.id }, 202);
   })
-  .put("/:id/answers/:questionId/grade", requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
+  .put("/:id/answers/:questionId/grade", describe({
+    summary: "Grade a subjective answer",
+    responses: { 200: ["The grade; the attempt is re-scored in the background", gradedAnswerSchema] },
+    errors: ["not_found", "conflict", "unprocessable"],
+  }), requireScope("attempts:grade"), validate("json", gradeInput), async (c) => {
     const { attempt, test, access } = await findVisibleAttempt(c, c.req.param("id"));
     if (access !== "manager") throw ApiError.notFound("attempt");
     if (attempt.status === "IN_PROGRESS") throw new ApiError("conflict", "The attempt is still in progress; grade it after submission.");

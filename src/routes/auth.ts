@@ -19,8 +19,13 @@ import { makeKey } from "../lib/security/rate-limit";
 import { emailInBody, rateLimit } from "../middleware/rate-limit";
 import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { loginResultSchema, userSchema } from "../openapi/schemas/user";
+import { z } from "zod";
 
 const CSRF_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+const describe = operationsOf("Auth");
 
 /** D1 reports a unique-index violation in the message of the error or of its cause (Drizzle wraps it). */
 function isUniqueViolation(error: unknown): boolean {
@@ -48,7 +53,7 @@ const loginLimit = rateLimit({
 });
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/register", rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
+  .post("/register", describe({ summary: "Create an account", responses: { 201: ["The account", z.object({ user: userSchema })] }, errors: ["conflict"] }), rateLimit({ policy: "auth" }), validate("json", registerBody), async (c) => {
     const { email, password, name } = c.req.valid("json");
     const db = c.var.db;
     const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
@@ -88,7 +93,12 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(user) }, 201);
   })
 
-  .post("/login", loginLimit, validate("json", loginBody), async (c) => {
+  .post("/login", describe({
+    summary: "Sign in with email and password",
+    description: "Answers a session token and sets the session cookie; a known device (`X-Device-Token`) skips the new-device checks.",
+    responses: { 200: ["Signed in", loginResultSchema] },
+    errors: ["invalid_credentials"],
+  }), loginLimit, validate("json", loginBody), async (c) => {
     const { email, password } = c.req.valid("json");
     const db = c.var.db;
     const ctx = c.var.requestContext;
@@ -129,7 +139,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ token, expiresAt: iso(session.expiresAt), ...device, user: presentUser(user) });
   })
 
-  .post("/logout", rateLimit({ policy: "api" }), requireAuth(), async (c) => {
+  .post("/logout", describe({ summary: "End the current session", responses: { 204: "Signed out; the session cookie is cleared" }, errors: ["bad_request"] }), rateLimit({ policy: "api" }), requireAuth(), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session" || !auth.sessionId) {
       throw new ApiError("bad_request", "Logout ends a session; revoke an API key with DELETE /v1/api-keys/:id.");
@@ -144,7 +154,10 @@ export const authRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
 
-  .get("/csrf", rateLimit({ policy: "api" }), (c) => {
+  .get("/csrf", describe({
+    summary: "Get the CSRF token for cookie-authenticated state changes",
+    responses: { 200: ["The token, also set as a cookie", z.object({ csrfToken: z.string(), headerName: z.literal("X-CSRF-Token") })] },
+  }), rateLimit({ policy: "api" }), (c) => {
     // An existing token is kept so several open tabs do not invalidate each other's.
     const existing = readCsrfCookie(c);
     const token = existing && CSRF_TOKEN_SHAPE.test(existing) ? existing : base64UrlEncode(randomBytes());

@@ -14,13 +14,18 @@ import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { coupons, type Coupon } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { couponSchema, couponVerdictSchema } from "../openapi/schemas/billing";
+import { page } from "../openapi/schemas/primitives";
 
 const adminOnly = [requireScope("admin:write"), requireRole("admin")] as const;
 const adminRead = [requireScope("admin:read"), requireRole("admin")] as const;
 
+const describe = operationsOf("Billing");
+
 export const couponRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/validate", requireScope("billing:write"), validate("json", couponValidateInput), async (c) => {
+  .post("/validate", describe({ summary: "Check a coupon against a plan", responses: { 200: ["Whether it applies, and the price it gives", couponVerdictSchema] }, errors: ["not_found"] }), requireScope("billing:write"), validate("json", couponValidateInput), async (c) => {
     const { code, planId } = c.req.valid("json");
     const db = c.var.db;
     const plan = await findActivePlan(db, planId);
@@ -29,7 +34,7 @@ export const couponRoutes = new Hono<AppEnv>()
     const redeemed = coupon ? await hasRedeemed(db, coupon.id, caller(c).userId) : false;
     return c.json({ code, planId, ...judgeCoupon(coupon, plan, clock.now(), redeemed) });
   })
-  .post("/", ...adminOnly, validate("json", couponInput), async (c) => {
+  .post("/", describe({ summary: "Create a coupon (admins)", responses: { 201: ["The coupon", couponSchema] }, errors: ["conflict"] }), ...adminOnly, validate("json", couponInput), async (c) => {
     const input = c.req.valid("json");
     const db = c.var.db;
     if (await findCouponByCode(db, input.code)) throw new ApiError("conflict", `A coupon with code ${input.code} already exists.`);
@@ -70,7 +75,7 @@ export const couponRoutes = new Hono<AppEnv>()
     }
     return c.json(presentCoupon(coupon), 201, { Location: `/v1/coupons/${coupon.id}` });
   })
-  .get("/", ...adminRead, validate("query", paginationQuery), async (c) => {
+  .get("/", describe({ summary: "List coupons (admins)", responses: { 200: ["A page of coupons, newest first", page(couponSchema)] } }), ...adminRead, validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select()
@@ -80,12 +85,12 @@ export const couponRoutes = new Hono<AppEnv>()
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentCoupon));
   })
-  .get("/:id", ...adminRead, async (c) => {
+  .get("/:id", describe({ summary: "Read a coupon (admins)", responses: { 200: ["The coupon", couponSchema] }, errors: ["not_found"] }), ...adminRead, async (c) => {
     const coupon = await c.var.db.query.coupons.findFirst({ where: eq(coupons.id, c.req.param("id")) });
     if (!coupon) throw ApiError.notFound("coupon");
     return c.json(presentCoupon(coupon));
   })
-  .patch("/:id", ...adminOnly, validate("json", couponPatch), async (c) => {
+  .patch("/:id", describe({ summary: "Edit a coupon (admins)", responses: { 200: ["The coupon", couponSchema] }, errors: ["not_found", "conflict"] }), ...adminOnly, validate("json", couponPatch), async (c) => {
     const db = c.var.db;
     const existing = await db.query.coupons.findFirst({ where: eq(coupons.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("coupon");

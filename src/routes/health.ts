@@ -3,8 +3,12 @@ import { sha256Hex, timingSafeEqual } from "../lib/auth/tokens";
 import { ApiError } from "../lib/errors";
 import { requireScope } from "../middleware/auth";
 import type { AppEnv, Env } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { livenessSchema, readinessSchema } from "../openapi/schemas/health";
 
 type CheckResult = { status: "ok" | "error"; latencyMs: number; error?: string; cause?: string };
+
+const describe = operationsOf("Health");
 
 /** The header a monitor sends the `HEALTH_CHECK_TOKEN` secret in. */
 export const HEALTH_TOKEN_HEADER = "X-Health-Check-Token";
@@ -69,12 +73,18 @@ const operatorsOnly = (): MiddlewareHandler<AppEnv> => {
  * `GET /health/ready` is readiness: D1, the rate limiter, the queues and R2 each answer, for operators.
  */
 export const healthRoutes = new Hono<AppEnv>()
-  .get("/", (c) => {
+  .get("/", describe({ summary: "Liveness: this isolate answers", description: "Touches no binding; anyone may poll it.", responses: { 200: ["Alive", livenessSchema] } }), (c) => {
     c.header("Cache-Control", "no-store");
     return c.json({ status: "ok", version: c.var.config.version });
   })
 
-  .get("/ready", operatorsOnly(), async (c) => {
+  .get("/ready", describe({
+    summary: "Readiness: D1, the rate limiter, the queues and R2 each answer",
+    description: "For operators: an admin credential with `admin:read`, or a monitor sending `X-Health-Check-Token`.",
+    security: [{ bearer: [] }, { sessionCookie: [] }, { healthCheckToken: [] }],
+    scopes: ["admin:read"],
+    responses: { 200: ["Every check passed", readinessSchema], 503: ["A check failed (same body, `status: error`)", readinessSchema] },
+  }), operatorsOnly(), async (c) => {
     const names = Object.keys(CHECKS);
     const results = await Promise.all(names.map((name) => runCheck(c.env, CHECKS[name]!)));
     const checks: Record<string, CheckResult> = {};

@@ -14,6 +14,7 @@ import { analyticsRoutes } from "./analytics";
 import { apiKeyRoutes } from "./api-keys";
 import { attemptRoutes, myAttemptRoutes, testAttemptRoutes } from "./attempts";
 import { authRoutes } from "./auth";
+import { contractRoutes } from "./contract";
 import { couponRoutes } from "./coupons";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
@@ -32,33 +33,38 @@ import { webhookRoutes } from "./webhooks";
  * prefix itself and everything below it, once per request. A group that lives below another group's
  * prefix (a test's attempts, a user's own attempts) is mounted after that group and runs under its
  * middleware; it adds none of its own.
+ *
+ * The calls are chained so the returned app's type carries every route (`AppType`, for `hc` clients);
+ * the contract routes come last.
  */
-export function registerRoutes(app: Hono<AppEnv>): void {
-  app.route("/health", healthRoutes);
-  app.route("/v1/auth", authRoutes);
-  app.route("/v1/me", meRoutes);
-  app.route("/v1/me", myAttemptRoutes);
-  app.route("/v1/api-keys", apiKeyRoutes);
-  app.route("/v1/questions", questionRoutes);
-  app.route("/v1/tests", testRoutes);
-  app.route("/v1/tests", testAttemptRoutes);
-  app.route("/v1/tests", analyticsRoutes);
-  app.route("/v1/attempts", attemptRoutes);
-  app.route("/v1/jobs", jobRoutes);
-  app.route("/v1/plans", planRoutes);
-  app.route("/v1/coupons", couponRoutes);
-  app.route("/v1/subscriptions", subscriptionRoutes);
-  app.route("/v1/planner", plannerRoutes);
-  app.route("/v1/uploads", uploadRoutes);
-  app.route("/v1/webhooks", webhookRoutes);
-  app.route("/v1/admin/users", adminUserRoutes);
-  app.route("/v1/admin/audit-logs", adminAuditLogRoutes);
-  app.route("/v1/admin/errors", adminErrorRoutes);
-  app.route("/v1/admin/metrics", adminMetricRoutes);
-  app.route("/v1/admin/rate-limits", adminRateLimitRoutes);
-  app.route("/v1/admin/questions", adminQuestionRoutes);
-  app.route("/v1/admin", adminQueueRoutes);
-  app.route("/v1/admin/security-events", adminSecurityEventRoutes);
-  app.route("/v1/admin/cache", adminCacheRoutes);
-  app.route("/v1/admin/events", adminEventRoutes);
+export function registerRoutes(app: Hono<AppEnv>) {
+  return app
+    .route("/health", healthRoutes)
+    .route("/v1/auth", authRoutes)
+    .route("/v1/me", meRoutes)
+    .route("/v1/me", myAttemptRoutes)
+    .route("/v1/api-keys", apiKeyRoutes)
+    .route("/v1/questions", questionRoutes)
+    .route("/v1/tests", testRoutes)
+    .route("/v1/tests", testAttemptRoutes)
+    .route("/v1/tests", analyticsRoutes)
+    .route("/v1/attempts", attemptRoutes)
+    .route("/v1/jobs", jobRoutes)
+    .route("/v1/plans", planRoutes)
+    .route("/v1/coupons", couponRoutes)
+    .route("/v1/subscriptions", subscriptionRoutes)
+    .route("/v1/planner", plannerRoutes)
+    .route("/v1/uploads", uploadRoutes)
+    .route("/v1/webhooks", webhookRoutes)
+    .route("/v1/admin/users", adminUserRoutes)
+    .route("/v1/admin/audit-logs", adminAuditLogRoutes)
+    .route("/v1/admin/errors", adminErrorRoutes)
+    .route("/v1/admin/metrics", adminMetricRoutes)
+    .route("/v1/admin/rate-limits", adminRateLimitRoutes)
+    .route("/v1/admin/questions", adminQuestionRoutes)
+    .route("/v1/admin", adminQueueRoutes)
+    .route("/v1/admin/security-events", adminSecurityEventRoutes)
+    .route("/v1/admin/cache", adminCacheRoutes)
+    .route("/v1/admin/events", adminEventRoutes)
+    .route("/", contractRoutes);
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
 import { Hono } from "hono";
 import { auditEntry, auditInsert, writeAudit } from "../lib/audit/writer";
 import { grantDeviceToken } from "../lib/auth/device-tokens";
@@ -18,6 +19,10 @@ import { rateLimit } from "../middleware/rate-limit";
 import { auditLogs, sessions, users, type User } from "../db/schema";
 import type { AppEnv } from "../env";
 import type { Context } from "hono";
+import { operationsOf } from "../openapi/describe";
+import { deviceTokenFields, meSchema, sessionSchema, userSchema } from "../openapi/schemas/user";
+
+const describe = operationsOf("Me");
 
 /** The caller's full row, read fresh: for changes, whose audit row needs the exact before-image. */
 async function loadMe(c: Context<AppEnv>): Promise<User> {
@@ -40,7 +45,7 @@ export const meRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireAuth())
 
   // The profile came with the credential: no query of its own.
-  .get("/", requireScope("profile:read"), (c) => {
+  .get("/", describe({ summary: "Your profile and the credential in use", responses: { 200: ["Profile and credential", meSchema] } }), requireScope("profile:read"), (c) => {
     const auth = authOf(c);
     return c.json({
       user: presentUser(auth.user),
@@ -48,7 +53,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .patch("/", requireScope("profile:write"), validate("json", profileUpdateBody), async (c) => {
+  .patch("/", describe({ summary: "Edit your profile", responses: { 200: ["The profile", z.object({ user: userSchema })] } }), requireScope("profile:write"), validate("json", profileUpdateBody), async (c) => {
     const changes = c.req.valid("json");
     const before = await loadMe(c);
     const after: User = { ...before, ...changes, updatedAt: clock.now() };
@@ -67,7 +72,12 @@ export const meRoutes = new Hono<AppEnv>()
     return c.json({ user: presentUser(after) });
   })
 
-  .post("/password", passwordCheckLimit, validate("json", passwordChangeBody), async (c) => {
+  .post("/password", describe({
+    summary: "Change your password",
+    description: "Needs a session (not an API key). Ends your other sessions and, when asked, revokes every API key.",
+    responses: { 200: ["Changed", z.object({ revokedSessions: z.number().int(), revokedApiKeys: z.number().int(), ...deviceTokenFields })] },
+    errors: ["forbidden", "invalid_credentials"],
+  }), passwordCheckLimit, validate("json", passwordChangeBody), async (c) => {
     const auth = authOf(c);
     if (auth.kind !== "session") {
       throw new ApiError("forbidden", "Changing the password needs a signed-in session, not an API key.");
@@ -106,7 +116,7 @@ export const meRoutes = new Hono<AppEnv>()
   })
 
   /** The caller's live sessions, so a user can spot and end one they do not recognise. */
-  .get("/sessions", requireScope("profile:read"), async (c) => {
+  .get("/sessions", describe({ summary: "Your live sessions", responses: { 200: ["Sessions, newest first", z.object({ data: z.array(sessionSchema) })] } }), requireScope("profile:read"), async (c) => {
     const auth = authOf(c);
     const rows = await c.var.db
       .select()
@@ -127,7 +137,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
 
-  .delete("/sessions/:id", requireScope("sessions:manage"), validate("param", sessionIdParam), async (c) => {
+  .delete("/sessions/:id", describe({ summary: "End one of your sessions", responses: { 204: "Ended" }, errors: ["not_found"] }), requireScope("sessions:manage"), validate("param", sessionIdParam), async (c) => {
     const { id } = c.req.valid("param");
     const db = c.var.db;
     const session = await db

@@ -12,9 +12,14 @@ import { requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { studyGoals, studySessions, type StudyGoal, type StudySession } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { studyGoalSchema, studySessionSchema } from "../openapi/schemas/planner";
+import { page } from "../openapi/schemas/primitives";
 
 const HOUR_MS = 3_600_000;
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+const describe = operationsOf("Planner");
 
 /** Hours logged per goal: finished sessions only (a running session has no end yet). */
 async function hoursByGoal(c: Context<AppEnv>, goalIds: string[]): Promise<Map<string, { hours: number; sessions: number }>> {
@@ -97,7 +102,7 @@ function checkSpan(startedAt: number, endedAt: number | null) {
 /** Study goals and sessions are private to their owner; nobody else, admins included, reads them here. */
 export const plannerRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/goals", requireScope("planner:write"), validate("json", goalInput), async (c) => {
+  .post("/goals", describe({ summary: "Create a study goal", responses: { 201: ["The goal", studyGoalSchema] } }), requireScope("planner:write"), validate("json", goalInput), async (c) => {
     const input = c.req.valid("json");
     const now = clock.now();
     const goal: StudyGoal = {
@@ -116,7 +121,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentGoal(goal), 201, { Location: `/v1/planner/goals/${goal.id}` });
   })
-  .get("/goals", requireScope("planner:read"), validate("query", paginationQuery), async (c) => {
+  .get("/goals", describe({ summary: "List your study goals with their progress", responses: { 200: ["A page of goals, newest first", page(studyGoalSchema)] } }), requireScope("planner:read"), validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select()
@@ -127,11 +132,11 @@ export const plannerRoutes = new Hono<AppEnv>()
     const totals = await hoursByGoal(c, rows.slice(0, limit).map((row) => row.id));
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), (row) => presentGoal(row, totals.get(row.id))));
   })
-  .get("/goals/:id", requireScope("planner:read"), async (c) => {
+  .get("/goals/:id", describe({ summary: "Read a study goal", responses: { 200: ["The goal", studyGoalSchema] }, errors: ["not_found"] }), requireScope("planner:read"), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     return c.json(presentGoal(goal, (await hoursByGoal(c, [goal.id])).get(goal.id)));
   })
-  .patch("/goals/:id", requireScope("planner:write"), validate("json", goalPatch), async (c) => {
+  .patch("/goals/:id", describe({ summary: "Edit a study goal", responses: { 200: ["The goal", studyGoalSchema] }, errors: ["not_found"] }), requireScope("planner:write"), validate("json", goalPatch), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     const patch = c.req.valid("json");
     const updated: StudyGoal = {
@@ -148,7 +153,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentGoal(updated, (await hoursByGoal(c, [goal.id])).get(goal.id)));
   })
-  .delete("/goals/:id", requireScope("planner:write"), async (c) => {
+  .delete("/goals/:id", describe({ summary: "Delete a study goal", responses: { 204: "Deleted" }, errors: ["not_found"] }), requireScope("planner:write"), async (c) => {
     const goal = await findOwnGoal(c, c.req.param("id"));
     // Sessions stay (their goal link is cleared by the foreign key): the time was still studied.
     await c.var.db.batch([
@@ -157,7 +162,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.body(null, 204);
   })
-  .post("/sessions", requireScope("planner:write"), validate("json", sessionInput), async (c) => {
+  .post("/sessions", describe({ summary: "Log a study session", responses: { 201: ["The session", studySessionSchema] } }), requireScope("planner:write"), validate("json", sessionInput), async (c) => {
     const input = c.req.valid("json");
     await checkGoalRef(c, input.goalId);
     const now = clock.now();
@@ -177,7 +182,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentSession(session), 201, { Location: `/v1/planner/sessions/${session.id}` });
   })
-  .get("/sessions", requireScope("planner:read"), validate("query", sessionListQuery), async (c) => {
+  .get("/sessions", describe({ summary: "List your study sessions", responses: { 200: ["A page of sessions, newest first", page(studySessionSchema)] } }), requireScope("planner:read"), validate("query", sessionListQuery), async (c) => {
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [eq(studySessions.userId, caller(c).userId)];
     if (query.goalId) filters.push(eq(studySessions.goalId, query.goalId));
@@ -192,10 +197,10 @@ export const plannerRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentSession));
   })
-  .get("/sessions/:id", requireScope("planner:read"), async (c) => {
+  .get("/sessions/:id", describe({ summary: "Read a study session", responses: { 200: ["The session", studySessionSchema] }, errors: ["not_found"] }), requireScope("planner:read"), async (c) => {
     return c.json(presentSession(await findOwnSession(c, c.req.param("id"))));
   })
-  .patch("/sessions/:id", requireScope("planner:write"), validate("json", sessionPatch), async (c) => {
+  .patch("/sessions/:id", describe({ summary: "Edit a study session", responses: { 200: ["The session", studySessionSchema] }, errors: ["not_found"] }), requireScope("planner:write"), validate("json", sessionPatch), async (c) => {
     const session = await findOwnSession(c, c.req.param("id"));
     const patch = c.req.valid("json");
     if (patch.goalId !== undefined) await checkGoalRef(c, patch.goalId);
@@ -214,7 +219,7 @@ export const plannerRoutes = new Hono<AppEnv>()
     ]);
     return c.json(presentSession(updated));
   })
-  .delete("/sessions/:id", requireScope("planner:write"), async (c) => {
+  .delete("/sessions/:id", describe({ summary: "Delete a study session", responses: { 204: "Deleted" }, errors: ["not_found"] }), requireScope("planner:write"), async (c) => {
     const session = await findOwnSession(c, c.req.param("id"));
     await c.var.db.batch([
       c.var.db.delete(studySessions).where(eq(studySessions.id, session.id)),

@@ -17,9 +17,14 @@ import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { questions, tests, testSectionQuestions, testSections, type Question } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { questionSchema } from "../openapi/schemas/question";
 
 const manageQuestions = [requireScope("questions:write"), requireRole("instructor", "admin")] as const;
 const readQuestions = [requireScope("questions:read"), requireRole("instructor", "admin")] as const;
+
+const describe = operationsOf("Questions");
 
 /** Validates + sanitises a body; a referenced image must be an image upload the caller owns. */
 async function prepareOrThrow(c: Context<AppEnv>, raw: unknown): Promise<QuestionInput> {
@@ -73,7 +78,7 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${c
 
 export const questionRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/", ...manageQuestions, validate("json", questionInput), async (c) => {
+  .post("/", describe({ summary: "Create a question", responses: { 201: ["The question", questionSchema] } }), ...manageQuestions, validate("json", questionInput), async (c) => {
     const auth = caller(c);
     const input = await prepareOrThrow(c, c.req.valid("json"));
     const now = clock.now();
@@ -91,7 +96,11 @@ export const questionRoutes = new Hono<AppEnv>()
     return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
   })
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
-  .get("/", rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
+  .get("/", describe({
+    summary: "List or search your questions",
+    description: "Instructors see their own questions, admins all; `q` searches the body.",
+    responses: { 200: ["A page of questions, newest first", page(questionSchema)] },
+  }), rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
@@ -119,12 +128,12 @@ export const questionRoutes = new Hono<AppEnv>()
     const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
     return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
   })
-  .get("/:id", ...readQuestions, async (c) => {
+  .get("/:id", describe({ summary: "Read a question with its answer key", responses: { 200: ["The question", questionSchema] }, errors: ["not_found"] }), ...readQuestions, async (c) => {
     const question = await questionView(cacheContext(c), c.req.param("id"));
     if (!canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
     return c.json(question);
   })
-  .patch("/:id", ...manageQuestions, validate("json", questionPatch), async (c) => {
+  .patch("/:id", describe({ summary: "Edit a question", responses: { 200: ["The question", questionSchema] }, errors: ["not_found"] }), ...manageQuestions, validate("json", questionPatch), async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
     const patch = c.req.valid("json");
     // A type change starts from the shared fields only: the old type's answer fields do not carry over.
@@ -160,7 +169,7 @@ export const questionRoutes = new Hono<AppEnv>()
     c.executionCtx.waitUntil(event.send(c.env));
     return c.json(presentQuestion(updated));
   })
-  .delete("/:id", ...manageQuestions, async (c) => {
+  .delete("/:id", describe({ summary: "Delete a question", responses: { 204: "Deleted" }, errors: ["not_found", "conflict"] }), ...manageQuestions, async (c) => {
     const existing = await findManagedQuestion(c, c.req.param("id"));
     const inUse = await c.var.db
       .select({ testId: tests.id })

@@ -17,12 +17,17 @@ import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { auditLogs, couponRedemptions, coupons, plans, subscriptions, type Subscription } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { subscriptionSchema } from "../openapi/schemas/billing";
+import { page } from "../openapi/schemas/primitives";
 
 function couponProblem(verdict: Extract<CouponVerdict, { valid: false }>): ApiError {
   return new ApiError(verdict.reason === "already_redeemed" || verdict.reason === "exhausted" ? "conflict" : "unprocessable", verdict.message, {
     extensions: { reason: verdict.reason },
   });
 }
+
+const describe = operationsOf("Billing");
 
 /** A subscription the caller may see: their own, or any for an admin; otherwise 404. */
 async function findVisibleSubscription(c: Context<AppEnv>, id: string): Promise<Subscription> {
@@ -37,7 +42,7 @@ const stillIn = (id: string, status: Subscription["status"]) =>
 
 export const subscriptionRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/", requireScope("billing:write"), validate("json", subscriptionInput), async (c) => {
+  .post("/", describe({ summary: "Subscribe to a plan, optionally with a coupon", responses: { 201: ["The subscription, PENDING until activated", subscriptionSchema] }, errors: ["not_found", "conflict", "unprocessable"] }), requireScope("billing:write"), validate("json", subscriptionInput), async (c) => {
     const auth = caller(c);
     const input = c.req.valid("json");
     const db = c.var.db;
@@ -116,7 +121,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     c.executionCtx.waitUntil(redeemed.send(c.env));
     return c.json(presentSubscription(subscription, coupon.code), 201, { Location: `/v1/subscriptions/${subscription.id}` });
   })
-  .get("/", requireScope("billing:read"), validate("query", subscriptionListQuery), async (c) => {
+  .get("/", describe({ summary: "List subscriptions (yours; admins all)", responses: { 200: ["A page of subscriptions, newest first", page(subscriptionSchema)] } }), requireScope("billing:read"), validate("query", subscriptionListQuery), async (c) => {
     const auth = caller(c);
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [];
@@ -132,10 +137,10 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       .limit(query.limit + 1);
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), (row) => presentSubscription(row)));
   })
-  .get("/:id", requireScope("billing:read"), async (c) => {
+  .get("/:id", describe({ summary: "Read a subscription", responses: { 200: ["The subscription", subscriptionSchema] }, errors: ["not_found"] }), requireScope("billing:read"), async (c) => {
     return c.json(presentSubscription(await findVisibleSubscription(c, c.req.param("id"))));
   })
-  .post("/:id/activate", requireScope("admin:write"), requireRole("admin"), async (c) => {
+  .post("/:id/activate", describe({ summary: "Activate a pending subscription (admins)", responses: { 200: ["The active subscription", subscriptionSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), requireRole("admin"), async (c) => {
     const db = c.var.db;
     const existing = await db.query.subscriptions.findFirst({ where: eq(subscriptions.id, c.req.param("id")) });
     if (!existing) throw ApiError.notFound("subscription");
@@ -169,7 +174,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     c.executionCtx.waitUntil(Promise.all([subscriptionActivated.send(c.env), paymentSucceeded.send(c.env)]));
     return c.json(presentSubscription({ ...existing, ...activated }));
   })
-  .post("/:id/cancel", requireScope("billing:write"), async (c) => {
+  .post("/:id/cancel", describe({ summary: "Cancel a subscription", responses: { 200: ["The cancelled subscription", subscriptionSchema] }, errors: ["not_found", "conflict"] }), requireScope("billing:write"), async (c) => {
     const existing = await findVisibleSubscription(c, c.req.param("id"));
     if (existing.status !== "PENDING" && existing.status !== "ACTIVE") {
       throw new ApiError("conflict", `A ${existing.status} subscription cannot be cancelled.`);

@@ -18,6 +18,9 @@ import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { attempts, tests, testSections, type Test } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { testSchema, testSummarySchema } from "../openapi/schemas/test";
 
 const manageTests = [requireScope("tests:write"), requireRole("instructor", "admin")] as const;
 
@@ -27,6 +30,8 @@ async function checkRefsOrThrow(c: Context<AppEnv>, sections: SectionInput[]) {
   const errors = await checkQuestionRefs(c.var.db, caller(c), sections);
   if (errors.length > 0) throw ApiError.validation(errors, "Invalid body.");
 }
+
+const describe = operationsOf("Tests");
 
 /**
  * Which tests a caller lists: students browse what is published, instructors manage their own, admins
@@ -58,7 +63,7 @@ async function findManagedTest(c: Context<AppEnv>, id: string): Promise<Test> {
 export const testRoutes = new Hono<AppEnv>()
   // Also covers /v1/tests/:id/attempts and /v1/tests/:id/analytics, mounted after this group (routes/index.ts).
   .use("*", rateLimit({ policy: "api" }))
-  .post("/", ...manageTests, validate("json", testInput), async (c) => {
+  .post("/", describe({ summary: "Create a test", responses: { 201: ["The test", testSchema] } }), ...manageTests, validate("json", testInput), async (c) => {
     const auth = caller(c);
     const input = c.req.valid("json");
     await checkRefsOrThrow(c, input.sections);
@@ -93,7 +98,11 @@ export const testRoutes = new Hono<AppEnv>()
     const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
     return c.json(presentTest(created, await loadSections(db, test.id)), 201, { Location: `/v1/tests/${test.id}` });
   })
-  .get("/", requireScope("tests:read"), validate("query", testListQuery), async (c) => {
+  .get("/", describe({
+    summary: "List tests",
+    description: "Students see published tests; instructors their own; admins all.",
+    responses: { 200: ["A page of tests, newest first", page(testSummarySchema)] },
+  }), requireScope("tests:read"), validate("query", testListQuery), async (c) => {
     const scope = listScope(caller(c));
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
@@ -112,14 +121,19 @@ export const testRoutes = new Hono<AppEnv>()
     });
     return c.json(page);
   })
-  .get("/:id", requireScope("tests:read"), async (c) => {
+  .get("/:id", describe({
+    summary: "Read a test",
+    description: "Its managers see each section's question ids; candidates see a published test without them.",
+    responses: { 200: ["The test", testSchema] },
+    errors: ["not_found"],
+  }), requireScope("tests:read"), async (c) => {
     const auth = caller(c);
     const test = await testView(cacheContext(c), c.req.param("id"));
     const manager = canManage(auth, test.authorId);
     if (!manager && !test.published) throw ApiError.notFound("test");
     return c.json(manager ? test : forCandidate(test));
   })
-  .patch("/:id", ...manageTests, validate("json", testPatch), async (c) => {
+  .patch("/:id", describe({ summary: "Edit a test", responses: { 200: ["The test", testSchema] }, errors: ["not_found", "conflict"] }), ...manageTests, validate("json", testPatch), async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const patch = c.req.valid("json");
     const db = c.var.db;
@@ -161,7 +175,7 @@ export const testRoutes = new Hono<AppEnv>()
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id)));
   })
-  .post("/:id/publish", ...manageTests, async (c) => {
+  .post("/:id/publish", describe({ summary: "Publish a test", responses: { 200: ["The published test", testSchema] }, errors: ["not_found"] }), ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const db = c.var.db;
     if (!existing.published) {
@@ -179,7 +193,7 @@ export const testRoutes = new Hono<AppEnv>()
     const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
     return c.json(presentTest(updated, await loadSections(db, existing.id)));
   })
-  .delete("/:id", ...manageTests, async (c) => {
+  .delete("/:id", describe({ summary: "Delete a test", responses: { 204: "Deleted" }, errors: ["not_found"] }), ...manageTests, async (c) => {
     const existing = await findManagedTest(c, c.req.param("id"));
     const now = clock.now();
     const db = c.var.db;

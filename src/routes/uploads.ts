@@ -16,6 +16,11 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { uploads, type Upload } from "../db/schema";
 import type { AppEnv } from "../env";
+import { fileResponse, operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { uploadRequestContent, uploadSchema } from "../openapi/schemas/upload";
+
+const describe = operationsOf("Uploads");
 
 export const UPLOAD_PURPOSES = ["question_image", "question_import"] as const;
 const purposeField = z.enum(UPLOAD_PURPOSES).optional();
@@ -124,7 +129,12 @@ export const uploadRoutes = new Hono<AppEnv>()
    * extension allow-list and agreement of extension, declared type and magic bytes (415), then
    * type-specific dangers: polyglots, PDF actions, CSV formulas, archive bombs (422).
    */
-  .post("/", requireScope("uploads:write"), async (c) => {
+  .post("/", describe({
+    summary: "Upload a file (question image or import)",
+    requestBody: { content: uploadRequestContent, required: true },
+    responses: { 201: ["The stored file's record", uploadSchema] },
+    errors: ["bad_request", "validation_failed", "unsupported_media_type", "unsupported_file_type", "malicious_file", "payload_too_large"],
+  }), requireScope("uploads:write"), async (c) => {
     const auth = authOf(c);
     const { file, purpose } = await readFilePart(c);
     const maxBytes = c.var.config.maxUploadBytes;
@@ -186,7 +196,7 @@ export const uploadRoutes = new Hono<AppEnv>()
   })
 
   /** The caller's own uploads, newest first, cursor-paged. */
-  .get("/", requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
+  .get("/", describe({ summary: "List your uploads", responses: { 200: ["A page of uploads, newest first", page(uploadSchema)] } }), requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
     const auth = authOf(c);
     const { limit, cursor, purpose } = c.req.valid("query");
     const rows = await c.var.db
@@ -205,12 +215,12 @@ export const uploadRoutes = new Hono<AppEnv>()
   })
 
   /** Metadata of one upload: its owner or an admin; anyone else gets 404, as if it did not exist. */
-  .get("/:id", requireScope("uploads:write"), async (c) => {
+  .get("/:id", describe({ summary: "Read an upload's record", responses: { 200: ["The record", uploadSchema] }, errors: ["not_found"] }), requireScope("uploads:write"), async (c) => {
     return c.json(presentUpload(await findVisibleUpload(c)));
   })
 
   /** The stored bytes, always as an attachment under the verified type, never rendered inline. */
-  .get("/:id/content", requireScope("uploads:write"), async (c) => {
+  .get("/:id/content", describe({ summary: "Download an upload's bytes", responses: { 200: fileResponse("The file, as an attachment") }, errors: ["not_found"] }), requireScope("uploads:write"), async (c) => {
     const row = await findVisibleUpload(c);
     const object = await c.env.FILES.get(row.key);
     if (!object) throw ApiError.notFound("upload");

@@ -17,6 +17,11 @@ import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { eventDeliveries, webhookDeliveries, webhooks, type Webhook } from "../db/schema";
 import type { AppEnv } from "../env";
+import { operationsOf } from "../openapi/describe";
+import { page } from "../openapi/schemas/primitives";
+import { webhookDeliverySchema, webhookQueuedSchema, webhookRecoveredSchema, webhookSchema, webhookWithSecretSchema } from "../openapi/schemas/webhook";
+
+const describe = operationsOf("Webhooks");
 
 /** Endpoints one user may hold. */
 const MAX_WEBHOOKS_PER_USER = 20;
@@ -61,7 +66,12 @@ const auditable = (w: Pick<Webhook, "url" | "eventTypes" | "active" | "descripti
 
 export const webhookRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/", manage, validate("json", webhookCreateBody), async (c) => {
+  .post("/", describe({
+    summary: "Register a webhook endpoint",
+    description: "The signing secret is in this response only (docs/webhooks.md).",
+    responses: { 201: ["The endpoint, with its secret", webhookWithSecretSchema] },
+    errors: ["conflict"],
+  }), manage, validate("json", webhookCreateBody), async (c) => {
     const input = c.req.valid("json");
     const key = secretKey(c);
     const url = checkedUrl(c, input.url);
@@ -99,7 +109,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     c.header("Cache-Control", "no-store");
     return c.json({ ...presentWebhook(webhook), secret }, 201, { Location: `/v1/webhooks/${webhook.id}` });
   })
-  .get("/", manage, validate("query", paginationQuery), async (c) => {
+  .get("/", describe({ summary: "List your webhook endpoints", responses: { 200: ["A page of endpoints, newest first", page(webhookSchema)] } }), manage, validate("query", paginationQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await c.var.db
       .select()
@@ -109,10 +119,10 @@ export const webhookRoutes = new Hono<AppEnv>()
       .limit(limit + 1);
     return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentWebhook));
   })
-  .get("/:id", manage, async (c) => {
+  .get("/:id", describe({ summary: "Read a webhook endpoint", responses: { 200: ["The endpoint", webhookSchema] }, errors: ["not_found"] }), manage, async (c) => {
     return c.json(presentWebhook(await ownWebhook(c, c.req.param("id"))));
   })
-  .patch("/:id", manage, validate("json", webhookUpdateBody), async (c) => {
+  .patch("/:id", describe({ summary: "Edit a webhook endpoint", responses: { 200: ["The endpoint", webhookSchema] }, errors: ["not_found"] }), manage, validate("json", webhookUpdateBody), async (c) => {
     const existing = await ownWebhook(c, c.req.param("id"));
     const patch = c.req.valid("json");
     const now = clock.now();
@@ -135,7 +145,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     if (!updated) throw ApiError.notFound("webhook");
     return c.json(presentWebhook(updated));
   })
-  .delete("/:id", manage, async (c) => {
+  .delete("/:id", describe({ summary: "Delete a webhook endpoint", responses: { 204: "Deleted" }, errors: ["not_found"] }), manage, async (c) => {
     const existing = await ownWebhook(c, c.req.param("id"));
     const db = c.var.db;
     await db.batch([
@@ -148,7 +158,12 @@ export const webhookRoutes = new Hono<AppEnv>()
    * A new secret, shown once. The old one keeps signing beside it (both signatures in
    * `webhook-signature`) for WEBHOOK_SECRET_OVERLAP_HOURS, so receivers can switch without a gap.
    */
-  .post("/:id/rotate-secret", manage, async (c) => {
+  .post("/:id/rotate-secret", describe({
+    summary: "Rotate a webhook's signing secret",
+    description: "The old secret keeps signing beside the new one for a while (`previousSecretExpiresAt`).",
+    responses: { 200: ["The endpoint, with its new secret", webhookWithSecretSchema] },
+    errors: ["not_found", "conflict"],
+  }), manage, async (c) => {
     const existing = await ownWebhook(c, c.req.param("id"));
     const key = secretKey(c);
     const now = clock.now();
@@ -169,7 +184,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     c.header("Cache-Control", "no-store");
     return c.json({ ...presentWebhook(updated), secret });
   })
-  .get("/:id/deliveries", manage, validate("query", webhookDeliveryListQuery), async (c) => {
+  .get("/:id/deliveries", describe({ summary: "A webhook's delivery log", responses: { 200: ["A page of delivery attempts, newest first", page(webhookDeliverySchema)] }, errors: ["not_found"] }), manage, validate("query", webhookDeliveryListQuery), async (c) => {
     const webhook = await ownWebhook(c, c.req.param("id"));
     const query = c.req.valid("query");
     const filters: (SQL | undefined)[] = [eq(webhookDeliveries.webhookId, webhook.id)];
@@ -185,7 +200,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentWebhookDelivery));
   })
   /** Sends the message of this logged attempt again (same `webhook-id`), from a first attempt. */
-  .post("/:id/deliveries/:deliveryId/replay", manage, async (c) => {
+  .post("/:id/deliveries/:deliveryId/replay", describe({ summary: "Deliver a logged message again", responses: { 202: ["Queued", webhookQueuedSchema] }, errors: ["not_found", "conflict"] }), manage, async (c) => {
     const webhook = await ownWebhook(c, c.req.param("id"));
     const db = c.var.db;
     const delivery = await db
@@ -212,7 +227,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     return c.json({ webhookId: webhook.id, eventId: progress.eventId, status: "queued" }, 202);
   })
   /** Sends again every delivery to this endpoint that failed since `since` (e.g. after fixing the receiver). */
-  .post("/:id/recover", manage, validate("json", webhookRecoverBody), async (c) => {
+  .post("/:id/recover", describe({ summary: "Re-deliver every failed message since a time", responses: { 202: ["Queued", webhookRecoveredSchema] }, errors: ["not_found"] }), manage, validate("json", webhookRecoverBody), async (c) => {
     const webhook = await ownWebhook(c, c.req.param("id"));
     const { since } = c.req.valid("json");
     if (since > clock.now()) throw ApiError.validation([{ path: "since", message: "Must not be in the future" }]);
@@ -233,7 +248,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     return c.json({ webhookId: webhook.id, recovered: failed.length, more: failed.length === MAX_RECOVER }, 202);
   })
   /** Sends a `webhook.test` event to this endpoint only (even when it subscribes to other types). */
-  .post("/:id/test", manage, async (c) => {
+  .post("/:id/test", describe({ summary: "Send a test ping", responses: { 202: ["Queued", webhookQueuedSchema] }, errors: ["not_found"] }), manage, async (c) => {
     const webhook = await ownWebhook(c, c.req.param("id"));
     const db = c.var.db;
     const now = clock.now();

@@ -209,7 +209,7 @@ describe("submitting", () => {
     await answer(student.headers, attempt.id, ids.MCQ, 1);
     const res = await submit(student.headers, attempt.id);
     expect(res.status).toBe(202);
-    expect(await json(res)).toMatchObject({ id: attempt.id, status: "submitted" });
+    expect(await json(res)).toMatchObject({ id: attempt.id, status: "SUBMITTED" });
     const jobs = await scoringJobs(attempt.id);
     expect(jobs).toEqual([expect.objectContaining({ idempotency_key: `score:${attempt.id}`, owner_id: student.user.id })]);
     const after = await answer(student.headers, attempt.id, ids.MCQ, 2);

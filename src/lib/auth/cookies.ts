@@ -6,8 +6,8 @@ import type { AppEnv } from "../../env";
  * `__Host-` cookies must be Secure, Path=/ and carry no Domain, so a sibling subdomain can neither
  * read nor plant them (which is what makes the double-submit CSRF token trustworthy).
  */
-const SESSION_COOKIE = "__Host-proctor_session";
-const CSRF_COOKIE = "__Host-proctor_csrf";
+export const SESSION_COOKIE = "__Host-proctor_session";
+export const CSRF_COOKIE = "__Host-proctor_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 /** Where a browser keeps its device token; API clients send the token in `DEVICE_TOKEN_HEADER` instead. */
 const DEVICE_COOKIE = "__Host-proctor_device";

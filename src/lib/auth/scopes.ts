@@ -5,7 +5,7 @@ import type { Role } from "../../db/schema";
  * `exports:create`, `ai:use` and `search:read` guard no route yet: the export, AI and search features
  * will (keys may already hold them).
  */
-const SCOPES = {
+export const SCOPES = {
   "profile:read": "Read own profile and sessions",
   "profile:write": "Edit own profile",
   "sessions:manage": "Revoke own sessions",

@@ -6,7 +6,7 @@ export const API_KEY_MAX_LIFETIME_MS = 366 * 24 * 3600 * 1000;
 /** The longest an old secret keeps working after a rotation. */
 const API_KEY_MAX_GRACE_SECONDS = 24 * 3600;
 
-const scopeSchema = z.enum(ALL_SCOPES as [string, ...string[]], "Unknown scope");
+export const scopeSchema = z.enum(ALL_SCOPES as [string, ...string[]], "Unknown scope");
 
 const apiKeyRateLimit = z.strictObject({
   limit: z.number().int().min(1).max(100_000),

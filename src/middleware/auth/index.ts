@@ -10,6 +10,7 @@ import { findSession } from "../../lib/auth/sessions";
 import { takeDueSessionActivity, trackSessionSeen, writeSessionActivity } from "../../lib/auth/session-activity";
 import { API_KEY_SHAPE, SESSION_TOKEN_SHAPE, sha256Hex, timingSafeEqual } from "../../lib/auth/tokens";
 import { recordSecurityEvent } from "../../lib/security/events";
+import { documented } from "../../openapi/describe";
 import { QuietPeriod } from "../../lib/security/quiet-period";
 import type { Role } from "../../db/schema";
 import type { AppEnv } from "../../env";
@@ -195,15 +196,15 @@ export function authOf(c: Ctx): AuthContext {
 }
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> => {
-  return async function requireAuth(c, next) {
+  return documented({ "x-proctor-auth": ["required"] }, async function requireAuth(c, next) {
     authOf(c);
     await next();
-  };
+  });
 };
 
 /** 403 `insufficient_scope` naming the first scope the caller lacks (in the detail and as `scope`). */
 export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
-  return async function requireScope(c, next) {
+  return documented({ "x-proctor-scopes": scopes }, async function requireScope(c, next) {
     const auth = authOf(c);
     const missing = scopes.find((scope) => !auth.scopes.has(scope));
     if (missing) {
@@ -218,13 +219,13 @@ export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
       throw new ApiError("insufficient_scope", `This action needs the "${missing}" scope.`, { extensions: { scope: missing } });
     }
     await next();
-  };
+  });
 };
 
 export const requireRole = (...roles: Role[]): MiddlewareHandler<AppEnv> => {
-  return async function requireRole(c, next) {
+  return documented({ "x-proctor-roles": roles }, async function requireRole(c, next) {
     const auth = authOf(c);
     if (!roles.includes(auth.role)) throw new ApiError("forbidden", `This action is for ${roles.join(" or ")} accounts.`);
     await next();
-  };
+  });
 };

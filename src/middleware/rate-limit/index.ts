@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { clock } from "../../lib/clock";
 import { ApiError } from "../../lib/errors";
+import { documented } from "../../openapi/describe";
 import { recordSecurityEvent } from "../../lib/security/events";
 import {
   blockCache,
@@ -60,7 +61,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   const cost = options.cost ?? 1;
   if (!Number.isInteger(cost) || cost < 1) throw new Error(`rateLimit: cost must be a positive integer, got ${cost}`);
 
-  return async function rateLimit(c, next) {
+  return documented({ "x-proctor-rate-limit": [options.policy] }, async function rateLimit(c, next) {
     const config = c.var.config.rateLimit;
     const policy = config.policies[options.policy];
     const subjects = await subjectsOf(c, options, policy);
@@ -118,7 +119,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       reportedRemaining.set(c.req.raw, governing.decision.remaining);
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
     }
-  };
+  });
 };
 
 /** One subject's decision: from the block cache when the key is known to be blocked, else from the backend. */
