@@ -38,13 +38,44 @@ function insert(table: string, row: Row): string {
 
 const seedId = (prefix: string, n: number) => `${prefix}_0SEED${String(n).padStart(21, "0")}`;
 
-const mcq = (subject: string, topic: string, body: string, options: string[], correctOption: number, difficulty = "easy", explanation?: string): QuestionInput =>
+const mcq = (
+  subject: string,
+  topic: string,
+  body: string,
+  options: string[],
+  correctOption: number,
+  difficulty = "easy",
+  explanation?: string,
+): QuestionInput =>
   questionInput.parse({ type: "MCQ", body, options, correctOption, marks: 4, negativeMarks: 1, difficulty, subject, topic, explanation });
-const msq = (subject: string, topic: string, body: string, options: string[], correctOptions: number[], difficulty = "medium", explanation?: string): QuestionInput =>
+const msq = (
+  subject: string,
+  topic: string,
+  body: string,
+  options: string[],
+  correctOptions: number[],
+  difficulty = "medium",
+  explanation?: string,
+): QuestionInput =>
   questionInput.parse({ type: "MSQ", body, options, correctOptions, marks: 4, negativeMarks: 2, difficulty, subject, topic, explanation });
-const integer = (subject: string, topic: string, body: string, answer: number, difficulty = "medium", explanation?: string): QuestionInput =>
+const integer = (
+  subject: string,
+  topic: string,
+  body: string,
+  answer: number,
+  difficulty = "medium",
+  explanation?: string,
+): QuestionInput =>
   questionInput.parse({ type: "INTEGER", body, answer, marks: 3, negativeMarks: 0, difficulty, subject, topic, explanation });
-const range = (subject: string, topic: string, body: string, min: number, max: number, difficulty = "hard", explanation?: string): QuestionInput =>
+const range = (
+  subject: string,
+  topic: string,
+  body: string,
+  min: number,
+  max: number,
+  difficulty = "hard",
+  explanation?: string,
+): QuestionInput =>
   questionInput.parse({ type: "RANGE", body, min, max, marks: 3, negativeMarks: 0, difficulty, subject, topic, explanation });
 const subjective = (subject: string, topic: string, body: string, rubric: string): QuestionInput =>
   questionInput.parse({ type: "SUBJECTIVE", body, rubric, marks: 5, negativeMarks: 0, difficulty: "medium", subject, topic });
@@ -57,7 +88,15 @@ export const SEED_QUESTIONS: QuestionInput[] = [
   mcq("Physics", "Optics", "<p>Light travels fastest in</p>", ["glass", "water", "a vacuum", "diamond"], 2, "medium"),
   mcq("Chemistry", "Periodic table", "<p>Which element has atomic number 6?</p>", ["Oxygen", "Carbon", "Nitrogen", "Boron"], 1, "easy"),
   mcq("Chemistry", "Acids and bases", "<p>A solution with pH 3 is</p>", ["acidic", "neutral", "basic", "amphoteric"], 0, "easy"),
-  msq("Maths", "Number theory", "<p>Which of these are prime?</p>", ["2", "9", "11", "15", "17"], [0, 2, 4], "medium", "9 = 3², 15 = 3 × 5."),
+  msq(
+    "Maths",
+    "Number theory",
+    "<p>Which of these are prime?</p>",
+    ["2", "9", "11", "15", "17"],
+    [0, 2, 4],
+    "medium",
+    "9 = 3², 15 = 3 × 5.",
+  ),
   msq("Maths", "Functions", "<p>Which functions are even?</p>", ["x²", "x³", "cos x", "sin x"], [0, 2], "hard"),
   msq("Physics", "Vectors", "<p>Which quantities are vectors?</p>", ["velocity", "mass", "force", "temperature"], [0, 2], "medium"),
   msq("Physics", "Energy", "<p>Which are forms of energy?</p>", ["kinetic", "potential", "momentum", "thermal"], [0, 1, 3], "easy"),
@@ -69,15 +108,43 @@ export const SEED_QUESTIONS: QuestionInput[] = [
   integer("Physics", "Kinematics", "<p>A car goes from 0 to 20 m/s in 4 s. Its acceleration in m/s² is</p>", 5, "easy"),
   integer("Chemistry", "Periodic table", "<p>How many electrons does a neutral sodium atom have?</p>", 11, "easy"),
   integer("Chemistry", "Stoichiometry", "<p>Moles of H₂O formed from 4 mol H₂ with excess O₂?</p>", 4, "medium"),
-  range("Physics", "Gravity", "<p>Acceleration due to gravity at sea level, in m/s² (two decimals)</p>", 9.78, 9.83, "medium", "About 9.81 m/s²."),
+  range(
+    "Physics",
+    "Gravity",
+    "<p>Acceleration due to gravity at sea level, in m/s² (two decimals)</p>",
+    9.78,
+    9.83,
+    "medium",
+    "About 9.81 m/s².",
+  ),
   range("Physics", "Waves", "<p>Speed of sound in air at 20 °C, in m/s</p>", 340, 346, "hard"),
   range("Maths", "Constants", "<p>The value of π to two decimals</p>", 3.14, 3.15, "easy"),
   range("Maths", "Constants", "<p>The value of √2 to two decimals</p>", 1.41, 1.42, "medium"),
   range("Chemistry", "Constants", "<p>Avogadro's number, in units of 10²³</p>", 6.02, 6.03, "medium"),
-  subjective("Physics", "Mechanics", "<p>State Newton's first law and give an everyday example.</p>", "Inertia stated correctly (2); a valid example (3)."),
-  subjective("Chemistry", "Reactions", "<p>Explain why iron rusts faster near the sea.</p>", "Electrolyte (salt) speeds oxidation (3); mentions water and oxygen (2)."),
-  subjective("Maths", "Proofs", "<p>Prove that the square root of 2 is irrational.</p>", "Contradiction set up (2); parity argument (2); conclusion (1)."),
-  subjective("Physics", "Thermodynamics", "<p>Why does a metal spoon feel colder than a wooden one at the same temperature?</p>", "Thermal conductivity (3); heat flow from the hand (2)."),
+  subjective(
+    "Physics",
+    "Mechanics",
+    "<p>State Newton's first law and give an everyday example.</p>",
+    "Inertia stated correctly (2); a valid example (3).",
+  ),
+  subjective(
+    "Chemistry",
+    "Reactions",
+    "<p>Explain why iron rusts faster near the sea.</p>",
+    "Electrolyte (salt) speeds oxidation (3); mentions water and oxygen (2).",
+  ),
+  subjective(
+    "Maths",
+    "Proofs",
+    "<p>Prove that the square root of 2 is irrational.</p>",
+    "Contradiction set up (2); parity argument (2); conclusion (1).",
+  ),
+  subjective(
+    "Physics",
+    "Thermodynamics",
+    "<p>Why does a metal spoon feel colder than a wooden one at the same temperature?</p>",
+    "Thermal conductivity (3); heat flow from the hand (2).",
+  ),
 ];
 
 /** Question ids by index, so tests can name them. */
@@ -188,9 +255,42 @@ export async function buildSeedSql(now: number): Promise<string> {
     });
   }
   statements.push(
-    insert("plans", { id: seedId("pln", 1), name: "Monthly", description: "Every test, every month.", price_cents: 49_900, currency: "INR", interval_months: 1, features: JSON.stringify(["All mock tests", "Detailed solutions"]), active: true, created_at: now, updated_at: now }),
-    insert("plans", { id: seedId("pln", 2), name: "Yearly", description: "Twelve months for the price of ten.", price_cents: 499_000, currency: "INR", interval_months: 12, features: JSON.stringify(["All mock tests", "Detailed solutions", "Study planner"]), active: true, created_at: now, updated_at: now }),
-    insert("coupons", { id: seedId("cpn", 1), code: "WELCOME10", kind: "PERCENT", value: 10, max_redemptions: 100, redemption_count: 0, active: true, created_by: SEED_USERS[0].id, created_at: now, updated_at: now }),
+    insert("plans", {
+      id: seedId("pln", 1),
+      name: "Monthly",
+      description: "Every test, every month.",
+      price_cents: 49_900,
+      currency: "INR",
+      interval_months: 1,
+      features: JSON.stringify(["All mock tests", "Detailed solutions"]),
+      active: true,
+      created_at: now,
+      updated_at: now,
+    }),
+    insert("plans", {
+      id: seedId("pln", 2),
+      name: "Yearly",
+      description: "Twelve months for the price of ten.",
+      price_cents: 499_000,
+      currency: "INR",
+      interval_months: 12,
+      features: JSON.stringify(["All mock tests", "Detailed solutions", "Study planner"]),
+      active: true,
+      created_at: now,
+      updated_at: now,
+    }),
+    insert("coupons", {
+      id: seedId("cpn", 1),
+      code: "WELCOME10",
+      kind: "PERCENT",
+      value: 10,
+      max_redemptions: 100,
+      redemption_count: 0,
+      active: true,
+      created_by: SEED_USERS[0].id,
+      created_at: now,
+      updated_at: now,
+    }),
   );
   return statements.join("\n") + "\n";
 }
@@ -205,7 +305,9 @@ export async function seedLocalDatabase(d1Args: string[] = [], options: { quiet?
 
 /** What was seeded and the credentials to sign in with. */
 export function printSeedSummary(): void {
-  console.log(`\nSeeded ${SEED_USERS.length} users, ${SEED_QUESTIONS.length} questions, ${SEED_TESTS.length} published tests, 2 plans, coupon WELCOME10.`);
+  console.log(
+    `\nSeeded ${SEED_USERS.length} users, ${SEED_QUESTIONS.length} questions, ${SEED_TESTS.length} published tests, 2 plans, coupon WELCOME10.`,
+  );
   console.log(`Sign in with any of these (password ${SEED_PASSWORD}):`);
   for (const user of SEED_USERS) console.log(`  ${user.role.padEnd(10)} ${user.email}`);
   console.log(`Tests: ${SEED_TESTS.map((t) => `${t.id} (${t.title})`).join(", ")}`);

@@ -22,9 +22,7 @@ export function autoSeedSetting(value: string | undefined): boolean {
 export type FirstStart = "seeded" | "has_users" | "auto_seed_off";
 
 /** Migrates the local database, then seeds it if it holds no user. Safe to run on every start. */
-export async function prepareLocalDatabase(
-  options: { d1Args?: string[]; autoSeed?: boolean; quiet?: boolean } = {},
-): Promise<FirstStart> {
+export async function prepareLocalDatabase(options: { d1Args?: string[]; autoSeed?: boolean; quiet?: boolean } = {}): Promise<FirstStart> {
   const d1Args = options.d1Args ?? [];
   applyLocalMigrations(d1Args, { quiet: options.quiet });
   if (options.autoSeed === false) return "auto_seed_off";

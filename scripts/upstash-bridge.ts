@@ -52,7 +52,9 @@ export async function startRedis(port: number): Promise<{ stop(): Promise<void> 
   // Never outlive the process that started it, even when that process exits without teardown.
   const killChild = () => child.kill("SIGKILL");
   process.once("exit", killChild);
-  const spawnFailure = new Promise<never>((_, reject) => child.once("error", (error) => reject(new Error(`redis-server: ${error.message}`))));
+  const spawnFailure = new Promise<never>((_, reject) =>
+    child.once("error", (error) => reject(new Error(`redis-server: ${error.message}`))),
+  );
   const probe = new IORedis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on("error", () => undefined); // connection refused while redis starts: expected, retried below
   const deadline = Date.now() + 10_000;
@@ -136,7 +138,10 @@ class ScriptTranslator {
   private strip(script: string): string {
     const match = /^#!lua flags=([^\n]*)\n/.exec(script);
     if (!match) return script;
-    const flags = match[1]!.split(",").map((flag) => flag.trim()).filter((flag) => flag && !UPSTASH_ONLY_FLAGS.has(flag));
+    const flags = match[1]!
+      .split(",")
+      .map((flag) => flag.trim())
+      .filter((flag) => flag && !UPSTASH_ONLY_FLAGS.has(flag));
     const rewritten = (flags.length ? `#!lua flags=${flags.join(",")}\n` : "#!lua\n") + script.slice(match[0].length);
     if (rewritten !== script) this.shas.set(sha1(script), sha1(rewritten));
     return rewritten;
@@ -234,7 +239,9 @@ export async function startBridge(redisPort: number, token: string, port = 0): P
 }
 
 /** Redis on a free port plus the bridge in front of it: what tests and the bench start. */
-export async function startUpstashBridge(options: { bridgePort?: number; redisPort?: number; token?: string } = {}): Promise<UpstashBridge> {
+export async function startUpstashBridge(
+  options: { bridgePort?: number; redisPort?: number; token?: string } = {},
+): Promise<UpstashBridge> {
   const redisPort = options.redisPort ?? (await freePort());
   const token = options.token ?? `local-${crypto.randomUUID()}`;
   const redis = await startRedis(redisPort);

@@ -62,9 +62,7 @@ export function createApp() {
   app.use(
     bodyLimit({
       maxBytes: (c) =>
-        c.req.header("Content-Type")?.startsWith("multipart/form-data")
-          ? c.var.config.maxUploadBytes
-          : c.var.config.maxJsonBodyBytes,
+        c.req.header("Content-Type")?.startsWith("multipart/form-data") ? c.var.config.maxUploadBytes : c.var.config.maxJsonBodyBytes,
     }),
   );
   app.use(threatDetection());

@@ -25,7 +25,11 @@ const optionalUrl = z.preprocess((value) => (value === "" ? undefined : value), 
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const flag = (fallback: "true" | "false") => z.enum(["true", "false"]).default(fallback).transform((value) => value === "true");
+const flag = (fallback: "true" | "false") =>
+  z
+    .enum(["true", "false"])
+    .default(fallback)
+    .transform((value) => value === "true");
 
 /** Environments where a missing secret is a deployment error rather than something to improvise. */
 const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
@@ -37,80 +41,90 @@ const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
  * Every plain setting the Worker reads, validated once per environment object. Bindings are checked
  * here too, so a deployment missing one answers a clear `misconfigured` problem naming it.
  */
-const configSchema = z.object({
-  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
-  APP_VERSION: z.string().min(1),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "critical"]).default("info"),
-  REQUEST_LOG: z.enum(["all", "notable", "off"]).default("notable"),
-  CORS_ORIGINS: list,
-  ADMIN_EMAILS: list.transform((emails) => emails.map((email) => email.toLowerCase())),
-  MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
-  MAX_UPLOAD_BYTES: positiveInt(10 * 1024 * 1024),
-  SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-  ALERT_QUIET_PERIOD_SECONDS: positiveInt(15 * 60),
-  METRICS_RAW_RETENTION_DAYS: positiveInt(7),
-  METRICS_HOURLY_RETENTION_DAYS: positiveInt(90),
-  AUDIT_RETENTION_DAYS: positiveInt(365),
-  RATE_LIMIT_LOG_RETENTION_DAYS: positiveInt(30),
-  ERROR_LOG_RESOLVED_RETENTION_DAYS: positiveInt(30),
-  ERROR_LOG_RETENTION_DAYS: positiveInt(90),
-  JOB_RETENTION_DAYS: positiveInt(30),
-  EVENT_RETENTION_DAYS: positiveInt(30),
-  ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
-  D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
-  WEBHOOK_SECRET_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().refine(isWebhookEncryptionKey, "must be base64 of 32 bytes").optional()),
-  WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
-  WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
-  WEBHOOK_DISABLE_AFTER_DAYS: positiveInt(5),
-  WEBHOOK_SECRET_OVERLAP_HOURS: positiveInt(24),
-  WEBHOOK_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
-  SENTRY_DSN: optionalUrl,
-  SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
-  ALERT_WEBHOOK_URL: optionalUrl,
-  RATE_LIMIT_BACKEND: z.enum(RATE_LIMIT_BACKENDS).default("durable_object"),
-  RATE_LIMIT_POLICIES: z.string().optional().transform((value, ctx) => {
-    try {
-      return parsePolicies(value);
-    } catch {
-      ctx.addIssue({ code: "custom", message: "RATE_LIMIT_POLICIES is not a valid JSON object of policy overrides" });
-      return z.NEVER;
+const configSchema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
+    APP_VERSION: z.string().min(1),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "critical"]).default("info"),
+    REQUEST_LOG: z.enum(["all", "notable", "off"]).default("notable"),
+    CORS_ORIGINS: list,
+    ADMIN_EMAILS: list.transform((emails) => emails.map((email) => email.toLowerCase())),
+    MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
+    MAX_UPLOAD_BYTES: positiveInt(10 * 1024 * 1024),
+    SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    ALERT_QUIET_PERIOD_SECONDS: positiveInt(15 * 60),
+    METRICS_RAW_RETENTION_DAYS: positiveInt(7),
+    METRICS_HOURLY_RETENTION_DAYS: positiveInt(90),
+    AUDIT_RETENTION_DAYS: positiveInt(365),
+    RATE_LIMIT_LOG_RETENTION_DAYS: positiveInt(30),
+    ERROR_LOG_RESOLVED_RETENTION_DAYS: positiveInt(30),
+    ERROR_LOG_RETENTION_DAYS: positiveInt(90),
+    JOB_RETENTION_DAYS: positiveInt(30),
+    EVENT_RETENTION_DAYS: positiveInt(30),
+    ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
+    D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
+    WEBHOOK_SECRET_KEY: z.preprocess(
+      (value) => (value === "" ? undefined : value),
+      z.string().refine(isWebhookEncryptionKey, "must be base64 of 32 bytes").optional(),
+    ),
+    WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+    WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
+    WEBHOOK_DISABLE_AFTER_DAYS: positiveInt(5),
+    WEBHOOK_SECRET_OVERLAP_HOURS: positiveInt(24),
+    WEBHOOK_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
+    SENTRY_DSN: optionalUrl,
+    SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+    ALERT_WEBHOOK_URL: optionalUrl,
+    RATE_LIMIT_BACKEND: z.enum(RATE_LIMIT_BACKENDS).default("durable_object"),
+    RATE_LIMIT_POLICIES: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        try {
+          return parsePolicies(value);
+        } catch {
+          ctx.addIssue({ code: "custom", message: "RATE_LIMIT_POLICIES is not a valid JSON object of policy overrides" });
+          return z.NEVER;
+        }
+      }),
+    RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
+    RATE_LIMIT_ROLE_CEILINGS: z.string().optional(),
+    TRUST_CF_CONNECTING_IP: flag("true"),
+    DEVICE_TOKEN_SECRET: z.preprocess(
+      (value) => (value === "" ? undefined : value),
+      z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
+    ),
+    UPSTASH_REDIS_REST_URL: optionalUrl,
+    UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
+    HEALTH_CHECK_TOKEN: z.preprocess(
+      (value) => (value === "" ? undefined : value),
+      z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+    ),
+    DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
+    FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
+    RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
+  })
+  .superRefine((s, ctx) => {
+    if (s.ERROR_LOG_RESOLVED_RETENTION_DAYS > s.ERROR_LOG_RETENTION_DAYS) {
+      ctx.addIssue({ code: "custom", path: ["ERROR_LOG_RESOLVED_RETENTION_DAYS"], message: "must not exceed ERROR_LOG_RETENTION_DAYS" });
     }
-  }),
-  RATE_LIMIT_TIMEOUT_MS: positiveInt(3000),
-  RATE_LIMIT_ROLE_CEILINGS: z.string().optional(),
-  TRUST_CF_CONNECTING_IP: flag("true"),
-  DEVICE_TOKEN_SECRET: z.preprocess(
-    (value) => (value === "" ? undefined : value),
-    z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
-  ),
-  UPSTASH_REDIS_REST_URL: optionalUrl,
-  UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
-  HEALTH_CHECK_TOKEN: z.preprocess(
-    (value) => (value === "" ? undefined : value),
-    z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
-  ),
-  DB: z.custom<D1Database>((value) => value != null, "the D1 binding DB is missing"),
-  FILES: z.custom<R2Bucket>((value) => value != null, "the R2 binding FILES is missing"),
-  RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value != null, "the Durable Object binding RATE_LIMITER is missing"),
-}).superRefine((s, ctx) => {
-  if (s.ERROR_LOG_RESOLVED_RETENTION_DAYS > s.ERROR_LOG_RETENTION_DAYS) {
-    ctx.addIssue({ code: "custom", path: ["ERROR_LOG_RESOLVED_RETENTION_DAYS"], message: "must not exceed ERROR_LOG_RETENTION_DAYS" });
-  }
-  try {
-    parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api);
-  } catch {
-    ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_ROLE_CEILINGS"], message: "not a valid JSON object of per-role rates" });
-  }
-  if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
-    ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
-  }
-  if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
-    ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
-  }
-  if (s.RATE_LIMIT_BACKEND !== "upstash") return;
-  if (!s.UPSTASH_REDIS_REST_URL) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
-  if (!s.UPSTASH_REDIS_REST_TOKEN) ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
-});
+    try {
+      parseRoleCeilings(s.RATE_LIMIT_ROLE_CEILINGS, s.RATE_LIMIT_POLICIES.api);
+    } catch {
+      ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_ROLE_CEILINGS"], message: "not a valid JSON object of per-role rates" });
+    }
+    if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+      ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+    }
+    if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
+    }
+    if (s.RATE_LIMIT_BACKEND !== "upstash") return;
+    if (!s.UPSTASH_REDIS_REST_URL)
+      ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_URL"], message: "required by the upstash backend" });
+    if (!s.UPSTASH_REDIS_REST_TOKEN)
+      ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "required by the upstash backend" });
+  });
 
 export type Config = {
   environment: z.infer<typeof configSchema>["ENVIRONMENT"];

@@ -38,7 +38,17 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
-  [MAINTENANCE_CRON]: [autoSubmitAttempts, purgeExpiredCache, recoverStuckJobs, releaseDelayedJobs, resendUnsentJobs, redispatchEvents, rollUpMetricsTask, sealAuditLogTask, purgeSecuritySignals],
+  [MAINTENANCE_CRON]: [
+    autoSubmitAttempts,
+    purgeExpiredCache,
+    recoverStuckJobs,
+    releaseDelayedJobs,
+    resendUnsentJobs,
+    redispatchEvents,
+    rollUpMetricsTask,
+    sealAuditLogTask,
+    purgeSecuritySignals,
+  ],
   [RETENTION_CRON]: [
     purgeExpiredSessions,
     pruneMetricsTask,

@@ -165,7 +165,13 @@ async function settleFailure(message: Message, job: Job, error: unknown, deps: R
   // A conflict is not the job's fault: retry soon, without the growing backoff.
   const delaySeconds = error instanceof JobConflictError ? 1 : backoffDelaySeconds(job.attempts, deps.random);
   const now = clock.now();
-  deps.logger.warn("job attempt failed; retrying", { jobId: job.id, type: job.type, attempt: job.attempts, delaySeconds, error: errorText(error) });
+  deps.logger.warn("job attempt failed; retrying", {
+    jobId: job.id,
+    type: job.type,
+    attempt: job.attempts,
+    delaySeconds,
+    error: errorText(error),
+  });
   await deps.db
     .update(jobs)
     .set({ status: "DELAYED", error: errorText(error), scheduledFor: now + delaySeconds * 1000, updatedAt: now })

@@ -38,8 +38,7 @@ export async function handleQueue(batch: MessageBatch, env: Env, ctx: ExecutionC
         const started = performance.now();
         const outcome = await runJobMessage(message, { env, db, logger, queue, paused });
         metrics.record("job.delivery", performance.now() - started, { queue, outcome });
-      }
-      else {
+      } else {
         logger.warn("message on an unknown queue", { messageId: message.id });
         message.ack();
       }

@@ -47,7 +47,12 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
       .innerJoin(attempts, eq(attempts.testId, tests.id))
       .where(eq(attempts.id, attemptId)),
     db
-      .select({ id: testSections.id, title: testSections.title, marksPerQuestion: testSections.marksPerQuestion, negativeMarks: testSections.negativeMarks })
+      .select({
+        id: testSections.id,
+        title: testSections.title,
+        marksPerQuestion: testSections.marksPerQuestion,
+        negativeMarks: testSections.negativeMarks,
+      })
       .from(testSections)
       .innerJoin(attempts, eq(attempts.testId, testSections.testId))
       .where(eq(attempts.id, attemptId))
@@ -83,7 +88,17 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
   const attempt = attemptRows[0];
   const test = testRows[0];
   if (!attempt || !test) throw new PermanentJobError(`Attempt ${attemptId} not found`);
-  const bySection = new Map(sectionRows.map((s) => [s.id, { title: s.title, marksPerQuestion: s.marksPerQuestion, negativeMarks: s.negativeMarks, questions: [] as ScorableSection["questions"][number][] }]));
+  const bySection = new Map(
+    sectionRows.map((s) => [
+      s.id,
+      {
+        title: s.title,
+        marksPerQuestion: s.marksPerQuestion,
+        negativeMarks: s.negativeMarks,
+        questions: [] as ScorableSection["questions"][number][],
+      },
+    ]),
+  );
   for (const q of questionRows) bySection.get(q.sectionId)?.questions.push(q);
   return {
     attempt,
@@ -119,7 +134,15 @@ function storeAttemptResult(d1: D1Database, guard: StatsGuard, result: AttemptRe
          scored_at = ?7, updated_at = ?7
        WHERE id = ?1 AND ${condition} RETURNING id`,
     )
-    .bind(guard.params[0], guard.params[1] ?? null, result.score, result.maxScore, result.provisional ? 1 : 0, JSON.stringify(result), scoredAt);
+    .bind(
+      guard.params[0],
+      guard.params[1] ?? null,
+      result.score,
+      result.maxScore,
+      result.provisional ? 1 : 0,
+      JSON.stringify(result),
+      scoredAt,
+    );
 }
 
 /** `attempt.scored`, under the same transition guard as the rest of the batch (as Drizzle SQL: the guard's twin). */
@@ -127,13 +150,26 @@ function scoredEvent(db: Database, first: boolean, attempt: Attempt, testAuthorI
   const when = first
     ? sql`exists (select 1 from ${attempts} where ${and(eq(attempts.id, attempt.id), eq(attempts.status, "SUBMITTED"))})`
     : sql`exists (select 1 from ${attempts} where ${and(eq(attempts.id, attempt.id), eq(attempts.status, "SCORED"), eq(attempts.scoredAt, attempt.scoredAt ?? 0))})`;
-  return eventStatements(db, null, {
-    type: "attempt.scored",
-    aggregateId: attempt.id,
-    ownerId: testAuthorId,
-    data: { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, score: result.score, maxScore: result.maxScore, provisional: result.provisional, rescored: !first },
-    when,
-  }, now);
+  return eventStatements(
+    db,
+    null,
+    {
+      type: "attempt.scored",
+      aggregateId: attempt.id,
+      ownerId: testAuthorId,
+      data: {
+        attemptId: attempt.id,
+        testId: attempt.testId,
+        userId: attempt.userId,
+        score: result.score,
+        maxScore: result.maxScore,
+        provisional: result.provisional,
+        rescored: !first,
+      },
+      when,
+    },
+    now,
+  );
 }
 
 interface ScoringJobResult {
@@ -186,7 +222,10 @@ async function scoreOnce(env: Env, db: Database, attemptId: string): Promise<Sco
   const d1 = env.DB;
 
   const scored = scoredEvent(db, first, attempt, data.testAuthorId, result, now);
-  const statements: D1PreparedStatement[] = [storeAnswerMarks(d1, guard, output), ...scored.statements.map((statement) => asD1Statement(d1, statement))];
+  const statements: D1PreparedStatement[] = [
+    storeAnswerMarks(d1, guard, output),
+    ...scored.statements.map((statement) => asD1Statement(d1, statement)),
+  ];
   if (first) {
     const times = boundedTimes(
       output.questions.map((q) => data.answers.get(q.questionId)?.timeSpentSeconds ?? 0),
@@ -202,7 +241,10 @@ async function scoreOnce(env: Env, db: Database, attemptId: string): Promise<Sco
     statements.push(addTestStats(d1, guard, attempt.testId, result.score, result.maxScore, now));
   } else {
     const changed = output.questions
-      .map((q) => ({ questionId: q.questionId, correct: (q.isCorrect === true ? 1 : 0) - (data.answers.get(q.questionId)?.isCorrect === true ? 1 : 0) }))
+      .map((q) => ({
+        questionId: q.questionId,
+        correct: (q.isCorrect === true ? 1 : 0) - (data.answers.get(q.questionId)?.isCorrect === true ? 1 : 0),
+      }))
       .filter((d) => d.correct !== 0);
     if (changed.length > 0) statements.push(adjustQuestionCorrect(d1, guard, changed, now));
     const previous = { score: attempt.score ?? 0, maxScore: attempt.maxScore ?? result.maxScore };

@@ -55,7 +55,11 @@ const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 
  * parses its summary. wrk is a C load generator: on a 2-core machine a Node client would compete with
  * workerd for the same cores far more than wrk does.
  */
-export async function runWrk(baseUrl: string, request: WrkRequest, options: { seconds: number; connections: number; threads?: number }): Promise<WrkResult> {
+export async function runWrk(
+  baseUrl: string,
+  request: WrkRequest,
+  options: { seconds: number; connections: number; threads?: number },
+): Promise<WrkResult> {
   const threads = options.threads ?? 2;
   const dir = mkdtempSync(join(tmpdir(), "proctor-wrk-"));
   try {

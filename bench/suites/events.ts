@@ -85,7 +85,11 @@ export async function run(): Promise<void> {
   );
   try {
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
     const login = await post("/v1/auth/login", { email: SEED_USERS[1].email, password: SEED_PASSWORD });
     if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
     const instructor = { Authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
@@ -115,7 +119,9 @@ export async function run(): Promise<void> {
     while ([...commits.keys()].some((id) => !receiver.arrivals.has(id)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const latencies = [...commits].flatMap(([id, at]) => (receiver.arrivals.has(id) ? [receiver.arrivals.get(id)! - at] : [])).sort((a, b) => a - b);
+    const latencies = [...commits]
+      .flatMap(([id, at]) => (receiver.arrivals.has(id) ? [receiver.arrivals.get(id)! - at] : []))
+      .sort((a, b) => a - b);
     const lastArrival = Math.max(...[...commits.keys()].map((id) => receiver.arrivals.get(id) ?? 0));
     printTable("From a committed change to a delivered, signature-verified webhook (wrangler dev, local queues)", [
       {

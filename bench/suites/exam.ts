@@ -70,7 +70,9 @@ export async function run(): Promise<void> {
     await measure("PUT answer (MCQ, guarded upsert)", 1000, 8, (i) =>
       post(`/v1/attempts/${attempt.id}/answers/${mcqs[i % mcqs.length]!.id}`, { answer: i % 4, timeSpentSeconds: 1 }, student, "PUT"),
     );
-    await measure(`GET attempt (${questions.length} questions + answers)`, 500, 8, () => fetch(`${server.url}/v1/attempts/${attempt.id}`, { headers: student }));
+    await measure(`GET attempt (${questions.length} questions + answers)`, 500, 8, () =>
+      fetch(`${server.url}/v1/attempts/${attempt.id}`, { headers: student }),
+    );
     await measure("GET /v1/tests (student)", 500, 8, () => fetch(`${server.url}/v1/tests`, { headers: student }));
     await submit(attempt.id);
 
@@ -94,8 +96,22 @@ export async function run(): Promise<void> {
     }
     cycles.sort((a, b) => a - b);
     toResult.sort((a, b) => a - b);
-    rows.push({ case: "start + answer + submit (sequential)", requests: 20, errors: 0, rps: "-", p50Ms: Math.round(percentile(cycles, 50)), p99Ms: Math.round(percentile(cycles, 99)) });
-    rows.push({ case: "submit → SCORED (queue + scoring job, 25 ms polls)", requests: 20, errors: 0, rps: "-", p50Ms: Math.round(percentile(toResult, 50)), p99Ms: Math.round(percentile(toResult, 99)) });
+    rows.push({
+      case: "start + answer + submit (sequential)",
+      requests: 20,
+      errors: 0,
+      rps: "-",
+      p50Ms: Math.round(percentile(cycles, 50)),
+      p99Ms: Math.round(percentile(cycles, 99)),
+    });
+    rows.push({
+      case: "submit → SCORED (queue + scoring job, 25 ms polls)",
+      requests: 20,
+      errors: 0,
+      rps: "-",
+      p50Ms: Math.round(percentile(toResult, 50)),
+      p99Ms: Math.round(percentile(toResult, 99)),
+    });
     printTable("Exam routes (wrangler dev, local bindings, seeded world)", rows);
 
     // 40 buyers race for a coupon capped at 10.
@@ -115,9 +131,17 @@ export async function run(): Promise<void> {
     const elapsed = performance.now() - t0;
     const created = results.filter((r) => r.status === 201).length;
     const refused = results.filter((r) => r.status === 409).length;
-    const view = (await (await fetch(`${server.url}/v1/coupons?limit=5`, { headers: admin })).json()) as { data: { code: string; redemptionCount: number }[] };
+    const view = (await (await fetch(`${server.url}/v1/coupons?limit=5`, { headers: admin })).json()) as {
+      data: { code: string; redemptionCount: number }[];
+    };
     printTable("Coupon cap under concurrency (cap 10, 40 simultaneous buyers)", [
-      { buyers: 40, subscriptions: created, refused409: refused, redemptionCount: view.data.find((c) => c.code === code)?.redemptionCount ?? -1, wallMs: Math.round(elapsed) },
+      {
+        buyers: 40,
+        subscriptions: created,
+        refused409: refused,
+        redemptionCount: view.data.find((c) => c.code === code)?.redemptionCount ?? -1,
+        wallMs: Math.round(elapsed),
+      },
     ]);
   } finally {
     await server.stop();

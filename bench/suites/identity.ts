@@ -19,20 +19,34 @@ export async function run(): Promise<void> {
   });
   try {
     const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
     const email = `bench-${Date.now()}@example.test`;
     const registered = await json("/v1/auth/register", { email, password: PASSWORD, name: "Bench" });
     if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
     const { token } = (await (await json("/v1/auth/login", { email, password: PASSWORD })).json()) as { token: string };
     const session = { Authorization: `Bearer ${token}` };
-    const created = (await (await json("/v1/api-keys", { name: "bench", scopes: ["profile:read"] }, session)).json()) as { id: string; key: string };
+    const created = (await (await json("/v1/api-keys", { name: "bench", scopes: ["profile:read"] }, session)).json()) as {
+      id: string;
+      key: string;
+    };
     const apiKey = { Authorization: `Bearer ${created.key}` };
 
     const rows: Row[] = [];
     const measure = async (label: string, total: number, concurrency: number, request: () => Promise<Response>) => {
       await runLoad(20, 4, request); // warm-up
       const result = await runLoad(total, concurrency, request);
-      rows.push({ case: label, requests: result.requests, errors: result.errors, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
+      rows.push({
+        case: label,
+        requests: result.requests,
+        errors: result.errors,
+        rps: result.rps,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+      });
     };
 
     await measure("GET /health (liveness, no binding)", 300, 8, () => fetch(`${server.url}/health`));
@@ -41,7 +55,9 @@ export async function run(): Promise<void> {
     await measure("GET /v1/me, API key", 1000, 8, () => fetch(`${server.url}/v1/me`, { headers: apiKey }));
     await measure("POST /v1/auth/login (PBKDF2 100k)", 100, 4, () => json("/v1/auth/login", { email, password: PASSWORD }));
     await measure("POST /v1/auth/login, wrong password", 100, 4, () => json("/v1/auth/login", { email, password: "Wrong-Password-9!" }));
-    await measure("POST /v1/auth/login, unknown email", 100, 4, () => json("/v1/auth/login", { email: `nobody-${Math.random()}@example.test`, password: PASSWORD }));
+    await measure("POST /v1/auth/login, unknown email", 100, 4, () =>
+      json("/v1/auth/login", { email: `nobody-${Math.random()}@example.test`, password: PASSWORD }),
+    );
     printTable("Authentication cost (wrangler dev, local bindings)", rows);
 
     // The key's counter is written in batches; the owner's view adds what this isolate has not flushed yet.

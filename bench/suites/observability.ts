@@ -173,7 +173,9 @@ export async function run(): Promise<void> {
       fetch(`${url}${path}`, { method, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
     const registered = await json("/v1/auth/register", "POST", { email: ADMIN_EMAIL, password: PASSWORD, name: "Bench Admin" });
     if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
-    const { token } = (await (await json("/v1/auth/login", "POST", { email: ADMIN_EMAIL, password: PASSWORD })).json()) as { token: string };
+    const { token } = (await (await json("/v1/auth/login", "POST", { email: ADMIN_EMAIL, password: PASSWORD })).json()) as {
+      token: string;
+    };
     const session = { Authorization: `Bearer ${token}` };
 
     const rows: Row[] = [];
@@ -192,9 +194,23 @@ export async function run(): Promise<void> {
       await runLoad(30, 4, request, isOk); // warm-up
       const result = await runLoad(total, concurrency, request, counted);
       const failures = [...statuses].map(([status, n]) => `${status}x${n}`).join(" ") || "-";
-      rows.push({ case: label, requests: result.requests, errors: result.errors, failures, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
+      rows.push({
+        case: label,
+        requests: result.requests,
+        errors: result.errors,
+        failures,
+        rps: result.rps,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+      });
     };
-    await measure("GET /v1/nothing-here (bare: full spine, 404, no handler)", 2000, 8, () => fetch(`${url}/v1/nothing-here`), (res) => res.status === 404);
+    await measure(
+      "GET /v1/nothing-here (bare: full spine, 404, no handler)",
+      2000,
+      8,
+      () => fetch(`${url}/v1/nothing-here`),
+      (res) => res.status === 404,
+    );
     await measure("PATCH /v1/me (session auth, update + audit row in one batch)", 1000, 8, (i) =>
       json("/v1/me", "PATCH", { name: `Bench Admin ${i}` }, session),
     );
@@ -205,7 +221,10 @@ export async function run(): Promise<void> {
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=csv&actorId=usr_bench7", session, pid));
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=csv", session, pid));
     exports.push(await measureExport(url, "/v1/admin/audit-logs/export?format=ndjson", session, pid));
-    printTable(`Audit export (${EXPORT_ROWS} rows seeded in ${seedSeconds.toFixed(1)} s; workerd runtime pid ${pid ?? "not found"})`, exports);
+    printTable(
+      `Audit export (${EXPORT_ROWS} rows seeded in ${seedSeconds.toFixed(1)} s; workerd runtime pid ${pid ?? "not found"})`,
+      exports,
+    );
   } finally {
     await server?.stop();
     rmSync(snapshot, { recursive: true, force: true });

@@ -90,7 +90,10 @@ export async function run(): Promise<void> {
       fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
     const { token } = await json<{ token: string }>(post("/v1/auth/login", { email: SEED_USERS[2].email, password: SEED_PASSWORD }), 200);
     const session = { Authorization: `Bearer ${token}` };
-    const { key } = await json<{ key: string }>(post("/v1/api-keys", { name: "overhead bench", scopes: ["profile:read", "tests:read"] }, session), 201);
+    const { key } = await json<{ key: string }>(
+      post("/v1/api-keys", { name: "overhead bench", scopes: ["profile:read", "tests:read"] }, session),
+      201,
+    );
     const apiKey = { Authorization: `Bearer ${key}` };
 
     const cases: { label: string; base: string; request: WrkRequest }[] = [
@@ -101,14 +104,23 @@ export async function run(): Promise<void> {
       {
         label: "PATCH /v1/me (audited)",
         base: url,
-        request: { path: "/v1/me", method: "PATCH", headers: { ...session, "Content-Type": "application/json" }, body: JSON.stringify({ name: "Overhead Bench" }) },
+        request: {
+          path: "/v1/me",
+          method: "PATCH",
+          headers: { ...session, "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "Overhead Bench" }),
+        },
       },
       { label: "GET /v1/tests/:id, cache hit", base: url, request: { path: `/v1/tests/${COPY_ID(1)}`, headers: apiKey } },
       {
         label: "GET /v1/tests/:id, cache miss",
         base: url,
         // Each request names a copy no earlier request read: thread t reads copies t+1, t+1+threads, …
-        request: { path: `/v1/tests/${COPY_ID(1)}`, headers: apiKey, pathOf: `string.format("/v1/tests/tst_0BENCH%020d", first + (n - 1) * THREADS + 2)` },
+        request: {
+          path: `/v1/tests/${COPY_ID(1)}`,
+          headers: apiKey,
+          pathOf: `string.format("/v1/tests/tst_0BENCH%020d", first + (n - 1) * THREADS + 2)`,
+        },
       },
     ];
 
@@ -138,7 +150,8 @@ export async function run(): Promise<void> {
     }
     printTable(`Request overhead against a bare Worker (wrangler dev, wrk ${CONNECTIONS} connections, ${SECONDS} s each)`, rows);
     const missRow = rows.at(-1)!;
-    if (Number(missRow.requests) + 2 * CONNECTIONS > COPIES) console.log(`  note: the miss row read more than ${COPIES} copies; later reads were hits`);
+    if (Number(missRow.requests) + 2 * CONNECTIONS > COPIES)
+      console.log(`  note: the miss row read more than ${COPIES} copies; later reads were hits`);
   } finally {
     await proctor?.stop();
     await bare.server.stop();

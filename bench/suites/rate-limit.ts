@@ -52,7 +52,12 @@ export async function run(): Promise<void> {
     for (const { backend, vars } of backends) {
       // Another suite may hold the port for a while; a health check would then measure its server.
       await waitUntilFree(PORT);
-      const server = await startLocalServer(PORT, { ...vars, RATE_LIMIT_POLICIES: policies, RATE_LIMIT_TIMEOUT_MS: "30000", LOG_LEVEL: "critical" });
+      const server = await startLocalServer(PORT, {
+        ...vars,
+        RATE_LIMIT_POLICIES: policies,
+        RATE_LIMIT_TIMEOUT_MS: "30000",
+        LOG_LEVEL: "critical",
+      });
       try {
         const baselineRequest = () => fetch(`${server.url}${BASELINE_PATH}`);
         const limitedRequest = (n: number) => fetch(`${server.url}${LIMITED_PATH}`, { headers: { "CF-Connecting-IP": ipFor(n) } });

@@ -33,7 +33,8 @@ function buildPaper(): ScorableSection[] {
       const id = newId("question");
       const base = { id, type, marks: 4, negativeMarks: 1 };
       if (type === "MCQ") questions.push({ ...base, options: ["a", "b", "c", "d"], answerKey: { correctOption: i % 4 } });
-      else if (type === "MSQ") questions.push({ ...base, options: ["a", "b", "c", "d"], answerKey: { correctOptions: [0, (i % 3) + 1] }, negativeMarks: 2 });
+      else if (type === "MSQ")
+        questions.push({ ...base, options: ["a", "b", "c", "d"], answerKey: { correctOptions: [0, (i % 3) + 1] }, negativeMarks: 2 });
       else if (type === "INTEGER") questions.push({ ...base, answerKey: { answer: i * 3 } });
       else if (type === "RANGE") questions.push({ ...base, answerKey: { min: i - 0.5, max: i + 0.5 } });
       else questions.push({ ...base, answerKey: { rubric: "any" }, negativeMarks: 0 });
@@ -116,7 +117,9 @@ function seedLocalD1(persistDir: string, paper: ScorableSection[]): Seeded {
   const testId = newId("test");
   const attemptIds: string[] = [];
   db.exec("BEGIN");
-  db.prepare("INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, 'Bench', 'admin', 'x', ?, ?)").run(userId, `bench-${now}@example.test`, now, now);
+  db.prepare(
+    "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, 'Bench', 'admin', 'x', ?, ?)",
+  ).run(userId, `bench-${now}@example.test`, now, now);
   db.prepare("INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").run(
     newId("session"),
     userId,
@@ -124,7 +127,9 @@ function seedLocalD1(persistDir: string, paper: ScorableSection[]): Seeded {
     now,
     now + 86_400_000,
   );
-  db.prepare("INSERT INTO tests (id, author_id, title, duration_minutes, msq_scoring, published, published_at, created_at, updated_at) VALUES (?, ?, 'Bench paper', 180, 'partial', 1, ?, ?, ?)").run(testId, userId, now, now, now);
+  db.prepare(
+    "INSERT INTO tests (id, author_id, title, duration_minutes, msq_scoring, published, published_at, created_at, updated_at) VALUES (?, ?, 'Bench paper', 180, 'partial', 1, ?, ?, ?)",
+  ).run(testId, userId, now, now, now);
   const insertQuestion = db.prepare(
     "INSERT INTO questions (id, author_id, type, body, options, answer_key, marks, negative_marks, difficulty, subject, created_at, updated_at) VALUES (?, ?, ?, 'Q', ?, ?, ?, ?, 'medium', 'Bench', ?, ?)",
   );
@@ -134,12 +139,26 @@ function seedLocalD1(persistDir: string, paper: ScorableSection[]): Seeded {
     const sectionId = newId("section");
     insertSection.run(sectionId, testId, s, section.title);
     section.questions.forEach((q, i) => {
-      insertQuestion.run(q.id, userId, q.type, q.options ? JSON.stringify(q.options) : null, JSON.stringify(q.answerKey), q.marks, q.negativeMarks, now, now);
+      insertQuestion.run(
+        q.id,
+        userId,
+        q.type,
+        q.options ? JSON.stringify(q.options) : null,
+        JSON.stringify(q.answerKey),
+        q.marks,
+        q.negativeMarks,
+        now,
+        now,
+      );
       insertLink.run(sectionId, q.id, i);
     });
   });
-  const insertAttempt = db.prepare("INSERT INTO attempts (id, test_id, user_id, status, started_at, deadline_at, created_at, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?, ?, ?, ?)");
-  const insertAnswer = db.prepare("INSERT INTO answers (attempt_id, question_id, answer, answered_at, time_spent_seconds) VALUES (?, ?, ?, ?, ?)");
+  const insertAttempt = db.prepare(
+    "INSERT INTO attempts (id, test_id, user_id, status, started_at, deadline_at, created_at, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?, ?, ?, ?)",
+  );
+  const insertAnswer = db.prepare(
+    "INSERT INTO answers (attempt_id, question_id, answer, answered_at, time_spent_seconds) VALUES (?, ?, ?, ?, ?)",
+  );
   for (let a = 0; a < ATTEMPTS; a++) {
     const attemptId = newId("attempt");
     attemptIds.push(attemptId);
@@ -177,7 +196,12 @@ async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
       return data.find((q) => q.name === "scoring")!;
     };
     const started = performance.now();
-    const submits = runLoad(attemptIds.length, SUBMIT_CONCURRENCY, (i) => fetch(`${server.url}/v1/attempts/${attemptIds[i]}/submit`, { method: "POST", headers }), (res) => res.status === 202);
+    const submits = runLoad(
+      attemptIds.length,
+      SUBMIT_CONCURRENCY,
+      (i) => fetch(`${server.url}/v1/attempts/${attemptIds[i]}/submit`, { method: "POST", headers }),
+      (res) => res.status === 202,
+    );
     let submitted: Awaited<typeof submits> | undefined;
     void submits.then((result) => (submitted = result));
     let queue = await scoringQueue();
@@ -188,7 +212,10 @@ async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
     }
     const seconds = (performance.now() - started) / 1000;
     await submits;
-    const analytics = (await (await fetch(`${server.url}/v1/tests/${testId}/analytics`, { headers })).json()) as { attemptCount: number; meanScore: number };
+    const analytics = (await (await fetch(`${server.url}/v1/tests/${testId}/analytics`, { headers })).json()) as {
+      attemptCount: number;
+      meanScore: number;
+    };
     return [
       {
         case: `Workers + Queues (wrangler dev): HTTP submit → D1 result, ${attemptIds.length} × ${QUESTIONS} q`,
@@ -210,7 +237,9 @@ async function measureWorkers(paper: ScorableSection[]): Promise<Row[]> {
 }
 
 async function startRedis(): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(REDIS_PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(REDIS_PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
+    stdio: "ignore",
+  });
   for (let i = 0; i < 50; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const probe = new Redis({ port: REDIS_PORT, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -274,7 +303,13 @@ async function measureBullmq(paper: ScorableSection[]): Promise<Row[]> {
     });
     const started = performance.now();
     for (let i = 0; i < ids.length; i += 500) {
-      await queue.addBulk(ids.slice(i, i + 500).map((attemptId) => ({ name: "attempt.score", data: { attemptId }, opts: { attempts: 3, backoff: { type: "exponential", delay: 10_000 }, removeOnComplete: true } })));
+      await queue.addBulk(
+        ids.slice(i, i + 500).map((attemptId) => ({
+          name: "attempt.score",
+          data: { attemptId },
+          opts: { attempts: 3, backoff: { type: "exponential", delay: 10_000 }, removeOnComplete: true },
+        })),
+      );
     }
     await finished;
     const seconds = (performance.now() - started) / 1000;
@@ -306,5 +341,8 @@ export async function run(): Promise<void> {
   const cpu = measureCpu(paper);
   printTable("Scoring CPU per attempt (pure function)", [cpu]);
   const rows = [...(await measureWorkers(paper)), ...(await measureBullmq(paper))];
-  printTable(`End-to-end scoring throughput (${ATTEMPTS} attempts × ${QUESTIONS} questions); scoreAttempt CPU ${Number(cpu.cpuUsPerAttempt).toFixed(1)} µs/attempt`, rows);
+  printTable(
+    `End-to-end scoring throughput (${ATTEMPTS} attempts × ${QUESTIONS} questions); scoreAttempt CPU ${Number(cpu.cpuUsPerAttempt).toFixed(1)} µs/attempt`,
+    rows,
+  );
 }

@@ -53,7 +53,9 @@ async function zipOf(files: number, bytesEach: number): Promise<Uint8Array> {
   for (let i = 0; i < files; i++) {
     const name = new TextEncoder().encode(`q${i}.json`);
     const content = new TextEncoder().encode(JSON.stringify({ i, body: "x".repeat(bytesEach) }).slice(0, bytesEach));
-    const data = new Uint8Array(await new Response(new Blob([content]).stream().pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer());
+    const data = new Uint8Array(
+      await new Response(new Blob([content]).stream().pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer(),
+    );
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
@@ -115,8 +117,15 @@ export async function run(): Promise<void> {
   const hostile = HOSTILE_HTML.repeat(200);
   await add("sanitizeRichText, hostile markup", hostile.length, 500, () => sanitizeRichText(hostile));
 
-  const typical = JSON.stringify({ body: QUESTION_HTML.repeat(8), explanation: QUESTION_HTML, options: ["2", "5", "7", "9"], subject: "math" });
-  await add("findInputProbes, typical JSON write", typical.length, 2000, () => findInputProbes({ query: { limit: ["20"] }, body: typical }));
+  const typical = JSON.stringify({
+    body: QUESTION_HTML.repeat(8),
+    explanation: QUESTION_HTML,
+    options: ["2", "5", "7", "9"],
+    subject: "math",
+  });
+  await add("findInputProbes, typical JSON write", typical.length, 2000, () =>
+    findInputProbes({ query: { limit: ["20"] }, body: typical }),
+  );
   const large = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => ({ id: i, body: QUESTION_HTML })) });
   await add("findInputProbes, 400-item JSON import", large.length, 200, () => findInputProbes({ query: {}, body: large }));
 

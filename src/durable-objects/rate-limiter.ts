@@ -130,11 +130,7 @@ export class RateLimiter extends DurableObject<Env> {
 
     const used = this.used(now, windowMs);
     if (cost <= limit && used + cost <= limit) {
-      this.sql.exec(
-        "INSERT INTO hits (at, cost) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET cost = cost + excluded.cost",
-        now,
-        cost,
-      );
+      this.sql.exec("INSERT INTO hits (at, cost) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET cost = cost + excluded.cost", now, cost);
       this.admit(now, cost);
       this.remember(meta, now + windowMs);
       return {

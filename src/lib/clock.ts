@@ -22,5 +22,4 @@ export const clock = {
 };
 
 export const iso = (epochMs: number): string => new Date(epochMs).toISOString();
-export const isoOrNull = (epochMs: number | null | undefined): string | null =>
-  epochMs == null ? null : iso(epochMs);
+export const isoOrNull = (epochMs: number | null | undefined): string | null => (epochMs == null ? null : iso(epochMs));

@@ -90,7 +90,10 @@ export function operationsOf(tag: string) {
         ? {
             requestBody: {
               required: options.requestBody.required,
-              content: "schema" in options.requestBody ? { "application/json": { schema: resolver(options.requestBody.schema) } } : options.requestBody.content,
+              content:
+                "schema" in options.requestBody
+                  ? { "application/json": { schema: resolver(options.requestBody.schema) } }
+                  : options.requestBody.content,
             } as never,
           }
         : {}),

@@ -40,22 +40,34 @@ and enum values in responses are \`lowercase_snake_case\`. See docs/api.md for v
 function baseDocument(version: string): Partial<Document> {
   return {
     openapi: "3.1.0",
-    info: { title: "Proctor API", version, description: DESCRIPTION, license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" } },
+    info: {
+      title: "Proctor API",
+      version,
+      description: DESCRIPTION,
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+    },
     servers: [{ url: "/", description: "This deployment" }],
     components: {
       securitySchemes: {
         bearer: {
           type: "http",
           scheme: "bearer",
-          description: "An API key (`pk_…`, POST /v1/api-keys) or a session token (`st_…`, POST /v1/auth/login), as `Authorization: Bearer <token>`.",
+          description:
+            "An API key (`pk_…`, POST /v1/api-keys) or a session token (`st_…`, POST /v1/auth/login), as `Authorization: Bearer <token>`.",
         },
         sessionCookie: {
           type: "apiKey",
           in: "cookie",
           name: SESSION_COOKIE,
-          description: "The browser session set by POST /v1/auth/login. A state change (POST, PUT, PATCH, DELETE) with it also needs `csrfHeader`.",
+          description:
+            "The browser session set by POST /v1/auth/login. A state change (POST, PUT, PATCH, DELETE) with it also needs `csrfHeader`.",
         },
-        healthCheckToken: { type: "apiKey", in: "header", name: "X-Health-Check-Token", description: "The `HEALTH_CHECK_TOKEN` secret, for monitors." },
+        healthCheckToken: {
+          type: "apiKey",
+          in: "header",
+          name: "X-Health-Check-Token",
+          description: "The `HEALTH_CHECK_TOKEN` secret, for monitors.",
+        },
         csrfHeader: {
           type: "apiKey",
           in: "header",
@@ -65,18 +77,22 @@ function baseDocument(version: string): Partial<Document> {
       },
       headers: {
         "RateLimit-Policy": {
-          description: "IETF rate-limit policy of the governing limit: `\"<policy>\";q=<limit>;w=<window seconds>`.",
+          description: 'IETF rate-limit policy of the governing limit: `"<policy>";q=<limit>;w=<window seconds>`.',
           schema: { type: "string" },
           example: '"api";q=120;w=60',
         },
         RateLimit: {
-          description: "IETF rate-limit state: `\"<policy>\";r=<remaining>;t=<seconds until capacity frees>`.",
+          description: 'IETF rate-limit state: `"<policy>";r=<remaining>;t=<seconds until capacity frees>`.',
           schema: { type: "string" },
           example: '"api";r=119;t=60',
         },
         "X-RateLimit-Limit": { description: "Requests allowed in the window.", schema: { type: "integer" }, example: 120 },
         "X-RateLimit-Remaining": { description: "Requests left in the window.", schema: { type: "integer" }, example: 119 },
-        "X-RateLimit-Reset": { description: "Unix time (seconds) when the window frees capacity.", schema: { type: "integer" }, example: 1764780000 },
+        "X-RateLimit-Reset": {
+          description: "Unix time (seconds) when the window frees capacity.",
+          schema: { type: "integer" },
+          example: 1764780000,
+        },
         "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" }, example: 30 },
         "X-Request-Id": { description: "The request's id (`req_…`), also the problem's `requestId`.", schema: { type: "string" } },
       },
@@ -120,7 +136,9 @@ export async function buildOpenApiDocument(app: Hono<any, any, any>, version: st
   document.webhooks = webhookOperations();
   tags.add("Webhook events");
   document.tags = [...tags].sort().map((name) => ({ name }));
-  document.components!.responses = Object.fromEntries(Object.entries(document.components!.responses ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+  document.components!.responses = Object.fromEntries(
+    Object.entries(document.components!.responses ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+  );
   return document;
 }
 
@@ -155,7 +173,9 @@ function finishOperation(
     if (UNSAFE_METHODS.has(method)) errors.add("csrf_failed");
     if (scopes.length) errors.add("insufficient_scope");
     if (roles.length) errors.add("forbidden");
-    operation.security ??= UNSAFE_METHODS.has(method) ? [{ bearer: [] }, { sessionCookie: [], csrfHeader: [] }] : [{ bearer: [] }, { sessionCookie: [] }];
+    operation.security ??= UNSAFE_METHODS.has(method)
+      ? [{ bearer: [] }, { sessionCookie: [], csrfHeader: [] }]
+      : [{ bearer: [] }, { sessionCookie: [] }];
     const needs = [
       scopes.length ? `Scopes: ${scopes.map((s) => `\`${s}\` (${SCOPES[s]})`).join(", ")}.` : "",
       roles.length ? `Roles: ${roles.join(" or ")}.` : "",
@@ -179,7 +199,8 @@ function finishOperation(
     responses[status] = { $ref: `#/components/responses/${name}` };
   }
   if (rateLimits.length) operation["x-rate-limit-policies" as keyof Operation] = rateLimits as never;
-  for (const key of ["x-proctor-errors", "x-proctor-scopes", "x-proctor-roles", "x-proctor-auth", "x-proctor-rate-limit"] as const) delete operation[key];
+  for (const key of ["x-proctor-errors", "x-proctor-scopes", "x-proctor-roles", "x-proctor-auth", "x-proctor-rate-limit"] as const)
+    delete operation[key];
 }
 
 /** The id kind a path segment's `{id}` names (`/v1/tests/{id}` → a `tst_` id), or a named parameter's own. */
@@ -210,7 +231,15 @@ function describeIdParameters(path: string, operation: Operation): void {
   for (const parameter of operation.parameters ?? []) {
     if (!("in" in parameter) || parameter.in !== "path" || JSON.stringify(parameter.schema) !== '{"type":"string"}') continue;
     const before = segments[segments.indexOf(`{${parameter.name}}`) - 1] ?? "";
-    const kind = ID_KIND_OF[parameter.name] ?? (parameter.name === "id" ? (path.startsWith("/v1/planner/sessions") ? "studySession" : path.startsWith("/v1/me/sessions") ? "session" : ID_KIND_OF[before]) : undefined);
+    const kind =
+      ID_KIND_OF[parameter.name] ??
+      (parameter.name === "id"
+        ? path.startsWith("/v1/planner/sessions")
+          ? "studySession"
+          : path.startsWith("/v1/me/sessions")
+            ? "session"
+            : ID_KIND_OF[before]
+        : undefined);
     if (!kind) continue;
     const prefix = ID_PREFIXES[kind];
     parameter.description ??= `${article(kind)} ${kind} id (\`${prefix}_…\`).`;

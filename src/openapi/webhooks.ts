@@ -3,8 +3,20 @@ import { z } from "zod";
 import { EVENT_CATALOGUE } from "../lib/events/catalogue";
 
 const SIGNATURE_HEADERS: OpenAPIV3_1.ParameterObject[] = [
-  { name: "webhook-id", in: "header", required: true, description: "The message id: the same for every retry and replay of one message.", schema: { type: "string" } },
-  { name: "webhook-timestamp", in: "header", required: true, description: "Unix seconds when this attempt was signed.", schema: { type: "string" } },
+  {
+    name: "webhook-id",
+    in: "header",
+    required: true,
+    description: "The message id: the same for every retry and replay of one message.",
+    schema: { type: "string" },
+  },
+  {
+    name: "webhook-timestamp",
+    in: "header",
+    required: true,
+    description: "Unix seconds when this attempt was signed.",
+    schema: { type: "string" },
+  },
   {
     name: "webhook-signature",
     in: "header",

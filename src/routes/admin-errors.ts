@@ -23,7 +23,10 @@ const errorListQuery = z.strictObject({
     .transform((value) => value.toUpperCase())
     .pipe(z.enum(ERROR_SEVERITIES))
     .optional(),
-  resolved: z.enum(["true", "false"]).transform((value) => value === "true").optional(),
+  resolved: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional(),
   from: instant.optional(),
   to: instant.optional(),
   requestId: z.string().trim().min(1).max(128).optional(),
@@ -66,48 +69,79 @@ const presentErrorDetail = (row: ErrorLog) => ({ ...presentError(row), stack: ro
 
 const contains = (pattern: string) =>
   or(
-    ...[errorLogs.message, errorLogs.errorType, errorLogs.errorCode, errorLogs.path, errorLogs.fingerprint, errorLogs.requestId, errorLogs.clientRequestId].map(
-      (column) => sql`${column} LIKE ${pattern} ESCAPE '\\'`,
-    ),
+    ...[
+      errorLogs.message,
+      errorLogs.errorType,
+      errorLogs.errorCode,
+      errorLogs.path,
+      errorLogs.fingerprint,
+      errorLogs.requestId,
+      errorLogs.clientRequestId,
+    ].map((column) => sql`${column} LIKE ${pattern} ESCAPE '\\'`),
   );
 
 const describe = operationsOf("Admin: errors");
 
 /** Error tracking for operators: grouped errors, newest activity first, and resolving them. */
 export const adminErrorRoutes = new Hono<AppEnv>()
-  .get("/", describe({ summary: "List tracked errors", responses: { 200: ["A page of errors, most recently seen first", page(errorLogSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", errorListQuery), async (c) => {
-    const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, errorCursor) : null;
-    const conditions: (SQL | undefined)[] = [
-      query.severity ? eq(errorLogs.severity, query.severity) : undefined,
-      query.resolved === true ? isNotNull(errorLogs.resolvedAt) : query.resolved === false ? isNull(errorLogs.resolvedAt) : undefined,
-      query.from !== undefined ? gte(errorLogs.lastSeenAt, query.from) : undefined,
-      query.to !== undefined ? lt(errorLogs.lastSeenAt, query.to) : undefined,
-      query.requestId ? eq(errorLogs.requestId, query.requestId) : undefined,
-      query.clientRequestId ? eq(errorLogs.clientRequestId, query.clientRequestId) : undefined,
-      query.q ? contains(`%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`) : undefined,
-      after
-        ? or(lt(errorLogs.lastSeenAt, after.c), and(eq(errorLogs.lastSeenAt, after.c), lt(errorLogs.id, after.i)))
-        : undefined,
-    ];
-    const rows = await c.var.db
-      .select()
-      .from(errorLogs)
-      .where(and(...conditions))
-      .orderBy(desc(errorLogs.lastSeenAt), desc(errorLogs.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ c: row.lastSeenAt, i: row.id }), presentError));
-  })
+  .get(
+    "/",
+    describe({ summary: "List tracked errors", responses: { 200: ["A page of errors, most recently seen first", page(errorLogSchema)] } }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    validate("query", errorListQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = query.cursor ? decodeCursor(query.cursor, errorCursor) : null;
+      const conditions: (SQL | undefined)[] = [
+        query.severity ? eq(errorLogs.severity, query.severity) : undefined,
+        query.resolved === true ? isNotNull(errorLogs.resolvedAt) : query.resolved === false ? isNull(errorLogs.resolvedAt) : undefined,
+        query.from !== undefined ? gte(errorLogs.lastSeenAt, query.from) : undefined,
+        query.to !== undefined ? lt(errorLogs.lastSeenAt, query.to) : undefined,
+        query.requestId ? eq(errorLogs.requestId, query.requestId) : undefined,
+        query.clientRequestId ? eq(errorLogs.clientRequestId, query.clientRequestId) : undefined,
+        query.q ? contains(`%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`) : undefined,
+        after ? or(lt(errorLogs.lastSeenAt, after.c), and(eq(errorLogs.lastSeenAt, after.c), lt(errorLogs.id, after.i))) : undefined,
+      ];
+      const rows = await c.var.db
+        .select()
+        .from(errorLogs)
+        .where(and(...conditions))
+        .orderBy(desc(errorLogs.lastSeenAt), desc(errorLogs.id))
+        .limit(query.limit + 1);
+      return c.json(toPage(rows, query.limit, (row) => ({ c: row.lastSeenAt, i: row.id }), presentError));
+    },
+  )
 
-  .get("/:id", describe({ summary: "Read a tracked error with its stack and request", responses: { 200: ["The error", errorLogDetailSchema] }, errors: ["not_found"] }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("param", errorIdParam), async (c) => {
-    const row = await c.var.db.select().from(errorLogs).where(eq(errorLogs.id, c.req.valid("param").id)).get();
-    if (!row) throw ApiError.notFound("error");
-    return c.json({ error: presentErrorDetail(row) });
-  })
+  .get(
+    "/:id",
+    describe({
+      summary: "Read a tracked error with its stack and request",
+      responses: { 200: ["The error", errorLogDetailSchema] },
+      errors: ["not_found"],
+    }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    validate("param", errorIdParam),
+    async (c) => {
+      const row = await c.var.db
+        .select()
+        .from(errorLogs)
+        .where(eq(errorLogs.id, c.req.valid("param").id))
+        .get();
+      if (!row) throw ApiError.notFound("error");
+      return c.json({ error: presentErrorDetail(row) });
+    },
+  )
 
   .post(
     "/:id/resolve",
-    describe({ summary: "Resolve a tracked error", responses: { 200: ["The resolved error", errorLogDetailSchema] }, errors: ["not_found", "conflict"] }), rateLimit({ policy: "api" }),
+    describe({
+      summary: "Resolve a tracked error",
+      responses: { 200: ["The resolved error", errorLogDetailSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", errorIdParam),
     validate("json", resolveBody),
@@ -117,7 +151,8 @@ export const adminErrorRoutes = new Hono<AppEnv>()
       const db = c.var.db;
       const before = await db.select().from(errorLogs).where(eq(errorLogs.id, id)).get();
       if (!before) throw ApiError.notFound("error");
-      if (before.resolvedAt !== null) throw new ApiError("conflict", "This error is already resolved; it reopens by itself if it happens again.");
+      if (before.resolvedAt !== null)
+        throw new ApiError("conflict", "This error is already resolved; it reopens by itself if it happens again.");
       const now = clock.now();
       const resolvedBy = authOf(c).userId;
       const change = { resolvedAt: now, resolvedBy, resolutionNote: note ?? null };

@@ -44,35 +44,55 @@ const metricQuery = z
 
 /** Metrics for operators: series per bucket with percentiles, and the list of names. */
 export const adminMetricRoutes = new Hono<AppEnv>()
-  .get("/names", describe({ summary: "Names of the recorded metrics", responses: { 200: ["The names", metricNamesSchema] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), async (c) => {
-    return c.json({ data: await metricNames(c.var.d1) });
-  })
+  .get(
+    "/names",
+    describe({ summary: "Names of the recorded metrics", responses: { 200: ["The names", metricNamesSchema] } }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    async (c) => {
+      return c.json({ data: await metricNames(c.var.d1) });
+    },
+  )
 
-  .get("/", describe({ summary: "A metric's series over a period", description: "Filter by tag with `tag.<name>=<value>`.", responses: { 200: ["The series", metricSeriesSchema] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", metricQuery), async (c) => {
-    const query = c.req.valid("query");
-    const size = QUERY_BUCKETS[query.bucket];
-    const to = query.to ?? clock.now();
-    const from = query.from ?? to - DEFAULT_RANGE_MS[query.bucket];
-    if (from >= to) throw ApiError.validation([{ path: "to", message: "`to` must be after `from`" }]);
-    const points = Math.ceil((to - Math.floor(from / size) * size) / size);
-    if (points > MAX_SERIES_POINTS) {
-      throw ApiError.validation(
-        [{ path: "bucket", message: `That range holds ${points} ${query.bucket} buckets; the most is ${MAX_SERIES_POINTS}. Use a coarser bucket or a shorter range.` }],
-      );
-    }
-    const tags: Record<string, string> = {};
-    for (const [key, value] of Object.entries(query)) {
-      const match = TAG_PARAM.exec(key);
-      if (match && typeof value === "string") tags[match[1]!] = value;
-    }
-    const series = await queryMetric(c.var.d1, { name: query.name, from, to, bucket: query.bucket, tags });
-    c.header("Cache-Control", "no-store");
-    return c.json({
-      name: query.name,
-      bucket: query.bucket,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      tags,
-      series,
-    });
-  });
+  .get(
+    "/",
+    describe({
+      summary: "A metric's series over a period",
+      description: "Filter by tag with `tag.<name>=<value>`.",
+      responses: { 200: ["The series", metricSeriesSchema] },
+    }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    validate("query", metricQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const size = QUERY_BUCKETS[query.bucket];
+      const to = query.to ?? clock.now();
+      const from = query.from ?? to - DEFAULT_RANGE_MS[query.bucket];
+      if (from >= to) throw ApiError.validation([{ path: "to", message: "`to` must be after `from`" }]);
+      const points = Math.ceil((to - Math.floor(from / size) * size) / size);
+      if (points > MAX_SERIES_POINTS) {
+        throw ApiError.validation([
+          {
+            path: "bucket",
+            message: `That range holds ${points} ${query.bucket} buckets; the most is ${MAX_SERIES_POINTS}. Use a coarser bucket or a shorter range.`,
+          },
+        ]);
+      }
+      const tags: Record<string, string> = {};
+      for (const [key, value] of Object.entries(query)) {
+        const match = TAG_PARAM.exec(key);
+        if (match && typeof value === "string") tags[match[1]!] = value;
+      }
+      const series = await queryMetric(c.var.d1, { name: query.name, from, to, bucket: query.bucket, tags });
+      c.header("Cache-Control", "no-store");
+      return c.json({
+        name: query.name,
+        bucket: query.bucket,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        tags,
+        series,
+      });
+    },
+  );

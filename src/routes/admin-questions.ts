@@ -40,7 +40,8 @@ async function importRows(c: Context<AppEnv>, input: QuestionImportInput): Promi
     if (upload.contentType.includes("csv") || name.endsWith(".csv")) format = "csv";
     else if (upload.contentType.includes("json") || name.endsWith(".json")) format = "json";
     else throw new ApiError("unsupported_file_type", "Import a .csv or .json file.");
-    if (upload.size > MAX_IMPORT_FILE_BYTES) throw new ApiError("payload_too_large", `An import file holds at most ${MAX_IMPORT_FILE_BYTES} bytes.`);
+    if (upload.size > MAX_IMPORT_FILE_BYTES)
+      throw new ApiError("payload_too_large", `An import file holds at most ${MAX_IMPORT_FILE_BYTES} bytes.`);
     const object = await c.env.FILES.get(upload.key);
     if (!object) throw ApiError.notFound("upload");
     text = await object.text();
@@ -63,14 +64,18 @@ async function importRows(c: Context<AppEnv>, input: QuestionImportInput): Promi
   return { rows, source: "json_upload" };
 }
 
-export const adminQuestionRoutes = new Hono<AppEnv>()
-  .use("*", rateLimit({ policy: "api" }))
-  .post("/import", describe({
+export const adminQuestionRoutes = new Hono<AppEnv>().use("*", rateLimit({ policy: "api" })).post(
+  "/import",
+  describe({
     summary: "Import questions (rows, or an uploaded CSV or JSON file)",
     description: "All or nothing: one invalid row imports none and lists every row's errors.",
     responses: { 201: ["The imported questions' ids", z.object({ imported: z.number().int(), ids: z.array(prefixedId("question")) })] },
     errors: ["not_found", "unsupported_file_type", "payload_too_large", "malformed_json"],
-  }), requireScope("questions:write", "admin:write"), requireRole("admin"), validate("json", questionImportInput), async (c) => {
+  }),
+  requireScope("questions:write", "admin:write"),
+  requireRole("admin"),
+  validate("json", questionImportInput),
+  async (c) => {
     const auth = caller(c);
     const { rows, source } = await importRows(c, c.req.valid("json"));
     if (rows.length > MAX_IMPORT_ROWS) {
@@ -94,13 +99,19 @@ export const adminQuestionRoutes = new Hono<AppEnv>()
     }));
     const db = c.var.db;
     const inserts = [];
-    for (let i = 0; i < values.length; i += ROWS_PER_INSERT) inserts.push(db.insert(questions).values(values.slice(i, i + ROWS_PER_INSERT)));
+    for (let i = 0; i < values.length; i += ROWS_PER_INSERT)
+      inserts.push(db.insert(questions).values(values.slice(i, i + ROWS_PER_INSERT)));
     // All or nothing: every insert and the audit row commit in one batch.
     const [bumped] = await db.batch([
       invalidationStatement(db, [questionBankTag(auth.userId), ALL_QUESTIONS_TAG]),
-      auditInsert(c, { action: "question.imported", target: { type: "question" }, metadata: { count: values.length, source, firstId: values[0]!.id, lastId: values.at(-1)!.id } }),
+      auditInsert(c, {
+        action: "question.imported",
+        target: { type: "question" },
+        metadata: { count: values.length, source, firstId: values[0]!.id, lastId: values.at(-1)!.id },
+      }),
       ...inserts,
     ]);
     cache.tagsInvalidated(bumped);
     return c.json({ imported: values.length, ids: values.map((value) => value.id) }, 201);
-  });
+  },
+);

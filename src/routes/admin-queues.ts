@@ -123,100 +123,181 @@ export const adminQueueRoutes = new Hono<AppEnv>()
   .use("/queues/*", rateLimit({ policy: "api" }), requireRole("admin"))
   .use("/jobs/*", rateLimit({ policy: "api" }), requireRole("admin"))
 
-  .get("/queues", describe({ summary: "Queue dashboard", responses: { 200: ["Every queue's counts", z.object({ data: z.array(queueStatsSchema) })] } }), requireScope("admin:read"), async (c) => {
-    return c.json({ data: await queueStats(c) });
-  })
+  .get(
+    "/queues",
+    describe({ summary: "Queue dashboard", responses: { 200: ["Every queue's counts", z.object({ data: z.array(queueStatsSchema) })] } }),
+    requireScope("admin:read"),
+    async (c) => {
+      return c.json({ data: await queueStats(c) });
+    },
+  )
 
-  .get("/jobs", describe({ summary: "List jobs", responses: { 200: ["A page of jobs, newest first", page(adminJobSchema)] } }), requireScope("admin:read"), validate("query", jobListQuery), async (c) => {
-    const query = c.req.valid("query");
-    const conditions: SQL[] = [];
-    if (query.queue) conditions.push(eq(jobs.queue, query.queue));
-    if (query.status) conditions.push(eq(jobs.status, query.status));
-    if (query.type) conditions.push(eq(jobs.type, query.type));
-    if (query.from !== undefined) conditions.push(gte(jobs.createdAt, query.from));
-    if (query.to !== undefined) conditions.push(lte(jobs.createdAt, query.to));
-    if (query.cursor) conditions.push(lt(jobs.id, decodeCursor(query.cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(jobs)
-      .where(and(...conditions))
-      .orderBy(desc(jobs.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentJobForAdmin));
-  })
+  .get(
+    "/jobs",
+    describe({ summary: "List jobs", responses: { 200: ["A page of jobs, newest first", page(adminJobSchema)] } }),
+    requireScope("admin:read"),
+    validate("query", jobListQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const conditions: SQL[] = [];
+      if (query.queue) conditions.push(eq(jobs.queue, query.queue));
+      if (query.status) conditions.push(eq(jobs.status, query.status));
+      if (query.type) conditions.push(eq(jobs.type, query.type));
+      if (query.from !== undefined) conditions.push(gte(jobs.createdAt, query.from));
+      if (query.to !== undefined) conditions.push(lte(jobs.createdAt, query.to));
+      if (query.cursor) conditions.push(lt(jobs.id, decodeCursor(query.cursor, idCursor).id));
+      const rows = await c.var.db
+        .select()
+        .from(jobs)
+        .where(and(...conditions))
+        .orderBy(desc(jobs.id))
+        .limit(query.limit + 1);
+      return c.json(toPage(rows, query.limit, (row) => ({ id: row.id }), presentJobForAdmin));
+    },
+  )
 
-  .get("/jobs/:id", describe({ summary: "Read a job with its payload", responses: { 200: ["The job", adminJobSchema] }, errors: ["not_found"] }), requireScope("admin:read"), validate("param", jobParam), async (c) => {
-    return c.json(presentJobForAdmin(await findJob(c, c.req.valid("param").id)));
-  })
+  .get(
+    "/jobs/:id",
+    describe({ summary: "Read a job with its payload", responses: { 200: ["The job", adminJobSchema] }, errors: ["not_found"] }),
+    requireScope("admin:read"),
+    validate("param", jobParam),
+    async (c) => {
+      return c.json(presentJobForAdmin(await findJob(c, c.req.valid("param").id)));
+    },
+  )
 
-  .post("/jobs/:id/retry", describe({ summary: "Retry a failed or cancelled job", responses: { 202: ["Queued again", adminJobSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), validate("param", jobParam), async (c) => {
-    const db = c.var.db;
-    const job = await findJob(c, c.req.valid("param").id);
-    const retryable: JobStatus[] = ["FAILED", "CANCELLED"];
-    if (!retryable.includes(job.status)) throw conflict(job, "retried", retryable);
-    const now = clock.now();
-    const reset = {
-      status: "PENDING" as const,
-      attempts: 0,
-      progress: 0,
-      progressMessage: null,
-      result: null,
-      error: null,
-      scheduledFor: null,
-      enqueuedAt: null,
-      startedAt: null,
-      finishedAt: null,
-      updatedAt: now,
-    };
-    const [update] = await db.batch([
-      db.update(jobs).set(reset).where(and(eq(jobs.id, job.id), eq(jobs.status, job.status))),
-      auditInsert(c, { action: "job.retried", target: { type: "job", id: job.id }, before: { status: job.status, attempts: job.attempts, error: job.error }, after: { status: "PENDING", attempts: 0, error: null } }),
-    ]);
-    if (changes(update) === 0) throw new ApiError("conflict", "The job changed while it was being retried; reload and try again.");
-    await sendJobMessage(c.env, db, { ...job, scheduledFor: null }, now);
-    return c.json(presentJobForAdmin(await findJob(c, job.id)), 202);
-  })
+  .post(
+    "/jobs/:id/retry",
+    describe({
+      summary: "Retry a failed or cancelled job",
+      responses: { 202: ["Queued again", adminJobSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    requireScope("admin:write"),
+    validate("param", jobParam),
+    async (c) => {
+      const db = c.var.db;
+      const job = await findJob(c, c.req.valid("param").id);
+      const retryable: JobStatus[] = ["FAILED", "CANCELLED"];
+      if (!retryable.includes(job.status)) throw conflict(job, "retried", retryable);
+      const now = clock.now();
+      const reset = {
+        status: "PENDING" as const,
+        attempts: 0,
+        progress: 0,
+        progressMessage: null,
+        result: null,
+        error: null,
+        scheduledFor: null,
+        enqueuedAt: null,
+        startedAt: null,
+        finishedAt: null,
+        updatedAt: now,
+      };
+      const [update] = await db.batch([
+        db
+          .update(jobs)
+          .set(reset)
+          .where(and(eq(jobs.id, job.id), eq(jobs.status, job.status))),
+        auditInsert(c, {
+          action: "job.retried",
+          target: { type: "job", id: job.id },
+          before: { status: job.status, attempts: job.attempts, error: job.error },
+          after: { status: "PENDING", attempts: 0, error: null },
+        }),
+      ]);
+      if (changes(update) === 0) throw new ApiError("conflict", "The job changed while it was being retried; reload and try again.");
+      await sendJobMessage(c.env, db, { ...job, scheduledFor: null }, now);
+      return c.json(presentJobForAdmin(await findJob(c, job.id)), 202);
+    },
+  )
 
-  .delete("/jobs/:id", describe({ summary: "Cancel a job that has not started", responses: { 200: ["The cancelled job", adminJobSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"), validate("param", jobParam), async (c) => {
-    const db = c.var.db;
-    const job = await findJob(c, c.req.valid("param").id);
-    const cancellable: JobStatus[] = ["PENDING", "DELAYED"];
-    if (!cancellable.includes(job.status)) throw conflict(job, "cancelled", cancellable);
-    const now = clock.now();
-    const [update] = await db.batch([
-      db
-        .update(jobs)
-        .set({ status: "CANCELLED", finishedAt: now, updatedAt: now })
-        .where(and(eq(jobs.id, job.id), inArray(jobs.status, cancellable))),
-      auditInsert(c, { action: "job.cancelled", target: { type: "job", id: job.id }, before: { status: job.status }, after: { status: "CANCELLED" } }),
-    ]);
-    if (changes(update) === 0) throw new ApiError("conflict", "The job started before it could be cancelled.");
-    return c.json(presentJobForAdmin(await findJob(c, job.id)));
-  })
+  .delete(
+    "/jobs/:id",
+    describe({
+      summary: "Cancel a job that has not started",
+      responses: { 200: ["The cancelled job", adminJobSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    requireScope("admin:write"),
+    validate("param", jobParam),
+    async (c) => {
+      const db = c.var.db;
+      const job = await findJob(c, c.req.valid("param").id);
+      const cancellable: JobStatus[] = ["PENDING", "DELAYED"];
+      if (!cancellable.includes(job.status)) throw conflict(job, "cancelled", cancellable);
+      const now = clock.now();
+      const [update] = await db.batch([
+        db
+          .update(jobs)
+          .set({ status: "CANCELLED", finishedAt: now, updatedAt: now })
+          .where(and(eq(jobs.id, job.id), inArray(jobs.status, cancellable))),
+        auditInsert(c, {
+          action: "job.cancelled",
+          target: { type: "job", id: job.id },
+          before: { status: job.status },
+          after: { status: "CANCELLED" },
+        }),
+      ]);
+      if (changes(update) === 0) throw new ApiError("conflict", "The job started before it could be cancelled.");
+      return c.json(presentJobForAdmin(await findJob(c, job.id)));
+    },
+  )
 
-  .post("/queues/:name/pause", describe({ summary: "Pause a queue", responses: { 200: ["Paused", queuePausedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), async (c) => {
-    const queue = queueOf(c.req.valid("param").name);
-    await setPaused(c, queue, true);
-    return c.json({ name: queue, paused: true });
-  })
+  .post(
+    "/queues/:name/pause",
+    describe({ summary: "Pause a queue", responses: { 200: ["Paused", queuePausedSchema] }, errors: ["not_found"] }),
+    requireScope("admin:write"),
+    validate("param", queueParam),
+    async (c) => {
+      const queue = queueOf(c.req.valid("param").name);
+      await setPaused(c, queue, true);
+      return c.json({ name: queue, paused: true });
+    },
+  )
 
-  .post("/queues/:name/resume", describe({ summary: "Resume a queue", responses: { 200: ["Resumed; `resent` parked jobs were sent", queuePausedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), async (c) => {
-    const queue = queueOf(c.req.valid("param").name);
-    await setPaused(c, queue, false);
-    // Jobs parked while the queue was paused get their messages now rather than at the next tick.
-    const now = clock.now();
-    const resent = await sendUnsentJobs(c.env, c.var.db, { now, pendingBefore: now, dueBy: now + RELEASE_WINDOW_MS, queues: [queue] });
-    return c.json({ name: queue, paused: false, resent });
-  })
+  .post(
+    "/queues/:name/resume",
+    describe({
+      summary: "Resume a queue",
+      responses: { 200: ["Resumed; `resent` parked jobs were sent", queuePausedSchema] },
+      errors: ["not_found"],
+    }),
+    requireScope("admin:write"),
+    validate("param", queueParam),
+    async (c) => {
+      const queue = queueOf(c.req.valid("param").name);
+      await setPaused(c, queue, false);
+      // Jobs parked while the queue was paused get their messages now rather than at the next tick.
+      const now = clock.now();
+      const resent = await sendUnsentJobs(c.env, c.var.db, { now, pendingBefore: now, dueBy: now + RELEASE_WINDOW_MS, queues: [queue] });
+      return c.json({ name: queue, paused: false, resent });
+    },
+  )
 
-  .post("/queues/:name/clean", describe({ summary: "Delete a queue's finished jobs older than an age", responses: { 200: ["How many were deleted", queueCleanedSchema] }, errors: ["not_found"] }), requireScope("admin:write"), validate("param", queueParam), validate("json", cleanInput), async (c) => {
-    const db = c.var.db;
-    const queue = queueOf(c.req.valid("param").name);
-    const input = c.req.valid("json");
-    const cutoff = clock.now() - input.olderThanSeconds * 1000;
-    const [removed] = await db.batch([
-      db.delete(jobs).where(and(eq(jobs.queue, queue), eq(jobs.status, input.status), lt(jobs.finishedAt, cutoff))),
-      auditInsert(c, { action: "queue.cleaned", target: { type: "queue", id: queue }, metadata: { status: input.status, olderThanSeconds: input.olderThanSeconds } }),
-    ]);
-    return c.json({ name: queue, status: input.status, deleted: changes(removed) });
-  });
+  .post(
+    "/queues/:name/clean",
+    describe({
+      summary: "Delete a queue's finished jobs older than an age",
+      responses: { 200: ["How many were deleted", queueCleanedSchema] },
+      errors: ["not_found"],
+    }),
+    requireScope("admin:write"),
+    validate("param", queueParam),
+    validate("json", cleanInput),
+    async (c) => {
+      const db = c.var.db;
+      const queue = queueOf(c.req.valid("param").name);
+      const input = c.req.valid("json");
+      const cutoff = clock.now() - input.olderThanSeconds * 1000;
+      const [removed] = await db.batch([
+        db.delete(jobs).where(and(eq(jobs.queue, queue), eq(jobs.status, input.status), lt(jobs.finishedAt, cutoff))),
+        auditInsert(c, {
+          action: "queue.cleaned",
+          target: { type: "queue", id: queue },
+          metadata: { status: input.status, olderThanSeconds: input.olderThanSeconds },
+        }),
+      ]);
+      return c.json({ name: queue, status: input.status, deleted: changes(removed) });
+    },
+  );

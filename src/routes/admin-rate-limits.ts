@@ -72,25 +72,37 @@ const describe = operationsOf("Admin: rate limits");
  * be enumerated), unblocking a key (in the limiter itself, then the log, audited), and the breach log.
  */
 export const adminRateLimitRoutes = new Hono<AppEnv>()
-  .get("/blocks", describe({ summary: "Blocks in force", responses: { 200: ["A page of blocks", page(rateLimitBlockSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", blocksQuery), async (c) => {
-    const { limit, cursor, policy, keyKind } = c.req.valid("query");
-    const conditions: SQL[] = [gt(rateLimitLogs.blockedUntil, clock.now())];
-    if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
-    if (keyKind) conditions.push(eq(rateLimitLogs.keyKind, keyKind));
-    if (cursor) conditions.push(lt(rateLimitLogs.id, decodeCursor(cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(rateLimitLogs)
-      .where(and(...conditions))
-      .orderBy(desc(rateLimitLogs.id))
-      .limit(limit + 1);
-    c.header("Cache-Control", "no-store");
-    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentBlock));
-  })
+  .get(
+    "/blocks",
+    describe({ summary: "Blocks in force", responses: { 200: ["A page of blocks", page(rateLimitBlockSchema)] } }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    validate("query", blocksQuery),
+    async (c) => {
+      const { limit, cursor, policy, keyKind } = c.req.valid("query");
+      const conditions: SQL[] = [gt(rateLimitLogs.blockedUntil, clock.now())];
+      if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
+      if (keyKind) conditions.push(eq(rateLimitLogs.keyKind, keyKind));
+      if (cursor) conditions.push(lt(rateLimitLogs.id, decodeCursor(cursor, idCursor).id));
+      const rows = await c.var.db
+        .select()
+        .from(rateLimitLogs)
+        .where(and(...conditions))
+        .orderBy(desc(rateLimitLogs.id))
+        .limit(limit + 1);
+      c.header("Cache-Control", "no-store");
+      return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentBlock));
+    },
+  )
 
   .delete(
     "/blocks/:policy/:key",
-    describe({ summary: "Lift a block", responses: { 200: ["The lifted block", unblockedSchema] }, errors: ["not_found", "service_unavailable"] }), rateLimit({ policy: "api" }),
+    describe({
+      summary: "Lift a block",
+      responses: { 200: ["The lifted block", unblockedSchema] },
+      errors: ["not_found", "service_unavailable"],
+    }),
+    rateLimit({ policy: "api" }),
     requireScope("admin:write"),
     validate("param", blockParam),
     async (c) => {
@@ -125,23 +137,33 @@ export const adminRateLimitRoutes = new Hono<AppEnv>()
     },
   )
 
-  .get("/logs", describe({ summary: "The breach log", responses: { 200: ["A page of windows with breaches, newest first", page(rateLimitLogSchema)] } }), rateLimit({ policy: "api" }), requireScope("admin:read"), validate("query", logsQuery), async (c) => {
-    const { limit, cursor, policy, keyKind, key, blocked, from, to } = c.req.valid("query");
-    const conditions: SQL[] = [];
-    if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
-    if (keyKind) conditions.push(eq(rateLimitLogs.keyKind, keyKind));
-    if (key) conditions.push(eq(rateLimitLogs.key, key));
-    if (blocked === "true") conditions.push(isNotNull(rateLimitLogs.blockedUntil));
-    if (blocked === "false") conditions.push(isNull(rateLimitLogs.blockedUntil));
-    if (from !== undefined) conditions.push(gte(rateLimitLogs.windowStart, from));
-    if (to !== undefined) conditions.push(lte(rateLimitLogs.windowStart, to));
-    if (cursor) conditions.push(lt(rateLimitLogs.id, decodeCursor(cursor, idCursor).id));
-    const rows = await c.var.db
-      .select()
-      .from(rateLimitLogs)
-      .where(conditions.length ? and(...conditions) : undefined)
-      .orderBy(desc(rateLimitLogs.id))
-      .limit(limit + 1);
-    c.header("Cache-Control", "no-store");
-    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentLog));
-  });
+  .get(
+    "/logs",
+    describe({
+      summary: "The breach log",
+      responses: { 200: ["A page of windows with breaches, newest first", page(rateLimitLogSchema)] },
+    }),
+    rateLimit({ policy: "api" }),
+    requireScope("admin:read"),
+    validate("query", logsQuery),
+    async (c) => {
+      const { limit, cursor, policy, keyKind, key, blocked, from, to } = c.req.valid("query");
+      const conditions: SQL[] = [];
+      if (policy) conditions.push(eq(rateLimitLogs.policy, policy));
+      if (keyKind) conditions.push(eq(rateLimitLogs.keyKind, keyKind));
+      if (key) conditions.push(eq(rateLimitLogs.key, key));
+      if (blocked === "true") conditions.push(isNotNull(rateLimitLogs.blockedUntil));
+      if (blocked === "false") conditions.push(isNull(rateLimitLogs.blockedUntil));
+      if (from !== undefined) conditions.push(gte(rateLimitLogs.windowStart, from));
+      if (to !== undefined) conditions.push(lte(rateLimitLogs.windowStart, to));
+      if (cursor) conditions.push(lt(rateLimitLogs.id, decodeCursor(cursor, idCursor).id));
+      const rows = await c.var.db
+        .select()
+        .from(rateLimitLogs)
+        .where(conditions.length ? and(...conditions) : undefined)
+        .orderBy(desc(rateLimitLogs.id))
+        .limit(limit + 1);
+      c.header("Cache-Control", "no-store");
+      return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentLog));
+    },
+  );

@@ -5,12 +5,7 @@ import { clock, iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { guardedInsert } from "../lib/guarded-insert";
 import { decodeCursor, toPage } from "../lib/validation/pagination";
-import {
-  securityEventCursor,
-  securityEventIdParam,
-  securityEventListQuery,
-  securityEventPatch,
-} from "../lib/validation/security-events";
+import { securityEventCursor, securityEventIdParam, securityEventListQuery, securityEventPatch } from "../lib/validation/security-events";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -53,54 +48,70 @@ function presentSecurityEvent(row: SecurityEvent) {
 export const adminSecurityEventRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
 
-  .get("/", describe({ summary: "List security events", responses: { 200: ["A page of events, newest first", page(securityEventSchema)] } }), requireScope("admin:read"), validate("query", securityEventListQuery), async (c) => {
-    const query = c.req.valid("query");
-    const cursor = query.cursor ? decodeCursor(query.cursor, securityEventCursor) : null;
-    const rows = await c.var.db
-      .select()
-      .from(securityEvents)
-      .where(
-        and(
-          query.type ? eq(securityEvents.type, query.type) : undefined,
-          query.severity ? eq(securityEvents.severity, query.severity) : undefined,
-          query.status ? eq(securityEvents.status, query.status) : undefined,
-          query.actorId ? eq(securityEvents.actorId, query.actorId) : undefined,
-          query.ip ? eq(securityEvents.ip, query.ip) : undefined,
-          query.from ? gte(securityEvents.createdAt, Date.parse(query.from)) : undefined,
-          query.to ? lte(securityEvents.createdAt, Date.parse(query.to)) : undefined,
-          cursor
-            ? or(lt(securityEvents.createdAt, cursor.t), and(eq(securityEvents.createdAt, cursor.t), lt(securityEvents.id, cursor.id)))
-            : undefined,
-        ),
-      )
-      .orderBy(desc(securityEvents.createdAt), desc(securityEvents.id))
-      .limit(query.limit + 1);
-    return c.json(toPage(rows, query.limit, (row) => ({ t: row.createdAt, id: row.id }), presentSecurityEvent));
-  })
+  .get(
+    "/",
+    describe({ summary: "List security events", responses: { 200: ["A page of events, newest first", page(securityEventSchema)] } }),
+    requireScope("admin:read"),
+    validate("query", securityEventListQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const cursor = query.cursor ? decodeCursor(query.cursor, securityEventCursor) : null;
+      const rows = await c.var.db
+        .select()
+        .from(securityEvents)
+        .where(
+          and(
+            query.type ? eq(securityEvents.type, query.type) : undefined,
+            query.severity ? eq(securityEvents.severity, query.severity) : undefined,
+            query.status ? eq(securityEvents.status, query.status) : undefined,
+            query.actorId ? eq(securityEvents.actorId, query.actorId) : undefined,
+            query.ip ? eq(securityEvents.ip, query.ip) : undefined,
+            query.from ? gte(securityEvents.createdAt, Date.parse(query.from)) : undefined,
+            query.to ? lte(securityEvents.createdAt, Date.parse(query.to)) : undefined,
+            cursor
+              ? or(lt(securityEvents.createdAt, cursor.t), and(eq(securityEvents.createdAt, cursor.t), lt(securityEvents.id, cursor.id)))
+              : undefined,
+          ),
+        )
+        .orderBy(desc(securityEvents.createdAt), desc(securityEvents.id))
+        .limit(query.limit + 1);
+      return c.json(toPage(rows, query.limit, (row) => ({ t: row.createdAt, id: row.id }), presentSecurityEvent));
+    },
+  )
 
   /** One event with its triage history (from the audit trail: who changed it, when, to what). */
-  .get("/:id", describe({ summary: "Read a security event with its history", responses: { 200: ["The event", securityEventDetailSchema] }, errors: ["not_found"] }), requireScope("admin:read"), validate("param", securityEventIdParam), async (c) => {
-    const { id } = c.req.valid("param");
-    const db = c.var.db;
-    const row = await db.select().from(securityEvents).where(eq(securityEvents.id, id)).get();
-    if (!row) throw ApiError.notFound("security event");
-    const history = await db
-      .select()
-      .from(auditLogs)
-      .where(and(eq(auditLogs.targetType, "security_event"), eq(auditLogs.targetId, id), eq(auditLogs.action, "security_event.updated")))
-      .orderBy(auditLogs.createdAt, auditLogs.id)
-      .limit(100);
-    return c.json({
-      ...presentSecurityEvent(row),
-      history: history.map((entry) => ({
-        at: iso(entry.createdAt),
-        by: entry.actorId,
-        from: entry.changes?.before?.status ?? null,
-        to: entry.changes?.after?.status ?? null,
-        note: (entry.metadata?.note as string | undefined) ?? null,
-      })),
-    });
-  })
+  .get(
+    "/:id",
+    describe({
+      summary: "Read a security event with its history",
+      responses: { 200: ["The event", securityEventDetailSchema] },
+      errors: ["not_found"],
+    }),
+    requireScope("admin:read"),
+    validate("param", securityEventIdParam),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const db = c.var.db;
+      const row = await db.select().from(securityEvents).where(eq(securityEvents.id, id)).get();
+      if (!row) throw ApiError.notFound("security event");
+      const history = await db
+        .select()
+        .from(auditLogs)
+        .where(and(eq(auditLogs.targetType, "security_event"), eq(auditLogs.targetId, id), eq(auditLogs.action, "security_event.updated")))
+        .orderBy(auditLogs.createdAt, auditLogs.id)
+        .limit(100);
+      return c.json({
+        ...presentSecurityEvent(row),
+        history: history.map((entry) => ({
+          at: iso(entry.createdAt),
+          by: entry.actorId,
+          from: entry.changes?.before?.status ?? null,
+          to: entry.changes?.after?.status ?? null,
+          note: (entry.metadata?.note as string | undefined) ?? null,
+        })),
+      });
+    },
+  )
 
   /**
    * Triage: move the event to INVESTIGATING, RESOLVED or FALSE_POSITIVE with a note. The update is
@@ -109,7 +120,12 @@ export const adminSecurityEventRoutes = new Hono<AppEnv>()
    */
   .patch(
     "/:id",
-    describe({ summary: "Move a security event through its workflow", responses: { 200: ["The event", securityEventSchema] }, errors: ["not_found", "conflict"] }), requireScope("admin:write"),
+    describe({
+      summary: "Move a security event through its workflow",
+      responses: { 200: ["The event", securityEventSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    requireScope("admin:write"),
     validate("param", securityEventIdParam),
     validate("json", securityEventPatch),
     async (c) => {

@@ -29,30 +29,41 @@ const contains = (column: Column, pattern: string) => sql`${column} LIKE ${patte
 export const adminUserRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
 
-  .get("/", describe({ summary: "List users", responses: { 200: ["A page of users, newest first", page(adminUserSchema)] } }), requireScope("admin:read"), validate("query", adminUserListQuery), async (c) => {
-    const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
-    const after = cursor ? decodeCursor(cursor, idCursor).id : null;
-    const pattern = q ? likeContains(q.toLowerCase()) : null;
-    const rows = await c.var.db
-      .select()
-      .from(users)
-      .where(
-        and(
-          after ? lt(users.id, after) : undefined,
-          role ? eq(users.role, role) : undefined,
-          pattern ? or(contains(users.email, pattern), contains(users.name, pattern)) : undefined,
-          createdAfter ? gte(users.createdAt, Date.parse(createdAfter)) : undefined,
-          createdBefore ? lte(users.createdAt, Date.parse(createdBefore)) : undefined,
-        ),
-      )
-      .orderBy(desc(users.id))
-      .limit(limit + 1);
-    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUserForAdmin));
-  })
+  .get(
+    "/",
+    describe({ summary: "List users", responses: { 200: ["A page of users, newest first", page(adminUserSchema)] } }),
+    requireScope("admin:read"),
+    validate("query", adminUserListQuery),
+    async (c) => {
+      const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
+      const after = cursor ? decodeCursor(cursor, idCursor).id : null;
+      const pattern = q ? likeContains(q.toLowerCase()) : null;
+      const rows = await c.var.db
+        .select()
+        .from(users)
+        .where(
+          and(
+            after ? lt(users.id, after) : undefined,
+            role ? eq(users.role, role) : undefined,
+            pattern ? or(contains(users.email, pattern), contains(users.name, pattern)) : undefined,
+            createdAfter ? gte(users.createdAt, Date.parse(createdAfter)) : undefined,
+            createdBefore ? lte(users.createdAt, Date.parse(createdBefore)) : undefined,
+          ),
+        )
+        .orderBy(desc(users.id))
+        .limit(limit + 1);
+      return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUserForAdmin));
+    },
+  )
 
   .patch(
     "/:id",
-    describe({ summary: "Change a user's role", responses: { 200: ["The user", z.object({ user: adminUserSchema })] }, errors: ["forbidden", "not_found"] }), requireScope("admin:write"),
+    describe({
+      summary: "Change a user's role",
+      responses: { 200: ["The user", z.object({ user: adminUserSchema })] },
+      errors: ["forbidden", "not_found"],
+    }),
+    requireScope("admin:write"),
     validate("param", adminUserIdParam),
     validate("json", roleChangeBody),
     async (c) => {
@@ -98,7 +109,8 @@ export const adminUserRoutes = new Hono<AppEnv>()
       summary: "Revoke every session and API key of a user",
       responses: { 200: ["What was revoked", z.object({ revokedSessions: z.number().int(), revokedApiKeys: z.number().int() })] },
       errors: ["not_found"],
-    }), requireScope("admin:write"),
+    }),
+    requireScope("admin:write"),
     validate("param", adminUserIdParam),
     validate("json", revokeAccessBody),
     async (c) => {

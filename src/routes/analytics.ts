@@ -20,8 +20,16 @@ const describe = operationsOf("Analytics");
  * Aggregates of a test's scored attempts, for its instructor and admins (404 to everyone else).
  * Mounted at /v1/tests, after the tests group, whose rate limit covers it.
  */
-export const analyticsRoutes = new Hono<AppEnv>()
-  .get("/:id/analytics", describe({ summary: "A test's analytics (its managers)", responses: { 200: ["Score distribution and per-question statistics", testAnalyticsSchema] }, errors: ["not_found"] }), requireScope("analytics:read"), validate("param", testParam), async (c) => {
+export const analyticsRoutes = new Hono<AppEnv>().get(
+  "/:id/analytics",
+  describe({
+    summary: "A test's analytics (its managers)",
+    responses: { 200: ["Score distribution and per-question statistics", testAnalyticsSchema] },
+    errors: ["not_found"],
+  }),
+  requireScope("analytics:read"),
+  validate("param", testParam),
+  async (c) => {
     const auth = authOf(c);
     const ctx = cacheContext(c);
     const test = await testView(ctx, c.req.valid("param").id);
@@ -29,4 +37,5 @@ export const analyticsRoutes = new Hono<AppEnv>()
     // The same figures for every manager of the test: cached once per test, after the access check.
     const options = { ttlMs: EXAM_CACHE_TTL_MS, tags: [testTag(test.id), analyticsTag(test.id)] };
     return c.json(await cache.getOrSet(ctx, cacheKey("analytics", { testId: test.id }), options, () => testAnalytics(ctx.db, test)));
-  });
+  },
+);

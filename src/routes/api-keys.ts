@@ -54,7 +54,8 @@ function presentApiKey(key: ApiKey) {
     lastUsedAt: lastUsedAt > 0 ? iso(lastUsedAt) : null,
     expiresAt: isoOrNull(key.expiresAt),
     revokedAt: isoOrNull(key.revokedAt),
-    previousKeyExpiresAt: key.previousKeyExpiresAt !== null && key.previousKeyExpiresAt > clock.now() ? iso(key.previousKeyExpiresAt) : null,
+    previousKeyExpiresAt:
+      key.previousKeyExpiresAt !== null && key.previousKeyExpiresAt > clock.now() ? iso(key.previousKeyExpiresAt) : null,
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
   };
@@ -79,7 +80,12 @@ async function actOnKey(c: Context<AppEnv>, id: string, action?: "api_key.rotate
   const lacked = scopeLackedFor(auth, key);
   if (lacked === null) return key;
   if (action) {
-    await writeAudit(c, { action, status: "FAILURE", target: { type: "api_key", id: key.id }, metadata: { reason: "stronger_key", scope: lacked } });
+    await writeAudit(c, {
+      action,
+      status: "FAILURE",
+      target: { type: "api_key", id: key.id },
+      metadata: { reason: "stronger_key", scope: lacked },
+    });
     if (escalationReports.admit(`${auth.apiKeyId}:${key.id}`, clock.now())) {
       recordSecurityEvent(c, {
         type: "privilege_escalation_attempt",
@@ -116,173 +122,208 @@ async function optionalJson<S extends ZodType>(c: Context<AppEnv>, schema: S): P
 export const apiKeyRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }), requireScope("api_keys:manage"))
 
-  .post("/", describe({
-    summary: "Create an API key",
-    description: "The secret is in this response only. A key holds at most the scopes of the credential creating it.",
-    responses: { 201: ["The key, with its secret", apiKeyWithSecretSchema] },
-  }), validate("json", apiKeyCreateBody), async (c) => {
-    const auth = authOf(c);
-    const body = c.req.valid("json");
-    const db = c.var.db;
-    const now = clock.now();
-
-    // A key can hold only what its creator holds: a session's role scopes, or the calling key's own.
-    const notHeld = body.scopes.find((scope) => !auth.scopes.has(scope as never));
-    if (notHeld) {
-      await writeAudit(c, { action: "api_key.created", status: "FAILURE", metadata: { reason: "scope_not_held", scope: notHeld } });
-      throw new ApiError("insufficient_scope", `You cannot grant the "${notHeld}" scope: you do not hold it.`, { extensions: { scope: notHeld } });
-    }
-    const ceiling = c.var.config.rateLimit.roleCeilings[auth.role];
-    if (body.rateLimit && exceedsCeiling(body.rateLimit, ceiling)) {
-      throw ApiError.validation([
-        { path: "rateLimit", message: `A ${auth.role}'s key may allow at most ${ceiling.limit} requests per ${ceiling.windowSeconds} s, and no faster` },
-      ]);
-    }
-    const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
-    if (expiresAt !== null && (expiresAt <= now || expiresAt > now + API_KEY_MAX_LIFETIME_MS)) {
-      throw ApiError.validation([{ path: "expiresAt", message: "Must be in the future and at most 366 days away" }]);
-    }
-    const activeKeys = db
-      .select({ n: count() })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.ownerId, auth.userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
-    const tooMany = () => new ApiError("conflict", `You already hold ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
-    if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
-
-    const secret = newApiKeySecret();
-    const key: ApiKey = {
-      id: newId("apiKey", now),
-      name: body.name,
-      prefix: apiKeyDisplayPrefix(secret),
-      keyHash: await sha256Hex(secret),
-      previousKeyHash: null,
-      previousKeyExpiresAt: null,
-      scopes: body.scopes,
-      ownerId: auth.userId,
-      expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
-      usageCount: 0,
-      rateLimitLimit: body.rateLimit?.limit ?? null,
-      rateLimitWindowSeconds: body.rateLimit?.windowSeconds ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const { keyHash: _hash, previousKeyHash: _previous, ...auditable } = key;
-    // Checked again as the insert runs: a credential revoked meanwhile (password change, forced
-    // sign-out) mints nothing, and racing creations cannot pass the cap together.
-    const [inserted] = await db.batch([
-      guardedInsert(db, apiKeys, key, sql`${credentialStillLive(auth)} and (${activeKeys}) < ${MAX_ACTIVE_API_KEYS}`),
-      guardedInsert(
-        db,
-        auditLogs,
-        auditEntry(c, { action: "api_key.created", target: { type: "api_key", id: key.id }, after: auditable }),
-        sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id})`,
-      ),
-    ]);
-    if (inserted.meta.changes === 0) {
-      if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
-      apiKeyCache.evictId(auth.apiKeyId ?? "");
-      sessionCache.evictId(auth.sessionId ?? "");
-      throw new ApiError("unauthenticated", "Your credential was revoked while the request ran; nothing was created.");
-    }
-    c.header("Cache-Control", "no-store");
-    return c.json({ ...presentApiKey(key), key: secret }, 201);
-  })
-
-  .get("/", describe({ summary: "List your API keys", responses: { 200: ["A page of keys, newest first", page(apiKeySchema)] } }), validate("query", paginationQuery), async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    const after = cursor ? decodeCursor(cursor, idCursor).id : null;
-    const rows = await c.var.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.ownerId, authOf(c).userId), actableKeys(authOf(c)), after ? lt(apiKeys.id, after) : undefined))
-      .orderBy(desc(apiKeys.id))
-      .limit(limit + 1);
-    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentApiKey));
-  })
-
-  .get("/:id", describe({ summary: "Read one of your API keys", responses: { 200: ["The key", apiKeySchema] }, errors: ["not_found"] }), validate("param", apiKeyIdParam), async (c) => {
-    return c.json(presentApiKey(await actOnKey(c, c.req.valid("param").id)));
-  })
-
-  .delete("/:id", describe({ summary: "Revoke an API key", responses: { 204: "Revoked" }, errors: ["not_found"] }), validate("param", apiKeyIdParam), async (c) => {
-    const key = await actOnKey(c, c.req.valid("param").id, "api_key.revoked");
-    if (key.revokedAt === null) {
-      const now = clock.now();
+  .post(
+    "/",
+    describe({
+      summary: "Create an API key",
+      description: "The secret is in this response only. A key holds at most the scopes of the credential creating it.",
+      responses: { 201: ["The key, with its secret", apiKeyWithSecretSchema] },
+    }),
+    validate("json", apiKeyCreateBody),
+    async (c) => {
+      const auth = authOf(c);
+      const body = c.req.valid("json");
       const db = c.var.db;
-      const stillLive = and(eq(apiKeys.id, key.id), isNull(apiKeys.revokedAt));
-      // The audit row goes in only while the key is still live, so of two racing revocations one is recorded.
-      await db.batch([
+      const now = clock.now();
+
+      // A key can hold only what its creator holds: a session's role scopes, or the calling key's own.
+      const notHeld = body.scopes.find((scope) => !auth.scopes.has(scope as never));
+      if (notHeld) {
+        await writeAudit(c, { action: "api_key.created", status: "FAILURE", metadata: { reason: "scope_not_held", scope: notHeld } });
+        throw new ApiError("insufficient_scope", `You cannot grant the "${notHeld}" scope: you do not hold it.`, {
+          extensions: { scope: notHeld },
+        });
+      }
+      const ceiling = c.var.config.rateLimit.roleCeilings[auth.role];
+      if (body.rateLimit && exceedsCeiling(body.rateLimit, ceiling)) {
+        throw ApiError.validation([
+          {
+            path: "rateLimit",
+            message: `A ${auth.role}'s key may allow at most ${ceiling.limit} requests per ${ceiling.windowSeconds} s, and no faster`,
+          },
+        ]);
+      }
+      const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
+      if (expiresAt !== null && (expiresAt <= now || expiresAt > now + API_KEY_MAX_LIFETIME_MS)) {
+        throw ApiError.validation([{ path: "expiresAt", message: "Must be in the future and at most 366 days away" }]);
+      }
+      const activeKeys = db
+        .select({ n: count() })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.ownerId, auth.userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
+      const tooMany = () => new ApiError("conflict", `You already hold ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
+      if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
+
+      const secret = newApiKeySecret();
+      const key: ApiKey = {
+        id: newId("apiKey", now),
+        name: body.name,
+        prefix: apiKeyDisplayPrefix(secret),
+        keyHash: await sha256Hex(secret),
+        previousKeyHash: null,
+        previousKeyExpiresAt: null,
+        scopes: body.scopes,
+        ownerId: auth.userId,
+        expiresAt,
+        revokedAt: null,
+        lastUsedAt: null,
+        usageCount: 0,
+        rateLimitLimit: body.rateLimit?.limit ?? null,
+        rateLimitWindowSeconds: body.rateLimit?.windowSeconds ?? null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const { keyHash: _hash, previousKeyHash: _previous, ...auditable } = key;
+      // Checked again as the insert runs: a credential revoked meanwhile (password change, forced
+      // sign-out) mints nothing, and racing creations cannot pass the cap together.
+      const [inserted] = await db.batch([
+        guardedInsert(db, apiKeys, key, sql`${credentialStillLive(auth)} and (${activeKeys}) < ${MAX_ACTIVE_API_KEYS}`),
         guardedInsert(
           db,
           auditLogs,
-          auditEntry(c, { action: "api_key.revoked", target: { type: "api_key", id: key.id }, metadata: { prefix: key.prefix } }),
-          sql`exists (select 1 from ${apiKeys} where ${stillLive})`,
+          auditEntry(c, { action: "api_key.created", target: { type: "api_key", id: key.id }, after: auditable }),
+          sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id})`,
         ),
-        db.update(apiKeys).set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now }).where(stillLive),
       ]);
-    }
-    apiKeyCache.evictId(key.id);
-    return c.body(null, 204);
-  })
+      if (inserted.meta.changes === 0) {
+        if (((await activeKeys)[0]?.n ?? 0) >= MAX_ACTIVE_API_KEYS) throw tooMany();
+        apiKeyCache.evictId(auth.apiKeyId ?? "");
+        sessionCache.evictId(auth.sessionId ?? "");
+        throw new ApiError("unauthenticated", "Your credential was revoked while the request ran; nothing was created.");
+      }
+      c.header("Cache-Control", "no-store");
+      return c.json({ ...presentApiKey(key), key: secret }, 201);
+    },
+  )
 
-  .post("/:id/rotate", describe({
-    summary: "Rotate an API key's secret",
-    description: "The old secret keeps working for a grace period (`previousKeyExpiresAt`).",
-    requestBody: { schema: apiKeyRotateBody, required: false },
-    responses: { 200: ["The key, with its new secret", apiKeyWithSecretSchema] },
-    errors: ["not_found", "conflict"],
-  }), validate("param", apiKeyIdParam), async (c) => {
-    const key = await actOnKey(c, c.req.valid("param").id, "api_key.rotated");
-    const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
-    const now = clock.now();
-    const status = keyStatus(key, now);
-    if (status !== "active") {
-      await writeAudit(c, { action: "api_key.rotated", status: "FAILURE", target: { type: "api_key", id: key.id }, metadata: { reason: status } });
-      throw new ApiError("conflict", `A ${status} API key cannot be rotated.`);
-    }
+  .get(
+    "/",
+    describe({ summary: "List your API keys", responses: { 200: ["A page of keys, newest first", page(apiKeySchema)] } }),
+    validate("query", paginationQuery),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const after = cursor ? decodeCursor(cursor, idCursor).id : null;
+      const rows = await c.var.db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.ownerId, authOf(c).userId), actableKeys(authOf(c)), after ? lt(apiKeys.id, after) : undefined))
+        .orderBy(desc(apiKeys.id))
+        .limit(limit + 1);
+      return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentApiKey));
+    },
+  )
 
-    const secret = newApiKeySecret();
-    const rotated: ApiKey = {
-      ...key,
-      prefix: apiKeyDisplayPrefix(secret),
-      keyHash: await sha256Hex(secret),
-      previousKeyHash: key.keyHash,
-      previousKeyExpiresAt: gracePeriodSeconds > 0 ? now + gracePeriodSeconds * 1000 : null,
-      updatedAt: now,
-    };
-    const db = c.var.db;
-    // Only from the secret that was read, on a live key, by a live credential: of two racing rotations
-    // one wins and the other is told so, instead of both handing out secrets of which one never works.
-    const [updated] = await db.batch([
-      db
-        .update(apiKeys)
-        .set({
-          prefix: rotated.prefix,
-          keyHash: rotated.keyHash,
-          previousKeyHash: rotated.previousKeyHash,
-          previousKeyExpiresAt: rotated.previousKeyExpiresAt,
-          updatedAt: now,
-        })
-        .where(and(eq(apiKeys.id, key.id), eq(apiKeys.keyHash, key.keyHash), isNull(apiKeys.revokedAt), credentialStillLive(authOf(c)))),
-      guardedInsert(
-        db,
-        auditLogs,
-        auditEntry(c, {
+  .get(
+    "/:id",
+    describe({ summary: "Read one of your API keys", responses: { 200: ["The key", apiKeySchema] }, errors: ["not_found"] }),
+    validate("param", apiKeyIdParam),
+    async (c) => {
+      return c.json(presentApiKey(await actOnKey(c, c.req.valid("param").id)));
+    },
+  )
+
+  .delete(
+    "/:id",
+    describe({ summary: "Revoke an API key", responses: { 204: "Revoked" }, errors: ["not_found"] }),
+    validate("param", apiKeyIdParam),
+    async (c) => {
+      const key = await actOnKey(c, c.req.valid("param").id, "api_key.revoked");
+      if (key.revokedAt === null) {
+        const now = clock.now();
+        const db = c.var.db;
+        const stillLive = and(eq(apiKeys.id, key.id), isNull(apiKeys.revokedAt));
+        // The audit row goes in only while the key is still live, so of two racing revocations one is recorded.
+        await db.batch([
+          guardedInsert(
+            db,
+            auditLogs,
+            auditEntry(c, { action: "api_key.revoked", target: { type: "api_key", id: key.id }, metadata: { prefix: key.prefix } }),
+            sql`exists (select 1 from ${apiKeys} where ${stillLive})`,
+          ),
+          db.update(apiKeys).set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now }).where(stillLive),
+        ]);
+      }
+      apiKeyCache.evictId(key.id);
+      return c.body(null, 204);
+    },
+  )
+
+  .post(
+    "/:id/rotate",
+    describe({
+      summary: "Rotate an API key's secret",
+      description: "The old secret keeps working for a grace period (`previousKeyExpiresAt`).",
+      requestBody: { schema: apiKeyRotateBody, required: false },
+      responses: { 200: ["The key, with its new secret", apiKeyWithSecretSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    validate("param", apiKeyIdParam),
+    async (c) => {
+      const key = await actOnKey(c, c.req.valid("param").id, "api_key.rotated");
+      const { gracePeriodSeconds = 0 } = await optionalJson(c, apiKeyRotateBody);
+      const now = clock.now();
+      const status = keyStatus(key, now);
+      if (status !== "active") {
+        await writeAudit(c, {
           action: "api_key.rotated",
+          status: "FAILURE",
           target: { type: "api_key", id: key.id },
-          before: { prefix: key.prefix },
-          after: { prefix: rotated.prefix },
-          metadata: { gracePeriodSeconds },
-        }),
-        sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id} and ${apiKeys.keyHash} = ${rotated.keyHash})`,
-      ),
-    ]);
-    apiKeyCache.evictId(key.id);
-    if (updated.meta.changes === 0) {
-      throw new ApiError("conflict", "The API key was rotated or revoked by another request just now; read it again.");
-    }
-    c.header("Cache-Control", "no-store");
-    return c.json({ ...presentApiKey(rotated), key: secret });
-  });
+          metadata: { reason: status },
+        });
+        throw new ApiError("conflict", `A ${status} API key cannot be rotated.`);
+      }
+
+      const secret = newApiKeySecret();
+      const rotated: ApiKey = {
+        ...key,
+        prefix: apiKeyDisplayPrefix(secret),
+        keyHash: await sha256Hex(secret),
+        previousKeyHash: key.keyHash,
+        previousKeyExpiresAt: gracePeriodSeconds > 0 ? now + gracePeriodSeconds * 1000 : null,
+        updatedAt: now,
+      };
+      const db = c.var.db;
+      // Only from the secret that was read, on a live key, by a live credential: of two racing rotations
+      // one wins and the other is told so, instead of both handing out secrets of which one never works.
+      const [updated] = await db.batch([
+        db
+          .update(apiKeys)
+          .set({
+            prefix: rotated.prefix,
+            keyHash: rotated.keyHash,
+            previousKeyHash: rotated.previousKeyHash,
+            previousKeyExpiresAt: rotated.previousKeyExpiresAt,
+            updatedAt: now,
+          })
+          .where(and(eq(apiKeys.id, key.id), eq(apiKeys.keyHash, key.keyHash), isNull(apiKeys.revokedAt), credentialStillLive(authOf(c)))),
+        guardedInsert(
+          db,
+          auditLogs,
+          auditEntry(c, {
+            action: "api_key.rotated",
+            target: { type: "api_key", id: key.id },
+            before: { prefix: key.prefix },
+            after: { prefix: rotated.prefix },
+            metadata: { gracePeriodSeconds },
+          }),
+          sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${key.id} and ${apiKeys.keyHash} = ${rotated.keyHash})`,
+        ),
+      ]);
+      apiKeyCache.evictId(key.id);
+      if (updated.meta.changes === 0) {
+        throw new ApiError("conflict", "The API key was rotated or revoked by another request just now; read it again.");
+      }
+      c.header("Cache-Control", "no-store");
+      return c.json({ ...presentApiKey(rotated), key: secret });
+    },
+  );

@@ -28,8 +28,15 @@ export const contractRoutes = new Hono<AppEnv>()
   .get("/docs/init.js", describe({ summary: "The reference page's start-up script", responses: { 200: "JavaScript" } }), (c) =>
     c.body(REFERENCE_INIT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }),
   )
-  .get("/docs/scalar.js", describe({ summary: "The reference page's renderer (Scalar, self-hosted)", responses: { 200: "JavaScript" } }), async (c) => {
-    // Loaded on demand: the 5 MB bundle stays out of every other request's way (and out of Node scripts).
-    const { SCALAR_STANDALONE_JS } = await import("../openapi/reference-assets");
-    return c.body(SCALAR_STANDALONE_JS, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" });
-  });
+  .get(
+    "/docs/scalar.js",
+    describe({ summary: "The reference page's renderer (Scalar, self-hosted)", responses: { 200: "JavaScript" } }),
+    async (c) => {
+      // Loaded on demand: the 5 MB bundle stays out of every other request's way (and out of Node scripts).
+      const { SCALAR_STANDALONE_JS } = await import("../openapi/reference-assets");
+      return c.body(SCALAR_STANDALONE_JS, 200, {
+        "Content-Type": "text/javascript; charset=utf-8",
+        "Cache-Control": "public, max-age=86400",
+      });
+    },
+  );

@@ -73,27 +73,40 @@ const operatorsOnly = (): MiddlewareHandler<AppEnv> => {
  * `GET /health/ready` is readiness: D1, the rate limiter, the queues and R2 each answer, for operators.
  */
 export const healthRoutes = new Hono<AppEnv>()
-  .get("/", describe({ summary: "Liveness: this isolate answers", description: "Touches no binding; anyone may poll it.", responses: { 200: ["Alive", livenessSchema] } }), (c) => {
-    c.header("Cache-Control", "no-store");
-    return c.json({ status: "ok", version: c.var.config.version });
-  })
+  .get(
+    "/",
+    describe({
+      summary: "Liveness: this isolate answers",
+      description: "Touches no binding; anyone may poll it.",
+      responses: { 200: ["Alive", livenessSchema] },
+    }),
+    (c) => {
+      c.header("Cache-Control", "no-store");
+      return c.json({ status: "ok", version: c.var.config.version });
+    },
+  )
 
-  .get("/ready", describe({
-    summary: "Readiness: D1, the rate limiter, the queues and R2 each answer",
-    description: "For operators: an admin credential with `admin:read`, or a monitor sending `X-Health-Check-Token`.",
-    security: [{ bearer: [] }, { sessionCookie: [] }, { healthCheckToken: [] }],
-    scopes: ["admin:read"],
-    responses: { 200: ["Every check passed", readinessSchema], 503: ["A check failed (same body, `status: error`)", readinessSchema] },
-  }), operatorsOnly(), async (c) => {
-    const names = Object.keys(CHECKS);
-    const results = await Promise.all(names.map((name) => runCheck(c.env, CHECKS[name]!)));
-    const checks: Record<string, CheckResult> = {};
-    names.forEach((name, i) => {
-      const { cause, ...result } = results[i]!;
-      if (cause) c.var.logger.error("health check failed", { check: name, cause });
-      checks[name] = result;
-    });
-    const healthy = results.every((result) => result.status === "ok");
-    c.header("Cache-Control", "no-store");
-    return c.json({ status: healthy ? "ok" : "error", version: c.var.config.version, checks }, healthy ? 200 : 503);
-  });
+  .get(
+    "/ready",
+    describe({
+      summary: "Readiness: D1, the rate limiter, the queues and R2 each answer",
+      description: "For operators: an admin credential with `admin:read`, or a monitor sending `X-Health-Check-Token`.",
+      security: [{ bearer: [] }, { sessionCookie: [] }, { healthCheckToken: [] }],
+      scopes: ["admin:read"],
+      responses: { 200: ["Every check passed", readinessSchema], 503: ["A check failed (same body, `status: error`)", readinessSchema] },
+    }),
+    operatorsOnly(),
+    async (c) => {
+      const names = Object.keys(CHECKS);
+      const results = await Promise.all(names.map((name) => runCheck(c.env, CHECKS[name]!)));
+      const checks: Record<string, CheckResult> = {};
+      names.forEach((name, i) => {
+        const { cause, ...result } = results[i]!;
+        if (cause) c.var.logger.error("health check failed", { check: name, cause });
+        checks[name] = result;
+      });
+      const healthy = results.every((result) => result.status === "ok");
+      c.header("Cache-Control", "no-store");
+      return c.json({ status: healthy ? "ok" : "error", version: c.var.config.version, checks }, healthy ? 200 : 503);
+    },
+  );

@@ -18,9 +18,19 @@ const describe = operationsOf("Jobs");
 /** A background job's state for the user who started it (or an admin); to anyone else it does not exist. */
 export const jobRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .get("/:id", describe({ summary: "Read a background job you started", responses: { 200: ["The job", jobSchema] }, errors: ["not_found"] }), requireScope("jobs:read"), validate("param", jobParam), async (c) => {
-    const auth = authOf(c);
-    const job = await c.var.db.select().from(jobs).where(eq(jobs.id, c.req.valid("param").id)).get();
-    if (!job || (job.ownerId !== auth.userId && auth.role !== "admin")) throw ApiError.notFound("job");
-    return c.json(presentJob(job));
-  });
+  .get(
+    "/:id",
+    describe({ summary: "Read a background job you started", responses: { 200: ["The job", jobSchema] }, errors: ["not_found"] }),
+    requireScope("jobs:read"),
+    validate("param", jobParam),
+    async (c) => {
+      const auth = authOf(c);
+      const job = await c.var.db
+        .select()
+        .from(jobs)
+        .where(eq(jobs.id, c.req.valid("param").id))
+        .get();
+      if (!job || (job.ownerId !== auth.userId && auth.role !== "admin")) throw ApiError.notFound("job");
+      return c.json(presentJob(job));
+    },
+  );

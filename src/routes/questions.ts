@@ -6,7 +6,14 @@ import { clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { eventStatements } from "../lib/events/emit";
 import { caller, canManage, isAdmin } from "../lib/exam/access";
-import { ALL_QUESTIONS_TAG, EXAM_CACHE_TTL_MS, questionBankTag, questionTag, questionWriteTags, testsHoldingQuestion } from "../lib/exam/cache-keys";
+import {
+  ALL_QUESTIONS_TAG,
+  EXAM_CACHE_TTL_MS,
+  questionBankTag,
+  questionTag,
+  questionWriteTags,
+  testsHoldingQuestion,
+} from "../lib/exam/cache-keys";
 import { findOwnUpload } from "../lib/exam/uploads";
 import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
 import { newId } from "../lib/ids";
@@ -64,13 +71,25 @@ function questionEvent(
   now: number,
   when?: SQL,
 ) {
-  return eventStatements(c.var.db, caller(c).userId, {
-    type,
-    aggregateId: row.id,
-    ownerId: row.authorId,
-    data: { questionId: row.id, authorId: row.authorId, type: row.type, subject: row.subject, topic: row.topic ?? null, difficulty: row.difficulty ?? "medium" },
-    when,
-  }, now);
+  return eventStatements(
+    c.var.db,
+    caller(c).userId,
+    {
+      type,
+      aggregateId: row.id,
+      ownerId: row.authorId,
+      data: {
+        questionId: row.id,
+        authorId: row.authorId,
+        type: row.type,
+        subject: row.subject,
+        topic: row.topic ?? null,
+        difficulty: row.difficulty ?? "medium",
+      },
+      when,
+    },
+    now,
+  );
 }
 
 /** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
@@ -78,126 +97,168 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${c
 
 export const questionRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
-  .post("/", describe({ summary: "Create a question", responses: { 201: ["The question", questionSchema] } }), ...manageQuestions, validate("json", questionInput), async (c) => {
-    const auth = caller(c);
-    const input = await prepareOrThrow(c, c.req.valid("json"));
-    const now = clock.now();
-    const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
-    const db = c.var.db;
-    const event = questionEvent(c, "question.created", row, now);
-    const [bumped, [created]] = await db.batch([
-      invalidationStatement(db, questionWriteTags(row.id, row.authorId)),
-      db.insert(questions).values(row).returning(),
-      auditInsert(c, { action: "question.created", target: { type: "question", id: row.id }, after: { type: row.type, subject: row.subject } }),
-      ...event.statements,
-    ]);
-    cache.tagsInvalidated(bumped);
-    c.executionCtx.waitUntil(event.send(c.env));
-    return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
-  })
+  .post(
+    "/",
+    describe({ summary: "Create a question", responses: { 201: ["The question", questionSchema] } }),
+    ...manageQuestions,
+    validate("json", questionInput),
+    async (c) => {
+      const auth = caller(c);
+      const input = await prepareOrThrow(c, c.req.valid("json"));
+      const now = clock.now();
+      const row = { id: newId("question", now), authorId: auth.userId, ...toQuestionContent(input), createdAt: now, updatedAt: now };
+      const db = c.var.db;
+      const event = questionEvent(c, "question.created", row, now);
+      const [bumped, [created]] = await db.batch([
+        invalidationStatement(db, questionWriteTags(row.id, row.authorId)),
+        db.insert(questions).values(row).returning(),
+        auditInsert(c, {
+          action: "question.created",
+          target: { type: "question", id: row.id },
+          after: { type: row.type, subject: row.subject },
+        }),
+        ...event.statements,
+      ]);
+      cache.tagsInvalidated(bumped);
+      c.executionCtx.waitUntil(event.send(c.env));
+      return c.json(presentQuestion(created!), 201, { Location: `/v1/questions/${row.id}` });
+    },
+  )
   // The question bank's search and browse endpoint: the `search` policy (scrapers) on top of `api`.
-  .get("/", describe({
-    summary: "List or search your questions",
-    description: "Instructors see their own questions, admins all; `q` searches the body.",
-    responses: { 200: ["A page of questions, newest first", page(questionSchema)] },
-  }), rateLimit({ policy: "search" }), ...readQuestions, validate("query", questionListQuery), async (c) => {
-    const auth = caller(c);
-    const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
-    const load = async () => {
-      const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
-      if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
-      if (query.subject) filters.push(eq(questions.subject, query.subject));
-      if (query.topic) filters.push(eq(questions.topic, query.topic));
-      if (query.type) filters.push(eq(questions.type, query.type));
-      if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
-      if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
-      if (after) filters.push(lt(questions.id, after));
-      const rows = await c.var.db
-        .select()
-        .from(questions)
-        .where(and(...filters))
-        .orderBy(desc(questions.id))
-        .limit(query.limit + 1);
-      return toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion);
-    };
-    // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
-    if (query.q) return c.json(await load());
-    const { subject, topic, type, difficulty, limit } = query;
-    const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
-    const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
-    return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
-  })
-  .get("/:id", describe({ summary: "Read a question with its answer key", responses: { 200: ["The question", questionSchema] }, errors: ["not_found"] }), ...readQuestions, async (c) => {
-    const question = await questionView(cacheContext(c), c.req.param("id"));
-    if (!canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
-    return c.json(question);
-  })
-  .patch("/:id", describe({ summary: "Edit a question", responses: { 200: ["The question", questionSchema] }, errors: ["not_found"] }), ...manageQuestions, validate("json", questionPatch), async (c) => {
-    const existing = await findManagedQuestion(c, c.req.param("id"));
-    const patch = c.req.valid("json");
-    // A type change starts from the shared fields only: the old type's answer fields do not carry over.
-    const base = questionAsInput(existing);
-    if (patch.type && patch.type !== existing.type) {
-      for (const key of ["options", "correctOption", "correctOptions", "answer", "min", "max", "rubric"]) delete base[key];
-    }
-    const input = await prepareOrThrow(c, { ...base, ...patch });
-    const now = clock.now();
-    const content = toQuestionContent(input);
-    const db = c.var.db;
-    // Only if the update found the question still live (a concurrent delete makes it a 404 with no event).
-    const live = sql`exists (select 1 from ${questions} where ${and(eq(questions.id, existing.id), isNull(questions.deletedAt))})`;
-    const event = questionEvent(c, "question.updated", { ...existing, ...content }, now, live);
-    const [bumped, [updated]] = await db.batch([
-      // Its marks count in the totals of every test holding it.
-      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId), testsHoldingQuestion(existing.id)),
-      db
-        .update(questions)
-        .set({ ...content, updatedAt: now })
-        .where(and(eq(questions.id, existing.id), isNull(questions.deletedAt)))
-        .returning(),
-      auditInsert(c, {
-        action: "question.updated",
-        target: { type: "question", id: existing.id },
-        before: questionAsInput(existing),
-        after: { ...base, ...input },
-      }),
-      ...event.statements,
-    ]);
-    cache.tagsInvalidated(bumped);
-    if (!updated) throw ApiError.notFound("question");
-    c.executionCtx.waitUntil(event.send(c.env));
-    return c.json(presentQuestion(updated));
-  })
-  .delete("/:id", describe({ summary: "Delete a question", responses: { 204: "Deleted" }, errors: ["not_found", "conflict"] }), ...manageQuestions, async (c) => {
-    const existing = await findManagedQuestion(c, c.req.param("id"));
-    const inUse = await c.var.db
-      .select({ testId: tests.id })
-      .from(testSectionQuestions)
-      .innerJoin(testSections, eq(testSections.id, testSectionQuestions.sectionId))
-      .innerJoin(tests, eq(tests.id, testSections.testId))
-      .where(and(eq(testSectionQuestions.questionId, existing.id), isNull(tests.deletedAt)))
-      .limit(1);
-    if (inUse.length > 0) {
-      throw new ApiError("conflict", "The question is part of a test; remove it from the test first.", {
-        extensions: { testId: inUse[0]!.testId },
-      });
-    }
-    const now = clock.now();
-    const db = c.var.db;
-    const deleted = eventStatements(db, caller(c).userId, {
-      type: "question.deleted",
-      aggregateId: existing.id,
-      ownerId: existing.authorId,
-      data: { questionId: existing.id, authorId: existing.authorId },
-    }, now);
-    const [bumped] = await db.batch([
-      invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
-      db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
-      auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
-      ...deleted.statements,
-    ]);
-    cache.tagsInvalidated(bumped);
-    c.executionCtx.waitUntil(deleted.send(c.env));
-    return c.body(null, 204);
-  });
+  .get(
+    "/",
+    describe({
+      summary: "List or search your questions",
+      description: "Instructors see their own questions, admins all; `q` searches the body.",
+      responses: { 200: ["A page of questions, newest first", page(questionSchema)] },
+    }),
+    rateLimit({ policy: "search" }),
+    ...readQuestions,
+    validate("query", questionListQuery),
+    async (c) => {
+      const auth = caller(c);
+      const query = c.req.valid("query");
+      const after = query.cursor ? decodeCursor(query.cursor, idCursor).id : undefined;
+      const load = async () => {
+        const filters: (SQL | undefined)[] = [isNull(questions.deletedAt)];
+        if (!isAdmin(auth)) filters.push(eq(questions.authorId, auth.userId));
+        if (query.subject) filters.push(eq(questions.subject, query.subject));
+        if (query.topic) filters.push(eq(questions.topic, query.topic));
+        if (query.type) filters.push(eq(questions.type, query.type));
+        if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
+        if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+        if (after) filters.push(lt(questions.id, after));
+        const rows = await c.var.db
+          .select()
+          .from(questions)
+          .where(and(...filters))
+          .orderBy(desc(questions.id))
+          .limit(query.limit + 1);
+        return toPage(rows, query.limit, (row) => ({ id: row.id }), presentQuestion);
+      };
+      // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
+      if (query.q) return c.json(await load());
+      const { subject, topic, type, difficulty, limit } = query;
+      const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
+      const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
+      return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
+    },
+  )
+  .get(
+    "/:id",
+    describe({
+      summary: "Read a question with its answer key",
+      responses: { 200: ["The question", questionSchema] },
+      errors: ["not_found"],
+    }),
+    ...readQuestions,
+    async (c) => {
+      const question = await questionView(cacheContext(c), c.req.param("id"));
+      if (!canManage(caller(c), question.authorId)) throw ApiError.notFound("question");
+      return c.json(question);
+    },
+  )
+  .patch(
+    "/:id",
+    describe({ summary: "Edit a question", responses: { 200: ["The question", questionSchema] }, errors: ["not_found"] }),
+    ...manageQuestions,
+    validate("json", questionPatch),
+    async (c) => {
+      const existing = await findManagedQuestion(c, c.req.param("id"));
+      const patch = c.req.valid("json");
+      // A type change starts from the shared fields only: the old type's answer fields do not carry over.
+      const base = questionAsInput(existing);
+      if (patch.type && patch.type !== existing.type) {
+        for (const key of ["options", "correctOption", "correctOptions", "answer", "min", "max", "rubric"]) delete base[key];
+      }
+      const input = await prepareOrThrow(c, { ...base, ...patch });
+      const now = clock.now();
+      const content = toQuestionContent(input);
+      const db = c.var.db;
+      // Only if the update found the question still live (a concurrent delete makes it a 404 with no event).
+      const live = sql`exists (select 1 from ${questions} where ${and(eq(questions.id, existing.id), isNull(questions.deletedAt))})`;
+      const event = questionEvent(c, "question.updated", { ...existing, ...content }, now, live);
+      const [bumped, [updated]] = await db.batch([
+        // Its marks count in the totals of every test holding it.
+        invalidationStatement(db, questionWriteTags(existing.id, existing.authorId), testsHoldingQuestion(existing.id)),
+        db
+          .update(questions)
+          .set({ ...content, updatedAt: now })
+          .where(and(eq(questions.id, existing.id), isNull(questions.deletedAt)))
+          .returning(),
+        auditInsert(c, {
+          action: "question.updated",
+          target: { type: "question", id: existing.id },
+          before: questionAsInput(existing),
+          after: { ...base, ...input },
+        }),
+        ...event.statements,
+      ]);
+      cache.tagsInvalidated(bumped);
+      if (!updated) throw ApiError.notFound("question");
+      c.executionCtx.waitUntil(event.send(c.env));
+      return c.json(presentQuestion(updated));
+    },
+  )
+  .delete(
+    "/:id",
+    describe({ summary: "Delete a question", responses: { 204: "Deleted" }, errors: ["not_found", "conflict"] }),
+    ...manageQuestions,
+    async (c) => {
+      const existing = await findManagedQuestion(c, c.req.param("id"));
+      const inUse = await c.var.db
+        .select({ testId: tests.id })
+        .from(testSectionQuestions)
+        .innerJoin(testSections, eq(testSections.id, testSectionQuestions.sectionId))
+        .innerJoin(tests, eq(tests.id, testSections.testId))
+        .where(and(eq(testSectionQuestions.questionId, existing.id), isNull(tests.deletedAt)))
+        .limit(1);
+      if (inUse.length > 0) {
+        throw new ApiError("conflict", "The question is part of a test; remove it from the test first.", {
+          extensions: { testId: inUse[0]!.testId },
+        });
+      }
+      const now = clock.now();
+      const db = c.var.db;
+      const deleted = eventStatements(
+        db,
+        caller(c).userId,
+        {
+          type: "question.deleted",
+          aggregateId: existing.id,
+          ownerId: existing.authorId,
+          data: { questionId: existing.id, authorId: existing.authorId },
+        },
+        now,
+      );
+      const [bumped] = await db.batch([
+        invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
+        db.update(questions).set({ deletedAt: now, updatedAt: now }).where(eq(questions.id, existing.id)),
+        auditInsert(c, { action: "question.deleted", target: { type: "question", id: existing.id } }),
+        ...deleted.statements,
+      ]);
+      cache.tagsInvalidated(bumped);
+      c.executionCtx.waitUntil(deleted.send(c.env));
+      return c.body(null, 204);
+    },
+  );

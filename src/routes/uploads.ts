@@ -129,110 +129,142 @@ export const uploadRoutes = new Hono<AppEnv>()
    * extension allow-list and agreement of extension, declared type and magic bytes (415), then
    * type-specific dangers: polyglots, PDF actions, CSV formulas, archive bombs (422).
    */
-  .post("/", describe({
-    summary: "Upload a file (question image or import)",
-    requestBody: { content: uploadRequestContent, required: true },
-    responses: { 201: ["The stored file's record", uploadSchema] },
-    errors: ["bad_request", "validation_failed", "unsupported_media_type", "unsupported_file_type", "malicious_file", "payload_too_large"],
-  }), requireScope("uploads:write"), async (c) => {
-    const auth = authOf(c);
-    const { file, purpose } = await readFilePart(c);
-    const maxBytes = c.var.config.maxUploadBytes;
-    if (file.size > maxBytes) {
-      throw new ApiError("payload_too_large", `The file exceeds ${maxBytes} bytes.`, { extensions: { maxBytes } });
-    }
-    if (file.size === 0) throw ApiError.validation([{ path: "file", message: "The file is empty" }]);
-    const filename = baseName(file.name ?? "");
-    if (!filename || filename.length > MAX_FILENAME_LENGTH) {
-      throw ApiError.validation([{ path: "file", message: `The file name must be 1 to ${MAX_FILENAME_LENGTH} characters` }]);
-    }
-    const bytes = new Uint8Array(await file.arrayBuffer());
+  .post(
+    "/",
+    describe({
+      summary: "Upload a file (question image or import)",
+      requestBody: { content: uploadRequestContent, required: true },
+      responses: { 201: ["The stored file's record", uploadSchema] },
+      errors: [
+        "bad_request",
+        "validation_failed",
+        "unsupported_media_type",
+        "unsupported_file_type",
+        "malicious_file",
+        "payload_too_large",
+      ],
+    }),
+    requireScope("uploads:write"),
+    async (c) => {
+      const auth = authOf(c);
+      const { file, purpose } = await readFilePart(c);
+      const maxBytes = c.var.config.maxUploadBytes;
+      if (file.size > maxBytes) {
+        throw new ApiError("payload_too_large", `The file exceeds ${maxBytes} bytes.`, { extensions: { maxBytes } });
+      }
+      if (file.size === 0) throw ApiError.validation([{ path: "file", message: "The file is empty" }]);
+      const filename = baseName(file.name ?? "");
+      if (!filename || filename.length > MAX_FILENAME_LENGTH) {
+        throw ApiError.validation([{ path: "file", message: `The file name must be 1 to ${MAX_FILENAME_LENGTH} characters` }]);
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
 
-    const universal = universalThreats(filename, bytes);
-    if (universal.length > 0) return rejectMalicious(c, file, filename, bytes, universal);
-    const type = verifyType(filename, file.type, bytes, purpose);
-    const specific = await contentThreats(type, bytes);
-    if (specific.length > 0) return rejectMalicious(c, file, filename, bytes, specific);
+      const universal = universalThreats(filename, bytes);
+      if (universal.length > 0) return rejectMalicious(c, file, filename, bytes, universal);
+      const type = verifyType(filename, file.type, bytes, purpose);
+      const specific = await contentThreats(type, bytes);
+      if (specific.length > 0) return rejectMalicious(c, file, filename, bytes, specific);
 
-    const now = clock.now();
-    const id = newId("upload", now);
-    const sha256 = await sha256Hex(bytes);
-    const key = `${UPLOADS_PREFIX}${auth.userId}/${id}.${type.extensions[0]}`;
-    const row: Upload = {
-      id,
-      ownerId: auth.userId,
-      key,
-      filename,
-      size: bytes.byteLength,
-      contentType: type.contentType,
-      sha256,
-      purpose: purpose ?? (type.category === "image" ? "question_image" : "question_import"),
-      createdAt: now,
-    };
-    await c.env.FILES.put(key, bytes, {
-      httpMetadata: {
+      const now = clock.now();
+      const id = newId("upload", now);
+      const sha256 = await sha256Hex(bytes);
+      const key = `${UPLOADS_PREFIX}${auth.userId}/${id}.${type.extensions[0]}`;
+      const row: Upload = {
+        id,
+        ownerId: auth.userId,
+        key,
+        filename,
+        size: bytes.byteLength,
         contentType: type.contentType,
-        contentDisposition: `attachment; filename="${id}.${type.extensions[0]}"`,
-      },
-      customMetadata: { uploadId: id, ownerId: auth.userId, sha256 },
-      sha256,
-    });
-    const db = c.var.db;
-    try {
-      await db.batch([
-        db.insert(uploads).values(row),
-        auditInsert(c, {
-          action: "upload.created",
-          target: { type: "upload", id },
-          after: { key, filename, size: row.size, contentType: row.contentType, sha256, purpose: row.purpose },
-        }),
-      ]);
-    } catch (error) {
-      // No row, no object: an orphan in R2 would be stored data nobody can see or delete.
-      await c.env.FILES.delete(key).catch(() => undefined);
-      throw error;
-    }
-    return c.json(presentUpload(row), 201, { Location: `/v1/uploads/${id}` });
-  })
+        sha256,
+        purpose: purpose ?? (type.category === "image" ? "question_image" : "question_import"),
+        createdAt: now,
+      };
+      await c.env.FILES.put(key, bytes, {
+        httpMetadata: {
+          contentType: type.contentType,
+          contentDisposition: `attachment; filename="${id}.${type.extensions[0]}"`,
+        },
+        customMetadata: { uploadId: id, ownerId: auth.userId, sha256 },
+        sha256,
+      });
+      const db = c.var.db;
+      try {
+        await db.batch([
+          db.insert(uploads).values(row),
+          auditInsert(c, {
+            action: "upload.created",
+            target: { type: "upload", id },
+            after: { key, filename, size: row.size, contentType: row.contentType, sha256, purpose: row.purpose },
+          }),
+        ]);
+      } catch (error) {
+        // No row, no object: an orphan in R2 would be stored data nobody can see or delete.
+        await c.env.FILES.delete(key).catch(() => undefined);
+        throw error;
+      }
+      return c.json(presentUpload(row), 201, { Location: `/v1/uploads/${id}` });
+    },
+  )
 
   /** The caller's own uploads, newest first, cursor-paged. */
-  .get("/", describe({ summary: "List your uploads", responses: { 200: ["A page of uploads, newest first", page(uploadSchema)] } }), requireScope("uploads:write"), validate("query", uploadListQuery), async (c) => {
-    const auth = authOf(c);
-    const { limit, cursor, purpose } = c.req.valid("query");
-    const rows = await c.var.db
-      .select()
-      .from(uploads)
-      .where(
-        and(
-          eq(uploads.ownerId, auth.userId),
-          purpose ? eq(uploads.purpose, purpose) : undefined,
-          cursor ? lt(uploads.id, decodeCursor(cursor, idCursor).id) : undefined,
-        ),
-      )
-      .orderBy(desc(uploads.id))
-      .limit(limit + 1);
-    return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUpload));
-  })
+  .get(
+    "/",
+    describe({ summary: "List your uploads", responses: { 200: ["A page of uploads, newest first", page(uploadSchema)] } }),
+    requireScope("uploads:write"),
+    validate("query", uploadListQuery),
+    async (c) => {
+      const auth = authOf(c);
+      const { limit, cursor, purpose } = c.req.valid("query");
+      const rows = await c.var.db
+        .select()
+        .from(uploads)
+        .where(
+          and(
+            eq(uploads.ownerId, auth.userId),
+            purpose ? eq(uploads.purpose, purpose) : undefined,
+            cursor ? lt(uploads.id, decodeCursor(cursor, idCursor).id) : undefined,
+          ),
+        )
+        .orderBy(desc(uploads.id))
+        .limit(limit + 1);
+      return c.json(toPage(rows, limit, (row) => ({ id: row.id }), presentUpload));
+    },
+  )
 
   /** Metadata of one upload: its owner or an admin; anyone else gets 404, as if it did not exist. */
-  .get("/:id", describe({ summary: "Read an upload's record", responses: { 200: ["The record", uploadSchema] }, errors: ["not_found"] }), requireScope("uploads:write"), async (c) => {
-    return c.json(presentUpload(await findVisibleUpload(c)));
-  })
+  .get(
+    "/:id",
+    describe({ summary: "Read an upload's record", responses: { 200: ["The record", uploadSchema] }, errors: ["not_found"] }),
+    requireScope("uploads:write"),
+    async (c) => {
+      return c.json(presentUpload(await findVisibleUpload(c)));
+    },
+  )
 
   /** The stored bytes, always as an attachment under the verified type, never rendered inline. */
-  .get("/:id/content", describe({ summary: "Download an upload's bytes", responses: { 200: fileResponse("The file, as an attachment") }, errors: ["not_found"] }), requireScope("uploads:write"), async (c) => {
-    const row = await findVisibleUpload(c);
-    const object = await c.env.FILES.get(row.key);
-    if (!object) throw ApiError.notFound("upload");
-    return c.body(object.body, 200, {
-      "Content-Type": row.contentType,
-      "Content-Length": String(row.size),
-      "Content-Disposition": `attachment; filename="${row.id}.${row.key.split(".").pop()}"`,
-      ...SERVED_FILE_HEADERS,
-      "Cache-Control": "private, max-age=0, no-store",
-      ETag: `"${row.sha256}"`,
-    });
-  });
+  .get(
+    "/:id/content",
+    describe({
+      summary: "Download an upload's bytes",
+      responses: { 200: fileResponse("The file, as an attachment") },
+      errors: ["not_found"],
+    }),
+    requireScope("uploads:write"),
+    async (c) => {
+      const row = await findVisibleUpload(c);
+      const object = await c.env.FILES.get(row.key);
+      if (!object) throw ApiError.notFound("upload");
+      return c.body(object.body, 200, {
+        "Content-Type": row.contentType,
+        "Content-Length": String(row.size),
+        "Content-Disposition": `attachment; filename="${row.id}.${row.key.split(".").pop()}"`,
+        ...SERVED_FILE_HEADERS,
+        "Cache-Control": "private, max-age=0, no-store",
+        ETag: `"${row.sha256}"`,
+      });
+    },
+  );
 
 async function findVisibleUpload(c: Ctx): Promise<Upload> {
   const auth = authOf(c);

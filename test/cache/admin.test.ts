@@ -75,10 +75,16 @@ describe("DELETE /v1/admin/cache?tag=", () => {
     expect(await cache.get(ctx, tagged)).toBeUndefined();
     expect(await cache.get(ctx, alsoTagged)).toBeUndefined();
     expect(await cache.get(ctx, untouched)).toBe(3);
-    const keys = await env.DB.prepare("SELECT key FROM cache_entries WHERE key IN (?, ?, ?)").bind(tagged, alsoTagged, untouched).all<{ key: string }>();
+    const keys = await env.DB.prepare("SELECT key FROM cache_entries WHERE key IN (?, ?, ?)")
+      .bind(tagged, alsoTagged, untouched)
+      .all<{ key: string }>();
     expect(keys.results).toEqual([{ key: untouched }]);
-    const audit = await env.DB.prepare("SELECT action, actor_id, target_type, target_id FROM audit_logs WHERE target_id = ?").bind(tag).all();
-    expect(audit.results).toEqual([{ action: "cache.invalidated", actor_id: cast.admin.user.id, target_type: "cache_tag", target_id: tag }]);
+    const audit = await env.DB.prepare("SELECT action, actor_id, target_type, target_id FROM audit_logs WHERE target_id = ?")
+      .bind(tag)
+      .all();
+    expect(audit.results).toEqual([
+      { action: "cache.invalidated", actor_id: cast.admin.user.id, target_type: "cache_tag", target_id: tag },
+    ]);
   });
 
   it("refuses students, instructors and anonymous callers, changing nothing", async () => {
@@ -94,7 +100,14 @@ describe("DELETE /v1/admin/cache?tag=", () => {
   });
 
   it("answers validation_failed for a missing, empty, malformed or oversized tag and for unknown parameters", async () => {
-    const cases = ["/v1/admin/cache", "/v1/admin/cache?tag=", "/v1/admin/cache?tag=has%20space", "/v1/admin/cache?tag=%27%3B%20DROP%20TABLE%20cache_entries", `/v1/admin/cache?tag=${"x".repeat(201)}`, "/v1/admin/cache?tag=ok&all=true"];
+    const cases = [
+      "/v1/admin/cache",
+      "/v1/admin/cache?tag=",
+      "/v1/admin/cache?tag=has%20space",
+      "/v1/admin/cache?tag=%27%3B%20DROP%20TABLE%20cache_entries",
+      `/v1/admin/cache?tag=${"x".repeat(201)}`,
+      "/v1/admin/cache?tag=ok&all=true",
+    ];
     for (const path of cases) {
       const res = await call(path, { method: "DELETE", headers: cast.admin.headers });
       expect(res.status, path).toBe(400);

@@ -45,9 +45,15 @@ describe("test analytics through the cache", () => {
     expect(await analytics(sibling.id)).toMatchObject({ attemptCount: 0, questions: [{ attempted: 0 }] });
 
     await scoredAttempt(taken.id, question.id);
-    expect(await analytics(taken.id)).toMatchObject({ attemptCount: 1, questions: [{ questionId: question.id, attempted: 1, correct: 1 }] });
+    expect(await analytics(taken.id)).toMatchObject({
+      attemptCount: 1,
+      questions: [{ questionId: question.id, attempted: 1, correct: 1 }],
+    });
     // The sibling has no attempts of its own, but its question's statistics moved.
-    expect(await analytics(sibling.id)).toMatchObject({ attemptCount: 0, questions: [{ questionId: question.id, attempted: 1, correct: 1 }] });
+    expect(await analytics(sibling.id)).toMatchObject({
+      attemptCount: 0,
+      questions: [{ questionId: question.id, attempted: 1, correct: 1 }],
+    });
   });
 
   it("shows a renamed test at once", async () => {

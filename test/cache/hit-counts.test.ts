@@ -8,7 +8,9 @@ const OPTIONS = { ttlMs: 600_000, tags: [] };
 const HIT_UPDATE = /^update "cache_entries" set "hit_count"/i;
 
 async function counts(key: string) {
-  return env.DB.prepare("SELECT hit_count AS hits, miss_count AS misses, last_accessed_at AS lastAccessedAt FROM cache_entries WHERE key = ?")
+  return env.DB.prepare(
+    "SELECT hit_count AS hits, miss_count AS misses, last_accessed_at AS lastAccessedAt FROM cache_entries WHERE key = ?",
+  )
     .bind(key)
     .first<{ hits: number; misses: number; lastAccessedAt: number | null }>();
 }

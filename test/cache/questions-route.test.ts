@@ -23,8 +23,13 @@ describe("the question bank through the cache", () => {
     for (const reader of readers) expect((await listed(path, reader.headers)).map((q) => q.id)).toEqual([question.id]);
     expect(await json(await get(`/v1/questions/${question.id}`, cast.instructor.headers))).toMatchObject({ marks: 4 });
 
-    expect((await sendJson(`/v1/questions/${question.id}`, "PATCH", { body: "<p>Edited</p>", marks: 2 }, cast.instructor.headers)).status).toBe(200);
-    expect(await json(await get(`/v1/questions/${question.id}`, cast.instructor.headers))).toMatchObject({ body: "<p>Edited</p>", marks: 2 });
+    expect(
+      (await sendJson(`/v1/questions/${question.id}`, "PATCH", { body: "<p>Edited</p>", marks: 2 }, cast.instructor.headers)).status,
+    ).toBe(200);
+    expect(await json(await get(`/v1/questions/${question.id}`, cast.instructor.headers))).toMatchObject({
+      body: "<p>Edited</p>",
+      marks: 2,
+    });
     for (const reader of readers) expect((await listed(path, reader.headers))[0]?.body).toBe("<p>Edited</p>");
 
     expect((await call(`/v1/questions/${question.id}`, { method: "DELETE", headers: cast.instructor.headers })).status).toBe(204);
@@ -36,14 +41,18 @@ describe("the question bank through the cache", () => {
     const subject = `Import-${crypto.randomUUID().slice(0, 8)}`;
     const path = `/v1/questions?subject=${subject}&limit=100`;
     expect(await listed(path, cast.admin.headers)).toEqual([]);
-    const rows = [{ ...SAMPLE_QUESTIONS.INTEGER, subject }, { ...SAMPLE_QUESTIONS.MCQ, subject }];
+    const rows = [
+      { ...SAMPLE_QUESTIONS.INTEGER, subject },
+      { ...SAMPLE_QUESTIONS.MCQ, subject },
+    ];
     const res = await sendJson("/v1/admin/questions/import", "POST", { questions: rows }, cast.admin.headers);
     expect(res.status, await res.clone().text()).toBe(201);
     expect(await listed(path, cast.admin.headers)).toHaveLength(2);
   });
 
   it("does not cache free-text search, so it stores no entry per search", async () => {
-    const rows = async () => (await env.DB.prepare("SELECT count(*) AS n FROM cache_entries WHERE key LIKE 'questions:list%'").first<{ n: number }>())!.n;
+    const rows = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM cache_entries WHERE key LIKE 'questions:list%'").first<{ n: number }>())!.n;
     const before = await rows();
     for (const q of ["alpha", "beta", "gamma"]) expect((await get(`/v1/questions?q=${q}`, cast.instructor.headers)).status).toBe(200);
     await createQuestion(cast.instructor.headers, "MCQ", { body: "<p>A searchable delta</p>" });

@@ -49,10 +49,14 @@ describe("single flight per isolate", () => {
     const { ctx } = cacheHarness();
     const cache = new Cache();
     let loads = 0;
-    const [a, b] = await Promise.all([unique("a"), unique("b")].map((key) => cache.getOrSet(ctx, key, OPTIONS, async () => {
-        loads++;
-        return key;
-      })));
+    const [a, b] = await Promise.all(
+      [unique("a"), unique("b")].map((key) =>
+        cache.getOrSet(ctx, key, OPTIONS, async () => {
+          loads++;
+          return key;
+        }),
+      ),
+    );
     expect(loads).toBe(2);
     expect(a).not.toBe(b);
   });

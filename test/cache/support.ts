@@ -48,7 +48,9 @@ export const unique = (label: string) => `${label}-${Date.now().toString(36)}-${
 export async function writeElsewhere(tag: string, ...changes: D1PreparedStatement[]): Promise<void> {
   await env.DB.batch([
     ...changes,
-    env.DB.prepare("INSERT INTO cache_tags (tag, version, updated_at) VALUES (?, 1, 0) ON CONFLICT (tag) DO UPDATE SET version = version + 1").bind(tag),
+    env.DB.prepare(
+      "INSERT INTO cache_tags (tag, version, updated_at) VALUES (?, 1, 0) ON CONFLICT (tag) DO UPDATE SET version = version + 1",
+    ).bind(tag),
   ]);
 }
 

@@ -65,20 +65,26 @@ describe("test detail and list through the cache", () => {
 
   it("keys each page by its query: limit, cursor and the published filter", async () => {
     const question = await createQuestion(cast.instructor.headers);
-    const [older, newer] = [await createTest(cast.instructor.headers, [[question.id]]), await createTest(cast.instructor.headers, [[question.id]])];
+    const [older, newer] = [
+      await createTest(cast.instructor.headers, [[question.id]]),
+      await createTest(cast.instructor.headers, [[question.id]]),
+    ];
     const first = await json(await get("/v1/tests?limit=1", cast.instructor.headers));
     expect(first.data.map((t: { id: string }) => t.id)).toEqual([newer.id]);
     const second = await json(await get(`/v1/tests?limit=1&cursor=${first.nextCursor}`, cast.instructor.headers));
     expect(second.data.map((t: { id: string }) => t.id)).toEqual([older.id]);
     expect((await json(await get("/v1/tests?limit=2", cast.instructor.headers))).data).toHaveLength(2);
-    expect((await json(await get("/v1/tests?published=false", cast.instructor.headers))).data.map((t: { id: string }) => t.id)).not.toContain(newer.id);
+    expect(
+      (await json(await get("/v1/tests?published=false", cast.instructor.headers))).data.map((t: { id: string }) => t.id),
+    ).not.toContain(newer.id);
   });
 
   it(`sees another isolate's write within TAG_RECHECK_MS (${TAG_RECHECK_MS} ms), and not a moment later`, async () => {
     const question = await createQuestion(cast.instructor.headers);
     const test = await createTest(cast.instructor.headers, [[question.id]], { title: "Original" });
     // A miss, then a hit: the hit checks the test's tag and starts this isolate's trust in its copy.
-    for (let i = 0; i < 2; i++) expect(await json(await get(`/v1/tests/${test.id}`, cast.student.headers))).toMatchObject({ title: "Original" });
+    for (let i = 0; i < 2; i++)
+      expect(await json(await get(`/v1/tests/${test.id}`, cast.student.headers))).toMatchObject({ title: "Original" });
 
     await writeElsewhere(`test:${test.id}`, env.DB.prepare("UPDATE tests SET title = 'Changed elsewhere' WHERE id = ?").bind(test.id));
     // Within the bound this isolate may still serve what it holds…

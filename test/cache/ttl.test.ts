@@ -38,7 +38,9 @@ describe("time to live", () => {
     const key = unique("set");
     const before = clock.now();
     await new Cache().set(db, key, { a: 1 }, { ttlMs: 30_000, tags: ["t:1"] });
-    const row = await env.DB.prepare("SELECT value, tags, expires_at AS expiresAt, miss_count AS misses FROM cache_entries WHERE key = ?").bind(key).first<Record<string, unknown>>();
+    const row = await env.DB.prepare("SELECT value, tags, expires_at AS expiresAt, miss_count AS misses FROM cache_entries WHERE key = ?")
+      .bind(key)
+      .first<Record<string, unknown>>();
     expect(row).toMatchObject({ value: '{"a":1}', tags: '["t:1"]', misses: 0 });
     expect(row!.expiresAt).toBeGreaterThanOrEqual(before + 30_000);
   });

@@ -17,7 +17,8 @@ describe("cached reads and who may see them", () => {
     const draft = await createTest(cast.instructor.headers, [[question.id]], { published: false });
     // The author's read puts the full view in the cache.
     expect((await get(`/v1/tests/${draft.id}`, cast.instructor.headers)).status).toBe(200);
-    for (const outsider of [cast.student, cast.otherInstructor]) expect((await get(`/v1/tests/${draft.id}`, outsider.headers)).status).toBe(404);
+    for (const outsider of [cast.student, cast.otherInstructor])
+      expect((await get(`/v1/tests/${draft.id}`, outsider.headers)).status).toBe(404);
     expect((await get(`/v1/tests/${draft.id}`, cast.admin.headers)).status).toBe(200);
     // Lists are cached per view: the author's list holds the draft, the catalogue and other banks never do.
     expect(await ids(await get("/v1/tests?limit=100", cast.instructor.headers))).toContain(draft.id);
@@ -63,7 +64,12 @@ describe("cached reads and who may see them", () => {
   });
 
   it("never serves an inactive plan or the admins' catalogue to the public", async () => {
-    const created = await sendJson("/v1/plans", "POST", { name: "Hidden", priceCents: 100, intervalMonths: 1, active: false }, cast.admin.headers);
+    const created = await sendJson(
+      "/v1/plans",
+      "POST",
+      { name: "Hidden", priceCents: 100, intervalMonths: 1, active: false },
+      cast.admin.headers,
+    );
     const plan = await json(created);
     expect((await get(`/v1/plans/${plan.id}`, cast.admin.headers)).status).toBe(200);
     expect(await ids(await get("/v1/plans?includeInactive=true", cast.admin.headers))).toContain(plan.id);

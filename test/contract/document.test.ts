@@ -48,8 +48,14 @@ describe("the OpenAPI document", () => {
   it("documents every route the app serves, and serves every documented operation", () => {
     const served = [...servedOperations()].sort();
     const documented = [...documentedOperations(committed).keys()].sort();
-    expect(documented.filter((op) => !served.includes(op)), "documented but not served").toEqual([]);
-    expect(served.filter((op) => !documented.includes(op)), "served but not documented").toEqual([]);
+    expect(
+      documented.filter((op) => !served.includes(op)),
+      "documented but not served",
+    ).toEqual([]);
+    expect(
+      served.filter((op) => !documented.includes(op)),
+      "served but not documented",
+    ).toEqual([]);
   });
 
   it("gives every operation a tag, a summary of its own, a success response and security", () => {

@@ -37,7 +37,10 @@ describe("hc<AppType>", () => {
   });
 
   it("types a request body: json is checked against the route's zod schema", async () => {
-    const res = await client.v1.planner.goals.$post({ json: { title: "Typed", targetDate: "2026-12-31", targetHours: 5 } }, { headers: cast.student.headers });
+    const res = await client.v1.planner.goals.$post(
+      { json: { title: "Typed", targetDate: "2026-12-31", targetHours: 5 } },
+      { headers: cast.student.headers },
+    );
     expect(res.status).toBe(201);
     // @ts-expect-error targetHours must be a number: the compiler refuses the call.
     expect(() => client.v1.planner.goals.$post({ json: { title: "x", targetDate: "2026-12-31", targetHours: "5" } })).toBeDefined();

@@ -12,7 +12,11 @@ import { capturingEnv } from "../jobs/helpers";
 export const db = createDb(env.DB);
 
 /** Emits an event the way a route does (its own batch), with queue sends captured so nothing runs in the background. */
-export async function emitEvent<T extends EventType>(type: T, data: EventData<T>, opts: { aggregateId?: string; ownerId?: string | null } = {}) {
+export async function emitEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  opts: { aggregateId?: string; ownerId?: string | null } = {},
+) {
   const captured = capturingEnv();
   const prepared = eventStatements(db, null, { type, aggregateId: opts.aggregateId ?? "agg_test", ownerId: opts.ownerId ?? null, data });
   await db.batch([prepared.statements[0], prepared.statements[1]]);
@@ -36,7 +40,10 @@ export async function deliveryRows(eventId: string) {
 }
 
 /** An internal subscriber that records what it handled and fails while `failing()` says so. */
-export function recordingSubscriber(name: string, options: { types?: EventType[] | "all"; failing?: () => boolean; permanent?: boolean } = {}) {
+export function recordingSubscriber(
+  name: string,
+  options: { types?: EventType[] | "all"; failing?: () => boolean; permanent?: boolean } = {},
+) {
   const calls: { eventId: string; attempt: number }[] = [];
   const subscriber: EventSubscriber = {
     name,

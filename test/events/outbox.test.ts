@@ -16,23 +16,59 @@ describe("the outbox: an event is written with its change, or not at all", () =>
     const { user } = await createUser();
     const now = clock.now();
     const id = newId("user", now);
-    const prepared = eventStatements(db, user.id, { type: "user.registered", aggregateId: id, data: { userId: id, email: "x@example.test", name: "X", role: "student" } });
-    const change = db.insert(users).values({ id, email: `${id.toLowerCase()}@example.test`, name: "X", role: "student", passwordHash: "h", createdAt: now, updatedAt: now });
+    const prepared = eventStatements(db, user.id, {
+      type: "user.registered",
+      aggregateId: id,
+      data: { userId: id, email: "x@example.test", name: "X", role: "student" },
+    });
+    const change = db.insert(users).values({
+      id,
+      email: `${id.toLowerCase()}@example.test`,
+      name: "X",
+      role: "student",
+      passwordHash: "h",
+      createdAt: now,
+      updatedAt: now,
+    });
     // The audit row of a change that collides with an existing user's email: the batch fails as a whole.
-    const failing = db.insert(users).values({ id: newId("user", now), email: user.email, name: "dup", role: "student", passwordHash: "h", createdAt: now, updatedAt: now });
+    const failing = db.insert(users).values({
+      id: newId("user", now),
+      email: user.email,
+      name: "dup",
+      role: "student",
+      passwordHash: "h",
+      createdAt: now,
+      updatedAt: now,
+    });
     await expect(db.batch([change, ...prepared.statements, failing])).rejects.toThrow();
     expect(await db.select().from(users).where(eq(users.id, id)).get()).toBeUndefined();
     expect(await db.select().from(events).where(eq(events.id, prepared.event.id)).get()).toBeUndefined();
-    expect(await db.select().from(jobs).where(eq(jobs.idempotencyKey, `event:${prepared.event.id}`)).get()).toBeUndefined();
+    expect(
+      await db
+        .select()
+        .from(jobs)
+        .where(eq(jobs.idempotencyKey, `event:${prepared.event.id}`))
+        .get(),
+    ).toBeUndefined();
   });
 
   it("a guarded event lands only when its change does: two concurrent submits give one attempt.submitted", async () => {
     const instructor = await createUser({ role: "instructor" });
     const student = await createUser();
-    const question = await sendJson("/v1/questions", "POST", { type: "MCQ", body: "2+2?", subject: "math", options: ["3", "4"], correctOption: 1, marks: 1 }, instructor.headers);
+    const question = await sendJson(
+      "/v1/questions",
+      "POST",
+      { type: "MCQ", body: "2+2?", subject: "math", options: ["3", "4"], correctOption: 1, marks: 1 },
+      instructor.headers,
+    );
     expect(question.status, await question.clone().text()).toBe(201);
     const { id: questionId } = (await question.json()) as { id: string };
-    const test = await sendJson("/v1/tests", "POST", { title: "Outbox", durationMinutes: 10, published: true, sections: [{ title: "S", questionIds: [questionId] }] }, instructor.headers);
+    const test = await sendJson(
+      "/v1/tests",
+      "POST",
+      { title: "Outbox", durationMinutes: 10, published: true, sections: [{ title: "S", questionIds: [questionId] }] },
+      instructor.headers,
+    );
     expect(test.status, await test.clone().text()).toBe(201);
     const { id: testId } = (await test.json()) as { id: string };
     const started = await sendJson(`/v1/tests/${testId}/attempts`, "POST", {}, student.headers);
@@ -42,9 +78,18 @@ describe("the outbox: an event is written with its change, or not at all", () =>
     const rows = await db.select().from(events).where(sql`${events.aggregateId} = ${attemptId}`);
     expect(rows.map((r) => r.type).sort()).toEqual(["attempt.started", "attempt.submitted"]);
     const submitted = rows.find((r) => r.type === "attempt.submitted")!;
-    expect(submitted).toMatchObject({ ownerId: instructor.user.id, actorId: student.user.id, version: 1, payload: { attemptId, testId, userId: student.user.id, autoSubmitted: false } });
+    expect(submitted).toMatchObject({
+      ownerId: instructor.user.id,
+      actorId: student.user.id,
+      version: 1,
+      payload: { attemptId, testId, userId: student.user.id, autoSubmitted: false },
+    });
     // Each event has its dispatch job, written in the same batch.
-    const job = await db.select().from(jobs).where(eq(jobs.idempotencyKey, `event:${submitted.id}`)).get();
+    const job = await db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.idempotencyKey, `event:${submitted.id}`))
+      .get();
     expect(job).toMatchObject({ type: "event.dispatch", queue: "webhooks", payload: { eventId: submitted.id } });
     // Test, question and publication events carry the author as owner.
     const published = await db.select().from(events).where(sql`${events.aggregateId} = ${testId} and ${events.type} = 'test.published'`);
@@ -53,7 +98,9 @@ describe("the outbox: an event is written with its change, or not at all", () =>
   });
 
   it("a payload that does not match its catalogue schema is refused before anything is written", () => {
-    expect(() => eventStatements(db, null, { type: "question.deleted", aggregateId: "x", data: { questionId: "nope" } as never })).toThrow();
+    expect(() =>
+      eventStatements(db, null, { type: "question.deleted", aggregateId: "x", data: { questionId: "nope" } as never }),
+    ).toThrow();
   });
 });
 
@@ -77,7 +124,9 @@ describe("the dispatcher fans out to each subscriber on its own", () => {
     expect(rows.email!.nextAttemptAt! - rows.email!.updatedAt).toBeGreaterThan(delay - 1000);
     expect(rows.email!.nextAttemptAt! - rows.email!.updatedAt).toBeLessThanOrEqual(delay);
     // The retry is its own job, for that subscriber only, delayed by the backoff.
-    expect(run.sent).toEqual([{ binding: "QUEUE_WEBHOOKS", body: { jobId: expect.any(String), type: "event.dispatch" }, delaySeconds: delay / 1000 }]);
+    expect(run.sent).toEqual([
+      { binding: "QUEUE_WEBHOOKS", body: { jobId: expect.any(String), type: "event.dispatch" }, delaySeconds: delay / 1000 },
+    ]);
     const retryJob = await db.select().from(jobs).where(eq(jobs.id, run.sent[0]!.body.jobId)).get();
     expect(retryJob!.payload).toEqual({ eventId: event.id, subscriber: "email" });
 
@@ -133,25 +182,51 @@ describe("the dispatcher fans out to each subscriber on its own", () => {
 describe("the maintenance cron re-sends what was left undispatched", () => {
   it("an event whose dispatch job failed is dispatched again; a delivery stuck mid-attempt is retried", async () => {
     const { event } = await emitEvent("question.deleted", { questionId: "qst_5", authorId: "usr_1" });
-    await db.update(jobs).set({ status: "FAILED" }).where(eq(jobs.idempotencyKey, `event:${event.id}`));
+    await db
+      .update(jobs)
+      .set({ status: "FAILED" })
+      .where(eq(jobs.idempotencyKey, `event:${event.id}`));
     const stuck = await emitEvent("question.deleted", { questionId: "qst_6", authorId: "usr_1" });
-    await db.insert(eventDeliveries).values({ eventId: stuck.event.id, subscriber: "search", status: "PROCESSING", attempts: 1, createdAt: clock.now(), updatedAt: clock.now() });
+    await db.insert(eventDeliveries).values({
+      eventId: stuck.event.id,
+      subscriber: "search",
+      status: "PROCESSING",
+      attempts: 1,
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+    });
 
     const early = capturingEnv();
     await runCron(MAINTENANCE_CRON, early.env);
-    expect(await db.select().from(jobs).where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`))).toHaveLength(0);
+    expect(
+      await db
+        .select()
+        .from(jobs)
+        .where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`)),
+    ).toHaveLength(0);
 
     clock.advance(16 * 60_000);
     const captured = capturingEnv();
     const outcome = await runCron(MAINTENANCE_CRON, captured.env);
     expect(outcome["redispatch-events"]).toMatchObject({ undispatched: expect.any(Number), stuck: expect.any(Number) });
-    const again = await db.select().from(jobs).where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`));
+    const again = await db
+      .select()
+      .from(jobs)
+      .where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`));
     expect(again).toHaveLength(1);
     expect(captured.sent.map((m) => m.body.jobId)).toContain(again[0]!.id);
-    expect((await deliveryRows(stuck.event.id)).search).toMatchObject({ status: "RETRYING", lastError: expect.stringContaining("did not finish") });
+    expect((await deliveryRows(stuck.event.id)).search).toMatchObject({
+      status: "RETRYING",
+      lastError: expect.stringContaining("did not finish"),
+    });
 
     // While that job waits, the next tick does not send another.
     await runCron(MAINTENANCE_CRON, capturingEnv().env);
-    expect(await db.select().from(jobs).where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`))).toHaveLength(1);
+    expect(
+      await db
+        .select()
+        .from(jobs)
+        .where(like(jobs.idempotencyKey, `event:${event.id}:redispatch:%`)),
+    ).toHaveLength(1);
   });
 });

@@ -20,7 +20,11 @@ beforeAll(async () => {
 const ANSWER_KEYS = /correctOption|correctOptions|"answer":6|"min"|"max"|rubric|explanation|solution/;
 
 async function scoringJobs(attemptId: string) {
-  const { results } = await env.DB.prepare("SELECT id, type, idempotency_key, owner_id FROM jobs WHERE json_extract(payload, '$.attemptId') = ?").bind(attemptId).all();
+  const { results } = await env.DB.prepare(
+    "SELECT id, type, idempotency_key, owner_id FROM jobs WHERE json_extract(payload, '$.attemptId') = ?",
+  )
+    .bind(attemptId)
+    .all();
   return results;
 }
 
@@ -40,13 +44,17 @@ describe("starting an attempt", () => {
     expect(questions).toHaveLength(5);
     expect(questions[0]).toMatchObject({ type: "MCQ", options: ["3", "4", "5", "22"], marks: 4, negativeMarks: 1, response: null });
     expect(JSON.stringify(attempt)).not.toMatch(ANSWER_KEYS);
-    const audit = await env.DB.prepare("SELECT actor_id FROM audit_logs WHERE target_id = ? AND action = 'attempt.started'").bind(attempt.id).first();
+    const audit = await env.DB.prepare("SELECT actor_id FROM audit_logs WHERE target_id = ? AND action = 'attempt.started'")
+      .bind(attempt.id)
+      .first();
     expect(audit).toEqual({ actor_id: student.user.id });
   });
 
   it("allows one running attempt per test, even when starts race", async () => {
     const { test } = await createFullTest(instructor.headers);
-    const results = await Promise.all(Array.from({ length: 6 }, () => call(`/v1/tests/${test.id}/attempts`, { method: "POST", headers: student.headers })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => call(`/v1/tests/${test.id}/attempts`, { method: "POST", headers: student.headers })),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
     const conflict = await problemOf(results.find((r) => r.status === 409)!);
@@ -106,7 +114,9 @@ describe("answering", () => {
     expect((await json(cleared)).answer).toBeNull();
     const view = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
     const responses = Object.fromEntries(
-      view.sections.flatMap((s: { questions: { type: string; response: { answer: unknown } | null }[] }) => s.questions.map((q) => [q.type, q.response?.answer])),
+      view.sections.flatMap((s: { questions: { type: string; response: { answer: unknown } | null }[] }) =>
+        s.questions.map((q) => [q.type, q.response?.answer]),
+      ),
     );
     expect(responses).toEqual({ MCQ: null, MSQ: [0, 2], INTEGER: -7, RANGE: 9.81, SUBJECTIVE: "Inertia <b>matters</b>" });
     expect(JSON.stringify(view)).not.toMatch(/correctOption|rubric|explanation|solution/);
@@ -137,7 +147,12 @@ describe("answering", () => {
     const { test, ids } = await createFullTest(instructor.headers);
     const attempt = await startAttempt(student.headers, test.id);
     await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.MCQ}`, "PUT", { answer: 0, timeSpentSeconds: 20 }, student.headers);
-    const res = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.MCQ}`, "PUT", { answer: 1, timeSpentSeconds: 15 }, student.headers);
+    const res = await sendJson(
+      `/v1/attempts/${attempt.id}/answers/${ids.MCQ}`,
+      "PUT",
+      { answer: 1, timeSpentSeconds: 15 },
+      student.headers,
+    );
     expect(await json(res)).toMatchObject({ answer: 1, timeSpentSeconds: 35 });
   });
 });
@@ -154,7 +169,9 @@ describe("deadline", () => {
     expect(late.status).toBe(409);
     const answerAudits = await env.DB.prepare(
       "SELECT json_extract(metadata, '$.questionId') AS questionId FROM audit_logs WHERE target_id = ? AND action = 'attempt.answered' ORDER BY id",
-    ).bind(attempt.id).all();
+    )
+      .bind(attempt.id)
+      .all();
     // One audit row per accepted answer, in the same batch as it; the refused late answer left none.
     expect(answerAudits.results).toEqual([{ questionId: ids.MCQ }, { questionId: ids.INTEGER }]);
     const problem = await problemOf(late);
@@ -163,11 +180,17 @@ describe("deadline", () => {
 
     const outcome = await runCron(MAINTENANCE_CRON, env);
     expect(outcome["auto-submit-attempts"]).toMatchObject({ submitted: expect.any(Number) });
-    const row = await env.DB.prepare("SELECT status, auto_submitted, submitted_at, deadline_at FROM attempts WHERE id = ?").bind(attempt.id).first<Record<string, number | string>>();
+    const row = await env.DB.prepare("SELECT status, auto_submitted, submitted_at, deadline_at FROM attempts WHERE id = ?")
+      .bind(attempt.id)
+      .first<Record<string, number | string>>();
     expect(row).toMatchObject({ status: "SUBMITTED", auto_submitted: 1 });
     expect(row!.submitted_at).toBe(row!.deadline_at);
-    expect(await scoringJobs(attempt.id)).toEqual([expect.objectContaining({ type: "attempt.score", idempotency_key: `score:${attempt.id}`, owner_id: student.user.id })]);
-    const audit = await env.DB.prepare("SELECT actor_type FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'").bind(attempt.id).all();
+    expect(await scoringJobs(attempt.id)).toEqual([
+      expect.objectContaining({ type: "attempt.score", idempotency_key: `score:${attempt.id}`, owner_id: student.user.id }),
+    ]);
+    const audit = await env.DB.prepare("SELECT actor_type FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'")
+      .bind(attempt.id)
+      .all();
     expect(audit.results).toEqual([{ actor_type: "system" }]);
 
     // A second tick finds nothing more to do for this attempt.
@@ -181,11 +204,16 @@ describe("deadline", () => {
     const takers = await Promise.all([createUser(), createUser(), createUser()]);
     const started = await Promise.all(takers.map((taker) => startAttempt(taker.headers, test.id)));
     clock.advance(60_000);
-    const [, ...manual] = await Promise.all([runCron(MAINTENANCE_CRON, env), ...takers.map((taker, i) => submit(taker.headers, started[i]!.id))]);
+    const [, ...manual] = await Promise.all([
+      runCron(MAINTENANCE_CRON, env),
+      ...takers.map((taker, i) => submit(taker.headers, started[i]!.id)),
+    ]);
     expect(manual.every((res) => res.status === 202 || res.status === 409)).toBe(true);
     for (const attempt of started) {
       expect(await scoringJobs(attempt.id)).toHaveLength(1);
-      const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'").bind(attempt.id).first<{ n: number }>())!;
+      const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'")
+        .bind(attempt.id)
+        .first<{ n: number }>())!;
       expect(n).toBe(1);
       const row = await env.DB.prepare("SELECT status FROM attempts WHERE id = ?").bind(attempt.id).first<{ status: string }>();
       expect(row!.status).not.toBe("IN_PROGRESS");
@@ -197,7 +225,9 @@ describe("deadline", () => {
     const attempt = await startAttempt(student.headers, test.id);
     clock.advance(61_000);
     expect((await submit(student.headers, attempt.id)).status).toBe(202);
-    const audit = await env.DB.prepare("SELECT metadata FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'").bind(attempt.id).first<{ metadata: string }>();
+    const audit = await env.DB.prepare("SELECT metadata FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'")
+      .bind(attempt.id)
+      .first<{ metadata: string }>();
     expect(JSON.parse(audit!.metadata)).toMatchObject({ late: true });
   });
 });
@@ -226,7 +256,9 @@ describe("submitting", () => {
     expect(results.filter((r) => r.status === 202)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(7);
     expect(await scoringJobs(attempt.id)).toHaveLength(1);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'").bind(attempt.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'attempt.submitted'")
+      .bind(attempt.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
   });
 });
@@ -264,7 +296,11 @@ describe("object-level access", () => {
   });
 
   it("serves a question's image to the attempt's readers only", async () => {
-    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+    const png = Uint8Array.from([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f,
+      0x15, 0xc4, 0x89, 0, 0, 0, 10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0,
+      0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ]);
     const form = new FormData();
     form.append("file", new File([png], "diagram.png", { type: "image/png" }));
     form.append("purpose", "question_image");
@@ -335,7 +371,9 @@ describe("results and grading", () => {
     expect(subjective.solution.rubric).toBe("Mentions Newton's first law.");
 
     const result = { score: 4, maxScore: 19, accuracy: 1, provisional: true, timeTakenSeconds: 60, sections: [] };
-    await env.DB.prepare("UPDATE attempts SET status = 'SCORED', scored_at = ?, score = 4, max_score = 19, provisional = 1, result = ? WHERE id = ?")
+    await env.DB.prepare(
+      "UPDATE attempts SET status = 'SCORED', scored_at = ?, score = 4, max_score = 19, provisional = 1, result = ? WHERE id = ?",
+    )
       .bind(Date.now(), JSON.stringify(result), attempt.id)
       .run();
     const scored = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
@@ -348,20 +386,31 @@ describe("results and grading", () => {
 
   it("lets the test's author grade a subjective answer, and the attempt's scoring picks the grade up", async () => {
     const { attempt, ids } = await submittedAttempt();
-    const res = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 4, feedback: "Good, cite the law." }, instructor.headers);
+    const res = await sendJson(
+      `/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`,
+      "PUT",
+      { marks: 4, feedback: "Good, cite the law." },
+      instructor.headers,
+    );
     expect(res.status, await res.clone().text()).toBe(200);
     const graded = await json(res);
     expect(graded).toMatchObject({ gradedMarks: 4, feedback: "Good, cite the law." });
-    const row = await env.DB.prepare("SELECT graded_marks, graded_by, feedback FROM answers WHERE attempt_id = ? AND question_id = ?").bind(attempt.id, ids.SUBJECTIVE).first();
+    const row = await env.DB.prepare("SELECT graded_marks, graded_by, feedback FROM answers WHERE attempt_id = ? AND question_id = ?")
+      .bind(attempt.id, ids.SUBJECTIVE)
+      .first();
     expect(row).toEqual({ graded_marks: 4, graded_by: instructor.user.id, feedback: "Good, cite the law." });
     // The grade rides on the submit's scoring job if that still waits, else on a new one: either way one named in the answer.
     const jobs = await scoringJobs(attempt.id);
     expect(jobs.map((job) => job.id)).toContain(graded.scoringJobId);
     expect(jobs.find((job) => job.id === graded.scoringJobId)).toMatchObject({ owner_id: student.user.id });
-    const audit = await env.DB.prepare("SELECT actor_id FROM audit_logs WHERE target_id = ? AND action = 'attempt.graded'").bind(attempt.id).first();
+    const audit = await env.DB.prepare("SELECT actor_id FROM audit_logs WHERE target_id = ? AND action = 'attempt.graded'")
+      .bind(attempt.id)
+      .first();
     expect(audit).toEqual({ actor_id: instructor.user.id });
     // Admins may grade too.
-    expect((await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 5 }, admin.headers)).status).toBe(200);
+    expect((await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 5 }, admin.headers)).status).toBe(
+      200,
+    );
     await settleScoring(attempt.id);
     const scored = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
     expect(scored).toMatchObject({ status: "SCORED", score: 9, provisional: false }); // MCQ 4 + graded 5

@@ -11,14 +11,24 @@ let otherStudent: TestUser;
 let instructor: TestUser;
 
 beforeAll(async () => {
-  [admin, student, otherStudent, instructor] = await Promise.all([createUser({ role: "admin" }), createUser(), createUser(), createUser({ role: "instructor" })]);
+  [admin, student, otherStudent, instructor] = await Promise.all([
+    createUser({ role: "admin" }),
+    createUser(),
+    createUser(),
+    createUser({ role: "instructor" }),
+  ]);
 });
 
 let codeCounter = 0;
 const uniqueCode = (label = "SAVE") => `${label}${Date.now().toString(36).toUpperCase()}${++codeCounter}`;
 
 async function createPlan(body: Record<string, unknown> = {}) {
-  const res = await sendJson("/v1/plans", "POST", { name: "Pro", priceCents: 10_000, currency: "INR", intervalMonths: 1, features: ["All tests"], ...body }, admin.headers);
+  const res = await sendJson(
+    "/v1/plans",
+    "POST",
+    { name: "Pro", priceCents: 10_000, currency: "INR", intervalMonths: 1, features: ["All tests"], ...body },
+    admin.headers,
+  );
   expect(res.status, await res.clone().text()).toBe(201);
   return json(res);
 }
@@ -50,8 +60,12 @@ describe("plans", () => {
   it("refuses non-admins and bad bodies", async () => {
     expect((await sendJson("/v1/plans", "POST", { name: "X", priceCents: 1, intervalMonths: 1 }, instructor.headers)).status).toBe(403);
     expect((await sendJson("/v1/plans", "POST", { name: "X", priceCents: -1, intervalMonths: 1 }, admin.headers)).status).toBe(400);
-    expect((await sendJson("/v1/plans", "POST", { name: "X", priceCents: 1, intervalMonths: 1, currency: "usd" }, admin.headers)).status).toBe(400);
-    expect((await sendJson("/v1/plans", "POST", { name: "X", priceCents: 1, intervalMonths: 1, id: "pln_mine" }, admin.headers)).status).toBe(400);
+    expect(
+      (await sendJson("/v1/plans", "POST", { name: "X", priceCents: 1, intervalMonths: 1, currency: "usd" }, admin.headers)).status,
+    ).toBe(400);
+    expect(
+      (await sendJson("/v1/plans", "POST", { name: "X", priceCents: 1, intervalMonths: 1, id: "pln_mine" }, admin.headers)).status,
+    ).toBe(400);
   });
 });
 
@@ -60,7 +74,9 @@ describe("coupons", () => {
     const plan = await createPlan({ priceCents: 9_999 });
     const percent = await createCoupon({ kind: "percent", value: 25 });
     const fixed = await createCoupon({ kind: "fixed", value: 50_000 });
-    const p = await json(await sendJson("/v1/coupons/validate", "POST", { code: percent.code.toLowerCase(), planId: plan.id }, student.headers));
+    const p = await json(
+      await sendJson("/v1/coupons/validate", "POST", { code: percent.code.toLowerCase(), planId: plan.id }, student.headers),
+    );
     expect(p).toMatchObject({ valid: true, priceCents: 9_999, discountCents: 2_500, amountCents: 7_499, currency: "INR" });
     const f = await json(await sendJson("/v1/coupons/validate", "POST", { code: fixed.code, planId: plan.id }, student.headers));
     expect(f).toMatchObject({ valid: true, discountCents: 9_999, amountCents: 0 });
@@ -88,26 +104,38 @@ describe("coupons", () => {
     expect(unknown).toMatchObject({ valid: false, reason: "unknown_code" });
     const capped = await createCoupon({ maxRedemptions: 1 });
     expect((await subscribe(otherStudent.headers, plan.id, capped.code)).status).toBe(201);
-    expect(await json(await sendJson("/v1/coupons/validate", "POST", { code: capped.code, planId: plan.id }, student.headers))).toMatchObject({ reason: "exhausted" });
-    expect(await json(await sendJson("/v1/coupons/validate", "POST", { code: capped.code, planId: plan.id }, otherStudent.headers))).toMatchObject({ reason: "already_redeemed" });
+    expect(
+      await json(await sendJson("/v1/coupons/validate", "POST", { code: capped.code, planId: plan.id }, student.headers)),
+    ).toMatchObject({ reason: "exhausted" });
+    expect(
+      await json(await sendJson("/v1/coupons/validate", "POST", { code: capped.code, planId: plan.id }, otherStudent.headers)),
+    ).toMatchObject({ reason: "already_redeemed" });
   });
 
   it("honours the validity window as the clock moves", async () => {
     const plan = await createPlan();
     const coupon = await createCoupon({ validUntil: new Date(Date.now() + 60_000).toISOString() });
-    expect((await json(await sendJson("/v1/coupons/validate", "POST", { code: coupon.code, planId: plan.id }, student.headers))).valid).toBe(true);
+    expect(
+      (await json(await sendJson("/v1/coupons/validate", "POST", { code: coupon.code, planId: plan.id }, student.headers))).valid,
+    ).toBe(true);
     clock.advance(61_000);
-    expect(await json(await sendJson("/v1/coupons/validate", "POST", { code: coupon.code, planId: plan.id }, student.headers))).toMatchObject({ reason: "expired" });
+    expect(
+      await json(await sendJson("/v1/coupons/validate", "POST", { code: coupon.code, planId: plan.id }, student.headers)),
+    ).toMatchObject({ reason: "expired" });
   });
 
   it("refuses duplicate codes, bad values and non-admin creators", async () => {
     const coupon = await createCoupon({});
-    expect((await sendJson("/v1/coupons", "POST", { code: coupon.code.toLowerCase(), kind: "fixed", value: 1 }, admin.headers)).status).toBe(409);
+    expect(
+      (await sendJson("/v1/coupons", "POST", { code: coupon.code.toLowerCase(), kind: "fixed", value: 1 }, admin.headers)).status,
+    ).toBe(409);
     expect((await sendJson("/v1/coupons", "POST", { code: uniqueCode(), kind: "percent", value: 101 }, admin.headers)).status).toBe(400);
     expect((await sendJson("/v1/coupons", "POST", { code: "a b", kind: "percent", value: 10 }, admin.headers)).status).toBe(400);
     const now = Date.now();
     const window = { validFrom: new Date(now).toISOString(), validUntil: new Date(now - 1).toISOString() };
-    expect((await sendJson("/v1/coupons", "POST", { code: uniqueCode(), kind: "percent", value: 10, ...window }, admin.headers)).status).toBe(400);
+    expect(
+      (await sendJson("/v1/coupons", "POST", { code: uniqueCode(), kind: "percent", value: 10, ...window }, admin.headers)).status,
+    ).toBe(400);
     expect((await sendJson("/v1/coupons", "POST", { code: uniqueCode(), kind: "percent", value: 10 }, student.headers)).status).toBe(403);
     expect((await get("/v1/coupons", student.headers)).status).toBe(403);
   });
@@ -133,7 +161,9 @@ describe("coupon limits under concurrency", () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(3);
     expect(statuses.filter((s) => s === 409)).toHaveLength(9);
     for (const res of results.filter((r) => r.status === 409)) expect((await problemOf(res)).reason).toBe("exhausted");
-    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?").bind(coupon.id).first<{ redemption_count: number }>();
+    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?")
+      .bind(coupon.id)
+      .first<{ redemption_count: number }>();
     expect(row!.redemption_count).toBe(3);
     const counts = await env.DB.prepare(
       "SELECT (SELECT count(*) FROM coupon_redemptions WHERE coupon_id = ?1) AS redemptions, (SELECT count(*) FROM subscriptions WHERE coupon_id = ?1) AS subs, (SELECT count(*) FROM audit_logs WHERE action = 'subscription.created' AND json_extract(changes, '$.after.couponCode') = ?2) AS audits",
@@ -153,7 +183,9 @@ describe("coupon limits under concurrency", () => {
       expect(res.status).toBe(409);
       expect((await problemOf(res)).reason).toBe("already_redeemed");
     }
-    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?").bind(coupon.id).first<{ redemption_count: number }>();
+    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?")
+      .bind(coupon.id)
+      .first<{ redemption_count: number }>();
     expect(row!.redemption_count).toBe(1);
   });
 });
@@ -165,7 +197,15 @@ describe("subscriptions", () => {
     const res = await subscribe(student.headers, plan.id, coupon.code);
     expect(res.status).toBe(201);
     const sub = await json(res);
-    expect(sub).toMatchObject({ status: "PENDING", userId: student.user.id, priceCents: 20_000, discountCents: 5_000, amountCents: 15_000, couponCode: coupon.code, startsAt: null });
+    expect(sub).toMatchObject({
+      status: "PENDING",
+      userId: student.user.id,
+      priceCents: 20_000,
+      discountCents: 5_000,
+      amountCents: 15_000,
+      couponCode: coupon.code,
+      startsAt: null,
+    });
 
     expect((await call(`/v1/subscriptions/${sub.id}/activate`, { method: "POST", headers: student.headers })).status).toBe(403);
     const activated = await json(await call(`/v1/subscriptions/${sub.id}/activate`, { method: "POST", headers: admin.headers }));
@@ -185,9 +225,13 @@ describe("subscriptions", () => {
   it("activates once when admins race", async () => {
     const plan = await createPlan();
     const sub = await json(await subscribe(student.headers, plan.id));
-    const results = await Promise.all(Array.from({ length: 5 }, () => call(`/v1/subscriptions/${sub.id}/activate`, { method: "POST", headers: admin.headers })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => call(`/v1/subscriptions/${sub.id}/activate`, { method: "POST", headers: admin.headers })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'payment.succeeded'").bind(sub.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'payment.succeeded'")
+      .bind(sub.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
   });
 
@@ -198,7 +242,9 @@ describe("subscriptions", () => {
     const sub = await json(await subscribe(buyer.headers, plan.id, coupon.code));
     const cancelled = await call(`/v1/subscriptions/${sub.id}/cancel`, { method: "POST", headers: buyer.headers });
     expect(await json(cancelled)).toMatchObject({ status: "CANCELLED" });
-    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?").bind(coupon.id).first<{ redemption_count: number }>();
+    const row = await env.DB.prepare("SELECT redemption_count FROM coupons WHERE id = ?")
+      .bind(coupon.id)
+      .first<{ redemption_count: number }>();
     expect(row!.redemption_count).toBe(0);
     expect((await subscribe(buyer.headers, plan.id, coupon.code)).status).toBe(201);
     expect((await call(`/v1/subscriptions/${sub.id}/cancel`, { method: "POST", headers: buyer.headers })).status).toBe(409);
@@ -212,7 +258,9 @@ describe("subscriptions", () => {
     const theirs = (await json(await get("/v1/subscriptions?limit=100", otherStudent.headers))).data.map((s: { id: string }) => s.id);
     expect(theirs).not.toContain(mine.id);
     expect((await get(`/v1/subscriptions/${mine.id}`, admin.headers)).status).toBe(200);
-    const byAdmin = (await json(await get(`/v1/subscriptions?userId=${student.user.id}&limit=100`, admin.headers))).data.map((s: { id: string }) => s.id);
+    const byAdmin = (await json(await get(`/v1/subscriptions?userId=${student.user.id}&limit=100`, admin.headers))).data.map(
+      (s: { id: string }) => s.id,
+    );
     expect(byAdmin).toContain(mine.id);
   });
 

@@ -6,11 +6,49 @@ type Headers = Record<string, string>;
 
 /** One valid body per question type. */
 export const SAMPLE_QUESTIONS = {
-  MCQ: { type: "MCQ", body: "<p>2 + 2 = ?</p>", options: ["3", "4", "5", "22"], correctOption: 1, marks: 4, negativeMarks: 1, difficulty: "easy", subject: "Maths", topic: "Arithmetic", explanation: "Basic addition." },
-  MSQ: { type: "MSQ", body: "Which are prime?", options: ["2", "4", "5", "9"], correctOptions: [0, 2], marks: 4, negativeMarks: 2, difficulty: "medium", subject: "Maths", topic: "Primes" },
+  MCQ: {
+    type: "MCQ",
+    body: "<p>2 + 2 = ?</p>",
+    options: ["3", "4", "5", "22"],
+    correctOption: 1,
+    marks: 4,
+    negativeMarks: 1,
+    difficulty: "easy",
+    subject: "Maths",
+    topic: "Arithmetic",
+    explanation: "Basic addition.",
+  },
+  MSQ: {
+    type: "MSQ",
+    body: "Which are prime?",
+    options: ["2", "4", "5", "9"],
+    correctOptions: [0, 2],
+    marks: 4,
+    negativeMarks: 2,
+    difficulty: "medium",
+    subject: "Maths",
+    topic: "Primes",
+  },
   INTEGER: { type: "INTEGER", body: "How many sides has a hexagon?", answer: 6, marks: 3, subject: "Maths", topic: "Geometry" },
-  RANGE: { type: "RANGE", body: "g in m/s² (2 d.p.)", min: 9.7, max: 9.9, marks: 3, negativeMarks: 0.5, subject: "Physics", topic: "Gravity" },
-  SUBJECTIVE: { type: "SUBJECTIVE", body: "Explain inertia.", rubric: "Mentions Newton's first law.", marks: 5, subject: "Physics", topic: "Mechanics", difficulty: "hard" },
+  RANGE: {
+    type: "RANGE",
+    body: "g in m/s² (2 d.p.)",
+    min: 9.7,
+    max: 9.9,
+    marks: 3,
+    negativeMarks: 0.5,
+    subject: "Physics",
+    topic: "Gravity",
+  },
+  SUBJECTIVE: {
+    type: "SUBJECTIVE",
+    body: "Explain inertia.",
+    rubric: "Mentions Newton's first law.",
+    marks: 5,
+    subject: "Physics",
+    topic: "Mechanics",
+    difficulty: "hard",
+  },
 } as const;
 
 export type SampleType = keyof typeof SAMPLE_QUESTIONS;
@@ -49,7 +87,14 @@ export async function createTest(headers: Headers, sections: string[][], overrid
 export async function createFullTest(headers: Headers, overrides: Record<string, unknown> = {}) {
   const ids: Record<SampleType, string> = {} as Record<SampleType, string>;
   for (const type of Object.keys(SAMPLE_QUESTIONS) as SampleType[]) ids[type] = (await createQuestion(headers, type)).id;
-  const test = await createTest(headers, [[ids.MCQ, ids.MSQ], [ids.INTEGER, ids.RANGE, ids.SUBJECTIVE]], overrides);
+  const test = await createTest(
+    headers,
+    [
+      [ids.MCQ, ids.MSQ],
+      [ids.INTEGER, ids.RANGE, ids.SUBJECTIVE],
+    ],
+    overrides,
+  );
   return { test, ids };
 }
 

@@ -9,7 +9,11 @@ let otherAdmin: TestUser;
 let instructor: TestUser;
 
 beforeAll(async () => {
-  [admin, otherAdmin, instructor] = await Promise.all([createUser({ role: "admin" }), createUser({ role: "admin" }), createUser({ role: "instructor" })]);
+  [admin, otherAdmin, instructor] = await Promise.all([
+    createUser({ role: "admin" }),
+    createUser({ role: "admin" }),
+    createUser({ role: "instructor" }),
+  ]);
 });
 
 const importQuestions = (body: unknown, headers = admin.headers) => sendJson("/v1/admin/questions/import", "POST", body, headers);
@@ -36,7 +40,9 @@ describe("POST /v1/admin/questions/import", () => {
     const body = await json(res);
     expect(body.imported).toBe(5);
     expect(await questionCount(admin.user.id)).toBe(before + 5);
-    const audit = await env.DB.prepare("SELECT metadata FROM audit_logs WHERE action = 'question.imported' AND actor_id = ?").bind(admin.user.id).first<{ metadata: string }>();
+    const audit = await env.DB.prepare("SELECT metadata FROM audit_logs WHERE action = 'question.imported' AND actor_id = ?")
+      .bind(admin.user.id)
+      .first<{ metadata: string }>();
     expect(JSON.parse(audit!.metadata)).toMatchObject({ count: 5, source: "json" });
     const got = await json(await call(`/v1/questions/${body.ids[1]}`, { headers: admin.headers }));
     expect(got).toMatchObject({ type: "MSQ", correctOptions: [0, 2] });
@@ -44,7 +50,13 @@ describe("POST /v1/admin/questions/import", () => {
 
   it("changes nothing when any row is bad, and names every bad row", async () => {
     const before = await questionCount(admin.user.id);
-    const rows = [SAMPLE_QUESTIONS.MCQ, { ...SAMPLE_QUESTIONS.MCQ, correctOption: 7 }, SAMPLE_QUESTIONS.INTEGER, { type: "RANGE", body: "x", min: 3, max: 1, subject: "S" }, "not an object"];
+    const rows = [
+      SAMPLE_QUESTIONS.MCQ,
+      { ...SAMPLE_QUESTIONS.MCQ, correctOption: 7 },
+      SAMPLE_QUESTIONS.INTEGER,
+      { type: "RANGE", body: "x", min: 3, max: 1, subject: "S" },
+      "not an object",
+    ];
     const res = await importQuestions({ questions: rows });
     expect(res.status).toBe(400);
     const problem = await problemOf(res);
@@ -57,8 +69,16 @@ describe("POST /v1/admin/questions/import", () => {
     const res = await importQuestions({ csv: CSV });
     expect(res.status, await res.clone().text()).toBe(201);
     const { ids } = await json(res);
-    const [mcq, msq, integer, range, subjective] = await Promise.all(ids.map(async (id: string) => json(await call(`/v1/questions/${id}`, { headers: admin.headers }))));
-    expect(mcq).toMatchObject({ type: "MCQ", body: "Capital of France, in one word?", options: ["Paris", "Lyon", "Nice"], correctOption: 0, explanation: "Paris, since 508" });
+    const [mcq, msq, integer, range, subjective] = await Promise.all(
+      ids.map(async (id: string) => json(await call(`/v1/questions/${id}`, { headers: admin.headers }))),
+    );
+    expect(mcq).toMatchObject({
+      type: "MCQ",
+      body: "Capital of France, in one word?",
+      options: ["Paris", "Lyon", "Nice"],
+      correctOption: 0,
+      explanation: "Paris, since 508",
+    });
     expect(msq).toMatchObject({ type: "MSQ", body: 'Pick the "noble" gases', correctOptions: [0, 2], topic: "Gases" });
     expect(integer).toMatchObject({ type: "INTEGER", answer: 366 });
     expect(range).toMatchObject({ type: "RANGE", min: 330, max: 350, difficulty: "hard" });
@@ -92,7 +112,12 @@ describe("POST /v1/admin/questions/import", () => {
     const fromCsv = await importQuestions({ uploadId: csvId });
     expect(fromCsv.status, await fromCsv.clone().text()).toBe(201);
     expect((await json(fromCsv)).imported).toBe(5);
-    const jsonId = await upload(admin.headers, "bank.json", "application/json", JSON.stringify([SAMPLE_QUESTIONS.MCQ, SAMPLE_QUESTIONS.RANGE]));
+    const jsonId = await upload(
+      admin.headers,
+      "bank.json",
+      "application/json",
+      JSON.stringify([SAMPLE_QUESTIONS.MCQ, SAMPLE_QUESTIONS.RANGE]),
+    );
     expect((await json(await importQuestions({ uploadId: jsonId }))).imported).toBe(2);
     expect((await importQuestions({ uploadId: csvId }, otherAdmin.headers)).status).toBe(404);
   });

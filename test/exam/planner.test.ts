@@ -14,7 +14,12 @@ beforeAll(async () => {
 const at = (hoursFromBase: number) => new Date(Date.UTC(2026, 10, 1, 8) + hoursFromBase * 3600_000).toISOString();
 
 async function createGoal(headers: Record<string, string>, body: Record<string, unknown> = {}) {
-  const res = await sendJson("/v1/planner/goals", "POST", { title: "Finish mechanics", subject: "Physics", targetDate: "2026-12-31", targetHours: 10, ...body }, headers);
+  const res = await sendJson(
+    "/v1/planner/goals",
+    "POST",
+    { title: "Finish mechanics", subject: "Physics", targetDate: "2026-12-31", targetHours: 10, ...body },
+    headers,
+  );
   expect(res.status, await res.clone().text()).toBe(201);
   return json(res);
 }
@@ -50,7 +55,9 @@ describe("study planner", () => {
     await logSession(student.headers, { startedAt: at(200), endedAt: at(201) });
     const byGoal = await json(await get(`/v1/planner/sessions?goalId=${goal.id}`, student.headers));
     expect(byGoal.data.map((s: { id: string }) => s.id)).toEqual([s1.id]);
-    const inWindow = await json(await get(`/v1/planner/sessions?from=${encodeURIComponent(at(150))}&to=${encodeURIComponent(at(250))}`, student.headers));
+    const inWindow = await json(
+      await get(`/v1/planner/sessions?from=${encodeURIComponent(at(150))}&to=${encodeURIComponent(at(250))}`, student.headers),
+    );
     expect(inWindow.data).toHaveLength(1);
     expect((await call(`/v1/planner/goals/${goal.id}`, { method: "DELETE", headers: student.headers })).status).toBe(204);
     expect((await json(await get(`/v1/planner/sessions/${s1.id}`, student.headers))).goalId).toBeNull();
@@ -63,9 +70,9 @@ describe("study planner", () => {
     await sendJson(`/v1/planner/sessions/${session.id}`, "PATCH", { notes: "Revised" }, student.headers);
     await call(`/v1/planner/sessions/${session.id}`, { method: "DELETE", headers: student.headers });
     await call(`/v1/planner/goals/${goal.id}`, { method: "DELETE", headers: student.headers });
-    const { results } = await env.DB.prepare(
-      "SELECT action, actor_id, changes FROM audit_logs WHERE target_id IN (?, ?) ORDER BY id",
-    ).bind(goal.id, session.id).all<{ action: string; actor_id: string; changes: string }>();
+    const { results } = await env.DB.prepare("SELECT action, actor_id, changes FROM audit_logs WHERE target_id IN (?, ?) ORDER BY id")
+      .bind(goal.id, session.id)
+      .all<{ action: string; actor_id: string; changes: string }>();
     expect(results.map((row) => row.action)).toEqual([
       "planner.goal_created",
       "planner.goal_updated",
@@ -86,10 +93,13 @@ describe("study planner", () => {
       { startedAt: "yesterday" },
       { startedAt: at(0), userId: otherStudent.user.id },
     ];
-    for (const body of cases) expect((await sendJson("/v1/planner/sessions", "POST", body, student.headers)).status, JSON.stringify(body)).toBe(400);
+    for (const body of cases)
+      expect((await sendJson("/v1/planner/sessions", "POST", body, student.headers)).status, JSON.stringify(body)).toBe(400);
     const foreign = await sendJson("/v1/planner/sessions", "POST", { startedAt: at(0), goalId: theirGoal.id }, student.headers);
     expect((await problemOf(foreign)).errors![0]!.path).toBe("goalId");
-    expect((await sendJson("/v1/planner/goals", "POST", { title: "x", targetDate: "2026-12-31", targetHours: 0 }, student.headers)).status).toBe(400);
+    expect(
+      (await sendJson("/v1/planner/goals", "POST", { title: "x", targetDate: "2026-12-31", targetHours: 0 }, student.headers)).status,
+    ).toBe(400);
     const mine = await logSession(student.headers, { startedAt: at(300), endedAt: at(301) });
     expect((await sendJson(`/v1/planner/sessions/${mine.id}`, "PATCH", { endedAt: at(299) }, student.headers)).status).toBe(400);
   });

@@ -83,9 +83,17 @@ describe("POST /v1/questions — every type", () => {
   }
 
   it("refuses a non-JSON body with 415 and malformed JSON with 400", async () => {
-    const text = await call("/v1/questions", { method: "POST", headers: { ...instructor.headers, "Content-Type": "text/plain" }, body: "hi" });
+    const text = await call("/v1/questions", {
+      method: "POST",
+      headers: { ...instructor.headers, "Content-Type": "text/plain" },
+      body: "hi",
+    });
     expect(text.status).toBe(415);
-    const broken = await call("/v1/questions", { method: "POST", headers: { ...instructor.headers, "Content-Type": "application/json" }, body: "{" });
+    const broken = await call("/v1/questions", {
+      method: "POST",
+      headers: { ...instructor.headers, "Content-Type": "application/json" },
+      body: "{",
+    });
     expect((await problemOf(broken)).code).toBe("malformed_json");
   });
 
@@ -99,12 +107,19 @@ describe("POST /v1/questions — every type", () => {
     const now = Date.now();
     const mine = `upl_01JD${String(now).slice(-8).padStart(8, "0")}MINE00000000AB`.slice(0, 30);
     const theirs = `upl_01JD${String(now).slice(-8).padStart(8, "0")}THEIRS000000AB`.slice(0, 30);
-    for (const [id, owner] of [[mine, instructor.user.id], [theirs, otherInstructor.user.id]] as const) {
-      await env.DB.prepare("INSERT INTO uploads (id, owner_id, key, filename, size, content_type, sha256, purpose, created_at) VALUES (?, ?, ?, 'a.png', 10, 'image/png', 'x', 'question_image', 0)")
+    for (const [id, owner] of [
+      [mine, instructor.user.id],
+      [theirs, otherInstructor.user.id],
+    ] as const) {
+      await env.DB.prepare(
+        "INSERT INTO uploads (id, owner_id, key, filename, size, content_type, sha256, purpose, created_at) VALUES (?, ?, ?, 'a.png', 10, 'image/png', 'x', 'question_image', 0)",
+      )
         .bind(id, owner, `k/${id}`)
         .run();
     }
-    expect((await sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, imageUploadId: mine }, instructor.headers)).status).toBe(201);
+    expect((await sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, imageUploadId: mine }, instructor.headers)).status).toBe(
+      201,
+    );
     const res = await sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, imageUploadId: theirs }, instructor.headers);
     expect(res.status).toBe(400);
   });
@@ -113,7 +128,8 @@ describe("POST /v1/questions — every type", () => {
 describe("GET /v1/questions", () => {
   it("filters by subject, topic, type, difficulty and text, and paginates with a cursor", async () => {
     const author = await createUser({ role: "instructor" });
-    for (let i = 0; i < 5; i++) await createQuestion(author.headers, "INTEGER", { subject: "Chemistry", topic: "Moles", body: `Mole question ${i} 100%_sure` });
+    for (let i = 0; i < 5; i++)
+      await createQuestion(author.headers, "INTEGER", { subject: "Chemistry", topic: "Moles", body: `Mole question ${i} 100%_sure` });
     await createQuestion(author.headers, "MCQ", { subject: "Chemistry", topic: "Bonds" });
     const page1 = await json(await get("/v1/questions?subject=Chemistry&topic=Moles&limit=3", author.headers));
     expect(page1.data).toHaveLength(3);
@@ -136,7 +152,9 @@ describe("GET /v1/questions", () => {
     const theirs = await createQuestion(otherInstructor.headers, "MCQ", { subject: "Isolation" });
     const seenByMe = (await json(await get("/v1/questions?subject=Isolation", instructor.headers))).data.map((q: { id: string }) => q.id);
     expect(seenByMe).toEqual([mine.id]);
-    const seenByAdmin = (await json(await get("/v1/questions?subject=Isolation&limit=100", admin.headers))).data.map((q: { id: string }) => q.id);
+    const seenByAdmin = (await json(await get("/v1/questions?subject=Isolation&limit=100", admin.headers))).data.map(
+      (q: { id: string }) => q.id,
+    );
     expect(seenByAdmin).toEqual(expect.arrayContaining([mine.id, theirs.id]));
   });
 
@@ -174,7 +192,9 @@ describe("GET|PATCH|DELETE /v1/questions/:id", () => {
     expect(await json(res)).toMatchObject({ marks: 2, correctOption: 3, options: q.options });
     const bad = await sendJson(`/v1/questions/${q.id}`, "PATCH", { correctOption: 9 }, instructor.headers);
     expect(bad.status).toBe(400);
-    const audit = await env.DB.prepare("SELECT changes FROM audit_logs WHERE target_id = ? AND action = 'question.updated'").bind(q.id).first<{ changes: string }>();
+    const audit = await env.DB.prepare("SELECT changes FROM audit_logs WHERE target_id = ? AND action = 'question.updated'")
+      .bind(q.id)
+      .first<{ changes: string }>();
     expect(JSON.parse(audit!.changes)).toEqual({ before: { marks: 4, correctOption: 1 }, after: { marks: 2, correctOption: 3 } });
   });
 

@@ -22,7 +22,7 @@ describe("POST /v1/tests", () => {
       "POST",
       {
         title: "JEE mock",
-        description: '<p>Two sections<script>x</script></p>',
+        description: "<p>Two sections<script>x</script></p>",
         durationMinutes: 90,
         sections: [
           { title: "Physics", questionIds: [a.id], marksPerQuestion: 10, negativeMarks: 2 },
@@ -35,7 +35,14 @@ describe("POST /v1/tests", () => {
     );
     expect(res.status).toBe(201);
     const test = await json(res);
-    expect(test).toMatchObject({ title: "JEE mock", durationMinutes: 90, msqScoring: "partial", published: false, questionCount: 2, maxScore: 13 });
+    expect(test).toMatchObject({
+      title: "JEE mock",
+      durationMinutes: 90,
+      msqScoring: "partial",
+      published: false,
+      questionCount: 2,
+      maxScore: 13,
+    });
     expect(test.description).not.toContain("script");
     expect(test.sections).toEqual([
       expect.objectContaining({ title: "Physics", marksPerQuestion: 10, negativeMarks: 2, questionIds: [a.id], maxScore: 10 }),
@@ -57,14 +64,26 @@ describe("POST /v1/tests", () => {
     expect(res.status).toBe(400);
     expect((await problemOf(res)).errors!.map((e) => e.path)).toEqual(["sections.0.questionIds.1", "sections.0.questionIds.2"]);
     // An admin may build from anyone's bank.
-    const byAdmin = await sendJson("/v1/tests", "POST", { title: "T", durationMinutes: 10, sections: [{ title: "S", questionIds: [mine.id, theirs.id] }] }, admin.headers);
+    const byAdmin = await sendJson(
+      "/v1/tests",
+      "POST",
+      { title: "T", durationMinutes: 10, sections: [{ title: "S", questionIds: [mine.id, theirs.id] }] },
+      admin.headers,
+    );
     expect(byAdmin.status).toBe(201);
   });
 
   it("refuses a question listed twice, empty sections, bad durations and extra fields", async () => {
     const q = await createQuestion(instructor.headers, "MCQ");
     const cases = [
-      { title: "T", durationMinutes: 10, sections: [{ title: "A", questionIds: [q.id] }, { title: "B", questionIds: [q.id] }] },
+      {
+        title: "T",
+        durationMinutes: 10,
+        sections: [
+          { title: "A", questionIds: [q.id] },
+          { title: "B", questionIds: [q.id] },
+        ],
+      },
       { title: "T", durationMinutes: 10, sections: [] },
       { title: "T", durationMinutes: 10, sections: [{ title: "A", questionIds: [] }] },
       { title: "T", durationMinutes: 0, sections: [{ title: "A", questionIds: [q.id] }] },
@@ -121,18 +140,34 @@ describe("changing tests", () => {
     expect(res.status).toBe(200);
     expect((await json(res)).published).toBe(true);
     await call(`/v1/tests/${test.id}/publish`, { method: "POST", headers: instructor.headers });
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'test.published'").bind(test.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE target_id = ? AND action = 'test.published'")
+      .bind(test.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
     expect((await get(`/v1/tests/${test.id}`, student.headers)).status).toBe(200);
   });
 
   it("patches fields and replaces sections until someone attempts it", async () => {
     const { test, ids } = await createFullTest(instructor.headers);
-    const patched = await sendJson(`/v1/tests/${test.id}`, "PATCH", { title: "Renamed", sections: [{ title: "Only", questionIds: [ids.MCQ] }] }, instructor.headers);
+    const patched = await sendJson(
+      `/v1/tests/${test.id}`,
+      "PATCH",
+      { title: "Renamed", sections: [{ title: "Only", questionIds: [ids.MCQ] }] },
+      instructor.headers,
+    );
     expect(patched.status).toBe(200);
-    expect(await json(patched)).toMatchObject({ title: "Renamed", questionCount: 1, sections: [expect.objectContaining({ title: "Only" })] });
+    expect(await json(patched)).toMatchObject({
+      title: "Renamed",
+      questionCount: 1,
+      sections: [expect.objectContaining({ title: "Only" })],
+    });
     await startAttempt(student.headers, test.id);
-    const blocked = await sendJson(`/v1/tests/${test.id}`, "PATCH", { sections: [{ title: "X", questionIds: [ids.INTEGER] }] }, instructor.headers);
+    const blocked = await sendJson(
+      `/v1/tests/${test.id}`,
+      "PATCH",
+      { sections: [{ title: "X", questionIds: [ids.INTEGER] }] },
+      instructor.headers,
+    );
     expect(blocked.status).toBe(409);
     expect((await sendJson(`/v1/tests/${test.id}`, "PATCH", { title: "Still fine" }, instructor.headers)).status).toBe(200);
   });

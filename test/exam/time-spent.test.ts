@@ -29,7 +29,9 @@ function report(taker: TestUser, attemptId: string, questionId: string, timeSpen
 }
 
 async function storedTimes(attemptId: string): Promise<number[]> {
-  const rows = await env.DB.prepare("SELECT time_spent_seconds AS t FROM answers WHERE attempt_id = ? ORDER BY question_id").bind(attemptId).all<{ t: number }>();
+  const rows = await env.DB.prepare("SELECT time_spent_seconds AS t FROM answers WHERE attempt_id = ? ORDER BY question_id")
+    .bind(attemptId)
+    .all<{ t: number }>();
   return rows.results.map((row) => row.t);
 }
 
@@ -100,7 +102,9 @@ describe("analytics never show more time than the test allowed", () => {
     const jobs = await settleScoring(attempt.id);
     expect(jobs.map((job) => job.status)).toEqual(["COMPLETED"]);
 
-    const stats = await env.DB.prepare(`SELECT sum(total_time_seconds) AS total, max(total_time_seconds) AS most FROM question_stats WHERE question_id IN (?, ?, ?)`)
+    const stats = await env.DB.prepare(
+      `SELECT sum(total_time_seconds) AS total, max(total_time_seconds) AS most FROM question_stats WHERE question_id IN (?, ?, ?)`,
+    )
       .bind(...ids)
       .first<{ total: number; most: number }>();
     expect(stats).toEqual({ total: 60, most: 60 });

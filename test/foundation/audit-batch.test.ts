@@ -66,7 +66,9 @@ describe("a mutation and its audit row in one batch", () => {
   it("auditInsert is an un-executed statement usable in db.batch", async () => {
     const t = testApp();
     t.app.post("/insert", async (c) => {
-      await c.var.db.batch([auditInsert(c, { action: "admin.action", metadata: { apiKey: "pk_live_abcdefghijklmnopqrstuvwxyz", note: "ok" } })]);
+      await c.var.db.batch([
+        auditInsert(c, { action: "admin.action", metadata: { apiKey: "pk_live_abcdefghijklmnopqrstuvwxyz", note: "ok" } }),
+      ]);
       return c.body(null, 204);
     });
     const res = await t.request("/insert", { method: "POST", headers: { "X-Request-Id": "audit-insert-0001" } });
@@ -78,7 +80,10 @@ describe("a mutation and its audit row in one batch", () => {
 
 describe("diffChanges", () => {
   it("keeps only the fields that changed", () => {
-    expect(diffChanges({ a: 1, b: 2, c: [1] }, { a: 1, b: 3, c: [1, 2] })).toEqual({ before: { b: 2, c: [1] }, after: { b: 3, c: [1, 2] } });
+    expect(diffChanges({ a: 1, b: 2, c: [1] }, { a: 1, b: 3, c: [1, 2] })).toEqual({
+      before: { b: 2, c: [1] },
+      after: { b: 3, c: [1, 2] },
+    });
   });
   it("handles creation and deletion", () => {
     expect(diffChanges(null, { a: 1 })).toEqual({ after: { a: 1 } });

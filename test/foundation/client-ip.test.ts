@@ -29,7 +29,9 @@ describe("the client address", () => {
       headers: { "Content-Type": "application/json", ...user.headers, "CF-Connecting-IP": "203.0.113.78" },
       body: JSON.stringify({ name: "Located" }),
     });
-    const row = await env.DB.prepare("SELECT ip FROM audit_logs WHERE request_id = ?").bind(res.headers.get("Proctor-Request-Id")).first<{ ip: string }>();
+    const row = await env.DB.prepare("SELECT ip FROM audit_logs WHERE request_id = ?")
+      .bind(res.headers.get("Proctor-Request-Id"))
+      .first<{ ip: string }>();
     expect(row!.ip).toBe("203.0.113.78");
   });
 
@@ -38,7 +40,9 @@ describe("the client address", () => {
     for (const value of ["1.2.3.4, 5.6.7.8", "not-an-ip", "999.1.1.1", "01.2.3.4", "::ffff:zzzz", "fe80::1%eth0", "1".repeat(5000), ""]) {
       expect(await ipOf({ "CF-Connecting-IP": value }), value.slice(0, 20)).toBe("0.0.0.0");
     }
-    expect(await ipOf({ "X-Forwarded-For": "198.51.100.9", "X-Real-IP": "198.51.100.9", "True-Client-IP": "198.51.100.9" })).toBe("0.0.0.0");
+    expect(await ipOf({ "X-Forwarded-For": "198.51.100.9", "X-Real-IP": "198.51.100.9", "True-Client-IP": "198.51.100.9" })).toBe(
+      "0.0.0.0",
+    );
   });
 
   it("with TRUST_CF_CONNECTING_IP=false, no header names the client", async () => {
@@ -62,7 +66,10 @@ describe("per-IP limits under concurrency", () => {
     const bindings = envWith({ RATE_LIMIT_POLICIES: policies });
     const prefix = `198.18.${crypto.getRandomValues(new Uint8Array(1))[0]}`;
     const statuses = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => (await request("/t/limited", { headers: { "CF-Connecting-IP": `${prefix}.${i + 1}` } }, bindings)).status),
+      Array.from(
+        { length: 8 },
+        async (_, i) => (await request("/t/limited", { headers: { "CF-Connecting-IP": `${prefix}.${i + 1}` } }, bindings)).status,
+      ),
     );
     expect(statuses).toEqual(Array(8).fill(200));
   });
@@ -72,7 +79,10 @@ describe("per-IP limits under concurrency", () => {
     const bindings = envWith({ RATE_LIMIT_POLICIES: policies, TRUST_CF_CONNECTING_IP: "false" });
     // Every request is the unknown address here; no other test of this file sends limited requests from it.
     const statuses = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => (await request("/t/limited", { headers: { "CF-Connecting-IP": `198.19.0.${i + 1}` } }, bindings)).status),
+      Array.from(
+        { length: 8 },
+        async (_, i) => (await request("/t/limited", { headers: { "CF-Connecting-IP": `198.19.0.${i + 1}` } }, bindings)).status,
+      ),
     );
     expect(statuses.filter((status) => status === 200)).toHaveLength(3);
     expect(statuses.filter((status) => status === 429)).toHaveLength(5);

@@ -1,4 +1,10 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -32,7 +38,9 @@ describe("the Worker's entry points", () => {
     const now = Date.now();
     await env.DB.prepare(
       "INSERT INTO cache_entries (key, value, tags, expires_at, hit_count, created_at) VALUES ('stale', '1', '[]', ?, 0, ?), ('fresh', '1', '[]', ?, 0, ?)",
-    ).bind(now - 1000, now, now + 60_000, now).run();
+    )
+      .bind(now - 1000, now, now + 60_000, now)
+      .run();
     const outcome = await runCron(MAINTENANCE_CRON, env);
     expect(outcome["purge-expired-cache"]).toMatchObject({ deleted: 1 });
     const keys = await env.DB.prepare("SELECT key FROM cache_entries").all<{ key: string }>();

@@ -19,10 +19,7 @@ function observed(vars: Record<string, string> = {}) {
   return {
     request: (path: string, headers: Record<string, string> = {}) => request(path, { headers }, bindings),
     queueCalls: () => queue.calls.map((call) => call.method),
-    touched: () => [
-      ...ownRoundTrips(d1.roundTrips),
-      ...[...limiter.calls, ...files.calls, ...queue.calls].map((call) => call.method),
-    ],
+    touched: () => [...ownRoundTrips(d1.roundTrips), ...[...limiter.calls, ...files.calls, ...queue.calls].map((call) => call.method)],
   };
 }
 
@@ -74,7 +71,11 @@ describe("GET /health/ready (readiness)", () => {
         first: () => Promise.reject(new Error("D1_ERROR: no such table: secret_internal_table")),
       }),
     };
-    const res = await testApp().request("/health/ready", { headers: { [HEALTH_TOKEN_HEADER]: TOKEN } }, { ...env, HEALTH_CHECK_TOKEN: TOKEN, DB: brokenDb });
+    const res = await testApp().request(
+      "/health/ready",
+      { headers: { [HEALTH_TOKEN_HEADER]: TOKEN } },
+      { ...env, HEALTH_CHECK_TOKEN: TOKEN, DB: brokenDb },
+    );
     expect(res.status).toBe(503);
     const text = await res.text();
     expect(text).not.toContain("secret_internal_table");

@@ -61,7 +61,16 @@ describe("each middleware runs once per request", () => {
       expect(new Set(decisions).size, `${route.method} ${route.path}: ${decisions.join(", ")}`).toBe(decisions.length);
       if (decisions.length > 0) limited.push(`${route.method} ${route.path}`);
     }
-    expect(limited).toEqual(expect.arrayContaining(["GET /v1/me", "GET /v1/me/attempts", "POST /v1/tests/:id/attempts", "GET /v1/tests/:id/analytics", "GET /v1/admin/queues", "GET /v1/api-keys"]));
+    expect(limited).toEqual(
+      expect.arrayContaining([
+        "GET /v1/me",
+        "GET /v1/me/attempts",
+        "POST /v1/tests/:id/attempts",
+        "GET /v1/tests/:id/analytics",
+        "GET /v1/admin/queues",
+        "GET /v1/api-keys",
+      ]),
+    );
   });
 
   it("an API-key request is limited once and its credential looked up once", async () => {

@@ -27,7 +27,10 @@ describe("D1 round trips on the hot path", () => {
     const warm = await roundTripsOf("/v1/me", { headers: key.headers });
     expect(warm.status).toBe(200);
     expect(warm.queries).toEqual([]);
-    expect(JSON.parse(warm.body)).toMatchObject({ user: { id: owner.user.id, name: "Keyholder" }, auth: { kind: "api_key", apiKeyId: key.id } });
+    expect(JSON.parse(warm.body)).toMatchObject({
+      user: { id: owner.user.id, name: "Keyholder" },
+      auth: { kind: "api_key", apiKeyId: key.id },
+    });
   });
 
   it("GET /v1/me with a session: one query cold, none warm", async () => {

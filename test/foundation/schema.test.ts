@@ -19,8 +19,17 @@ describe("the migrated database", () => {
     expect(expected.length).toBeGreaterThanOrEqual(30);
     for (const name of expected) expect(present, `table ${name}`).toContain(name);
     for (const name of [
-      "audit_logs", "error_logs", "system_metrics", "jobs", "rate_limit_logs", "api_keys",
-      "security_events", "cache_entries", "events", "webhooks", "webhook_deliveries",
+      "audit_logs",
+      "error_logs",
+      "system_metrics",
+      "jobs",
+      "rate_limit_logs",
+      "api_keys",
+      "security_events",
+      "cache_entries",
+      "events",
+      "webhooks",
+      "webhook_deliveries",
     ]) {
       expect(present, `infrastructure table ${name}`).toContain(name);
     }

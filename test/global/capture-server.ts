@@ -48,8 +48,13 @@ export default async function setup(project: TestProject) {
     const seen = captured.filter((entry) => entry.path === url.pathname).length;
     const failing = times ? seen <= Number(times[1]) : url.pathname.includes("/fail");
     const status = chosen ? Number(chosen[1]) : failing ? 500 : 200;
-    res.writeHead(status, { "Content-Type": "application/json", ...(status >= 300 && status < 400 ? { Location: "http://127.0.0.1:9/elsewhere" } : {}) });
-    res.end(url.pathname.includes("/big") ? JSON.stringify({ filler: "x".repeat(10_240) }) : failing ? '{"error":"failing on purpose"}' : "{}");
+    res.writeHead(status, {
+      "Content-Type": "application/json",
+      ...(status >= 300 && status < 400 ? { Location: "http://127.0.0.1:9/elsewhere" } : {}),
+    });
+    res.end(
+      url.pathname.includes("/big") ? JSON.stringify({ filler: "x".repeat(10_240) }) : failing ? '{"error":"failing on purpose"}' : "{}",
+    );
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -48,7 +48,11 @@ describe("a key without them is refused, naming the scope", () => {
   it.each([
     { what: "GET /v1/me", scope: "profile:read", send: (h: Record<string, string>) => call("/v1/me", { headers: h }) },
     { what: "GET /v1/me/sessions", scope: "profile:read", send: (h: Record<string, string>) => call("/v1/me/sessions", { headers: h }) },
-    { what: "PATCH /v1/me", scope: "profile:write", send: (h: Record<string, string>) => sendJson("/v1/me", "PATCH", { name: "Hijacked" }, h) },
+    {
+      what: "PATCH /v1/me",
+      scope: "profile:write",
+      send: (h: Record<string, string>) => sendJson("/v1/me", "PATCH", { name: "Hijacked" }, h),
+    },
     {
       what: "DELETE /v1/me/sessions/:id",
       scope: "sessions:manage",
@@ -79,10 +83,17 @@ describe("a key without them is refused, naming the scope", () => {
   it("a password change needs a session even for a key holding every scope the owner has", async () => {
     const owner = await createUser();
     const key = await createApiKey(owner.headers, { scopes: [...ROLE_SCOPES.student] });
-    const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: "Another-Strong-7-Pass" }, key.headers);
+    const res = await sendJson(
+      "/v1/me/password",
+      "POST",
+      { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: "Another-Strong-7-Pass" },
+      key.headers,
+    );
     expect(res.status).toBe(403);
     expect((await problemOf(res)).code).toBe("forbidden");
-    expect((await sendJson("/v1/auth/login", "POST", { email: owner.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status).toBe(200);
+    expect(
+      (await sendJson("/v1/auth/login", "POST", { email: owner.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status,
+    ).toBe(200);
   });
 });
 

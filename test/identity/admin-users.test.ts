@@ -109,7 +109,9 @@ describe("PATCH /v1/admin/users/:id", () => {
     const target = await createUser();
     expect((await sendJson("/v1/admin/users/usr_01ABCDEFGHJKMNPQRSTVWXYZ00", "PATCH", { role: "admin" }, admin.headers)).status).toBe(404);
     expect((await sendJson(`/v1/admin/users/${target.user.id}`, "PATCH", { role: "root" }, admin.headers)).status).toBe(400);
-    expect((await sendJson(`/v1/admin/users/${target.user.id}`, "PATCH", { role: "admin", email: "x@y.z" }, admin.headers)).status).toBe(400);
+    expect((await sendJson(`/v1/admin/users/${target.user.id}`, "PATCH", { role: "admin", email: "x@y.z" }, admin.headers)).status).toBe(
+      400,
+    );
     expect((await sendJson("/v1/admin/users/not-an-id", "PATCH", { role: "admin" }, admin.headers)).status).toBe(400);
   });
 

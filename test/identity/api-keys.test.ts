@@ -21,7 +21,8 @@ interface KeyView {
   createdAt: string;
 }
 
-const getKey = async (id: string, headers: Record<string, string>) => (await (await call(`/v1/api-keys/${id}`, { headers })).json()) as KeyView;
+const getKey = async (id: string, headers: Record<string, string>) =>
+  (await (await call(`/v1/api-keys/${id}`, { headers })).json()) as KeyView;
 
 describe("POST /v1/api-keys", () => {
   it("creates a key shown once, stores only its hash and audits the creation", async () => {
@@ -37,7 +38,13 @@ describe("POST /v1/api-keys", () => {
     const body = (await res.json()) as KeyView;
     expect(body.key).toMatch(/^pk_[1-9A-HJ-NP-Za-km-z]{40,50}$/);
     expect(body.prefix).toBe(body.key!.slice(0, 11));
-    expect(body).toMatchObject({ name: "CI", scopes: ["questions:read", "tests:read"], status: "active", expiresAt: null, rateLimit: { limit: 100, windowSeconds: 60 } });
+    expect(body).toMatchObject({
+      name: "CI",
+      scopes: ["questions:read", "tests:read"],
+      status: "active",
+      expiresAt: null,
+      rateLimit: { limit: 100, windowSeconds: 60 },
+    });
     expect(body.id).toMatch(/^key_/);
 
     const row = await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(body.id).first<{ key_hash: string }>();
@@ -58,7 +65,11 @@ describe("POST /v1/api-keys", () => {
     const key = await createApiKey(owner.headers, { scopes: ["profile:read", "questions:read"] });
     const res = await call("/v1/me", { headers: key.headers });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { auth: unknown }).auth).toEqual({ kind: "api_key", scopes: ["profile:read", "questions:read"], apiKeyId: key.id });
+    expect(((await res.json()) as { auth: unknown }).auth).toEqual({
+      kind: "api_key",
+      scopes: ["profile:read", "questions:read"],
+      apiKeyId: key.id,
+    });
   });
 
   it("refuses to grant a scope the caller's role does not hold, naming it", async () => {
@@ -124,7 +135,10 @@ describe("listing and reading keys", () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await createApiKey(owner.headers, { scopes: ["questions:read"], name: `k${i}` })).id);
 
-    const first = (await (await call("/v1/api-keys?limit=2", { headers: owner.headers })).json()) as { data: KeyView[]; nextCursor: string };
+    const first = (await (await call("/v1/api-keys?limit=2", { headers: owner.headers })).json()) as {
+      data: KeyView[];
+      nextCursor: string;
+    };
     expect(first.data.map((key) => key.id)).toEqual([ids[2], ids[1]]);
     const second = (await (await call(`/v1/api-keys?limit=2&cursor=${first.nextCursor}`, { headers: owner.headers })).json()) as {
       data: KeyView[];
@@ -276,7 +290,10 @@ describe("usage tracking", () => {
   it("counts uses in the isolate and writes them in batches, not once per request", async () => {
     const owner = await createUser();
     const key = await createApiKey(owner.headers, { scopes: ["profile:read"] });
-    const stored = () => env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(key.id).first<{ usage_count: number; last_used_at: number | null }>();
+    const stored = () =>
+      env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?")
+        .bind(key.id)
+        .first<{ usage_count: number; last_used_at: number | null }>();
 
     // Move past any flush another test scheduled, so the first use here flushes.
     clock.advance(10_000);

@@ -11,11 +11,20 @@ async function cookieSession() {
   expect(csrf.status).toBe(200);
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
   const cookies: Record<string, string> = { "__Host-proctor_session": created.token, ...cookiesFrom(csrf) };
-  return { ...created, csrfToken, cookies, csrfCookie: csrf.headers.getSetCookie().find((line) => line.startsWith("__Host-proctor_csrf="))! };
+  return {
+    ...created,
+    csrfToken,
+    cookies,
+    csrfCookie: csrf.headers.getSetCookie().find((line) => line.startsWith("__Host-proctor_csrf="))!,
+  };
 }
 
 const patchName = (headers: Record<string, string>) =>
-  call("/v1/me", { method: "PATCH", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ name: "Changed" }) });
+  call("/v1/me", {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify({ name: "Changed" }),
+  });
 
 describe("GET /v1/auth/csrf", () => {
   it("returns a token and sets it as a __Host- cookie", async () => {
@@ -53,9 +62,21 @@ describe("CSRF on cookie-authenticated requests", () => {
 
   const failures: [string, (s: Awaited<ReturnType<typeof cookieSession>>) => Record<string, string>, string][] = [
     ["no token at all", (s) => ({ Cookie: `__Host-proctor_session=${s.token}`, Origin: ORIGIN }), "missing_token"],
-    ["the header without the cookie", (s) => ({ Cookie: `__Host-proctor_session=${s.token}`, "X-CSRF-Token": s.csrfToken, Origin: ORIGIN }), "missing_token"],
-    ["a token that does not match the cookie", (s) => ({ Cookie: cookieHeader(s.cookies), "X-CSRF-Token": `${s.csrfToken.slice(1)}x`, Origin: ORIGIN }), "token_mismatch"],
-    ["a foreign origin", (s) => ({ Cookie: cookieHeader(s.cookies), "X-CSRF-Token": s.csrfToken, Origin: "https://evil.example" }), "origin_not_allowed"],
+    [
+      "the header without the cookie",
+      (s) => ({ Cookie: `__Host-proctor_session=${s.token}`, "X-CSRF-Token": s.csrfToken, Origin: ORIGIN }),
+      "missing_token",
+    ],
+    [
+      "a token that does not match the cookie",
+      (s) => ({ Cookie: cookieHeader(s.cookies), "X-CSRF-Token": `${s.csrfToken.slice(1)}x`, Origin: ORIGIN }),
+      "token_mismatch",
+    ],
+    [
+      "a foreign origin",
+      (s) => ({ Cookie: cookieHeader(s.cookies), "X-CSRF-Token": s.csrfToken, Origin: "https://evil.example" }),
+      "origin_not_allowed",
+    ],
     ["no Origin or Referer", (s) => ({ Cookie: cookieHeader(s.cookies), "X-CSRF-Token": s.csrfToken }), "missing_origin"],
   ];
   for (const [label, headersOf, reason] of failures) {
@@ -89,7 +110,10 @@ describe("CSRF on cookie-authenticated requests", () => {
 
   it("protects logout too (a forced logout is a CSRF)", async () => {
     const { cookies } = await cookieSession();
-    const res = await call("/v1/auth/logout", { method: "POST", headers: { Cookie: cookieHeader(cookies), Origin: "https://evil.example" } });
+    const res = await call("/v1/auth/logout", {
+      method: "POST",
+      headers: { Cookie: cookieHeader(cookies), Origin: "https://evil.example" },
+    });
     expect(res.status).toBe(403);
   });
 });

@@ -51,7 +51,10 @@ describe("a key acting on weaker, equal and stronger siblings", () => {
     const listed = (await (await call("/v1/api-keys?limit=100", { headers: actor.headers })).json()) as { data: { id: string }[] };
     expect(listed.data.map((key) => key.id).sort()).toEqual([actor.id, siblings.weaker.id, siblings.equal.id].sort());
     // Pages are built over what it may see: a page of one never comes back empty.
-    const first = (await (await call("/v1/api-keys?limit=1", { headers: actor.headers })).json()) as { data: { id: string }[]; nextCursor: string };
+    const first = (await (await call("/v1/api-keys?limit=1", { headers: actor.headers })).json()) as {
+      data: { id: string }[];
+      nextCursor: string;
+    };
     expect(first.data).toHaveLength(1);
     // The owner's session lists all four.
     const all = (await (await call("/v1/api-keys?limit=100", { headers: owner.headers })).json()) as { data: unknown[] };
@@ -135,14 +138,18 @@ describe("racing writes to keys", () => {
     const key = await createApiKey(owner.headers, { scopes: ["api_keys:manage"] });
     const results = await Promise.all(Array.from({ length: 4 }, () => rotate(key.id, owner.headers)));
     for (const res of results) expect([200, 409]).toContain(res.status);
-    const secrets = await Promise.all(results.filter((res) => res.status === 200).map(async (res) => ((await res.json()) as { key: string }).key));
+    const secrets = await Promise.all(
+      results.filter((res) => res.status === 200).map(async (res) => ((await res.json()) as { key: string }).key),
+    );
     expect(secrets.length).toBeGreaterThan(0);
     // Each success rotated a different secret (a chain), so exactly one handed-out secret is current.
     const rows = await auditRows({ action: "api_key.rotated", targetId: key.id });
     expect(rows.map((row) => row.status)).toEqual(secrets.map(() => "SUCCESS"));
     const rotatedFrom = rows.map((row) => (JSON.parse(row.changes!) as { before: { prefix: string } }).before.prefix);
     expect(new Set(rotatedFrom).size).toBe(rotatedFrom.length);
-    const working = await Promise.all(secrets.map(async (secret) => (await call("/v1/api-keys", { headers: { Authorization: `Bearer ${secret}` } })).status));
+    const working = await Promise.all(
+      secrets.map(async (secret) => (await call("/v1/api-keys", { headers: { Authorization: `Bearer ${secret}` } })).status),
+    );
     expect(working.filter((status) => status === 200)).toHaveLength(1);
   });
 
@@ -180,10 +187,14 @@ describe("racing writes to keys", () => {
     );
     await env.DB.batch(filler);
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => sendJson("/v1/api-keys", "POST", { name: `race ${i}`, scopes: ["questions:read"] }, owner.headers)),
+      Array.from({ length: 5 }, (_, i) =>
+        sendJson("/v1/api-keys", "POST", { name: `race ${i}`, scopes: ["questions:read"] }, owner.headers),
+      ),
     );
     expect(results.map((res) => res.status).sort()).toEqual([201, 201, 409, 409, 409]);
-    const live = await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE owner_id = ? AND revoked_at IS NULL").bind(owner.user.id).first<{ n: number }>();
+    const live = await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE owner_id = ? AND revoked_at IS NULL")
+      .bind(owner.user.id)
+      .first<{ n: number }>();
     expect(live!.n).toBe(MAX_ACTIVE_API_KEYS);
     expect(await auditRows({ action: "api_key.created", actorId: owner.user.id })).toHaveLength(2);
   });

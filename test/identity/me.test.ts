@@ -29,10 +29,12 @@ describe("PATCH /v1/me", () => {
     const { headers } = await createUser({ name: "Before" });
     const key = await createApiKey(headers, { scopes: ["profile:read"] });
     // Both credentials are now in this isolate's cache, carrying the profile as it was.
-    for (const auth of [headers, key.headers]) expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("Before");
+    for (const auth of [headers, key.headers])
+      expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("Before");
 
     expect((await sendJson("/v1/me", "PATCH", { name: "After" }, headers)).status).toBe(200);
-    for (const auth of [headers, key.headers]) expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("After");
+    for (const auth of [headers, key.headers])
+      expect(((await (await call("/v1/me", { headers: auth })).json()) as { user: { name: string } }).user.name).toBe("After");
   });
 
   it("changes profile fields and audits the before/after of what changed", async () => {
@@ -81,13 +83,20 @@ describe("POST /v1/me/password", () => {
     const otherHeaders = { Authorization: `Bearer ${((await other.json()) as { token: string }).token}` };
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(200);
 
-    const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, first.headers);
+    const res = await sendJson(
+      "/v1/me/password",
+      "POST",
+      { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD },
+      first.headers,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ revokedSessions: 1, revokedApiKeys: 0, deviceToken: expect.stringMatching(/^dt_/) });
 
     expect((await call("/v1/me", { headers: first.headers })).status).toBe(200);
     expect((await call("/v1/me", { headers: otherHeaders })).status).toBe(401);
-    expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status).toBe(401);
+    expect(
+      (await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status,
+    ).toBe(401);
     expect((await sendJson("/v1/auth/login", "POST", { email: first.user.email, password: NEW_PASSWORD }, clientIp())).status).toBe(200);
 
     const [row] = await auditRows({ action: "auth.password_changed", targetId: first.user.id });
@@ -109,14 +118,24 @@ describe("POST /v1/me/password", () => {
     const weak = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: "short" }, headers);
     expect(weak.status).toBe(400);
     expect((await problemOf(weak)).errors!.every((error) => error.path === "newPassword")).toBe(true);
-    const same = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: DEFAULT_TEST_PASSWORD }, headers);
+    const same = await sendJson(
+      "/v1/me/password",
+      "POST",
+      { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: DEFAULT_TEST_PASSWORD },
+      headers,
+    );
     expect(same.status).toBe(400);
   });
 
   it("is refused to an API key: password changes need a session", async () => {
     const owner = await createUser();
     const key = await createApiKey(owner.headers, { scopes: ["questions:read"] });
-    const res = await sendJson("/v1/me/password", "POST", { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD }, key.headers);
+    const res = await sendJson(
+      "/v1/me/password",
+      "POST",
+      { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: NEW_PASSWORD },
+      key.headers,
+    );
     expect(res.status).toBe(403);
   });
 });
@@ -137,7 +156,9 @@ describe("/v1/me/sessions", () => {
     const owner = await createUser();
     const login = await sendJson("/v1/auth/login", "POST", { email: owner.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp());
     const otherHeaders = { Authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
-    const { data } = (await (await call("/v1/me/sessions", { headers: owner.headers })).json()) as { data: { id: string; current: boolean }[] };
+    const { data } = (await (await call("/v1/me/sessions", { headers: owner.headers })).json()) as {
+      data: { id: string; current: boolean }[];
+    };
     const other = data.find((session) => !session.current)!;
 
     const stranger = await createUser();
@@ -156,7 +177,8 @@ describe("/v1/me/sessions", () => {
 describe("session activity", () => {
   it("shows when each session was last used, written in batches rather than per request", async () => {
     const { user, headers } = await createUser();
-    const stored = () => env.DB.prepare("SELECT last_seen_at FROM sessions WHERE user_id = ?").bind(user.id).first<{ last_seen_at: number | null }>();
+    const stored = () =>
+      env.DB.prepare("SELECT last_seen_at FROM sessions WHERE user_id = ?").bind(user.id).first<{ last_seen_at: number | null }>();
     clock.advance(120_000); // past any flush another test scheduled
     await call("/v1/me", { headers });
     await eventually(async () => expect((await stored())!.last_seen_at).toBeGreaterThan(0));

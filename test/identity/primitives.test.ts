@@ -41,7 +41,13 @@ describe("password hashing", () => {
   });
 
   it("treats malformed stored hashes as a mismatch, never an error", async () => {
-    for (const stored of ["", "bcrypt$10$x$y", "pbkdf2-sha256$abc$AA==$AA==", "pbkdf2-sha256$999999999$AA==$AA==", "pbkdf2-sha256$1000$!!$AA=="]) {
+    for (const stored of [
+      "",
+      "bcrypt$10$x$y",
+      "pbkdf2-sha256$abc$AA==$AA==",
+      "pbkdf2-sha256$999999999$AA==$AA==",
+      "pbkdf2-sha256$1000$!!$AA==",
+    ]) {
       expect(await verifyPassword("anything", stored)).toBe(false);
     }
   });

@@ -15,8 +15,12 @@ async function extraSession(email: string, password = DEFAULT_TEST_PASSWORD) {
 }
 
 const liveCredentials = async (userId: string) => ({
-  sessions: (await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL").bind(userId).first<{ n: number }>())!.n,
-  keys: (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE owner_id = ? AND revoked_at IS NULL").bind(userId).first<{ n: number }>())!.n,
+  sessions: (await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL")
+    .bind(userId)
+    .first<{ n: number }>())!.n,
+  keys: (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE owner_id = ? AND revoked_at IS NULL")
+    .bind(userId)
+    .first<{ n: number }>())!.n,
 });
 
 const changePassword = (headers: Record<string, string>, body: Record<string, unknown> = {}) =>
@@ -28,7 +32,10 @@ const revokeAccess = (userId: string, headers: Record<string, string>, body: unk
 describe("POST /v1/me/password with revokeApiKeys", () => {
   it("revokes every API key at once, with the other sessions", async () => {
     const owner = await createUser();
-    const keys = [await createApiKey(owner.headers, { scopes: ["profile:read"] }), await createApiKey(owner.headers, { scopes: ["questions:read"] })];
+    const keys = [
+      await createApiKey(owner.headers, { scopes: ["profile:read"] }),
+      await createApiKey(owner.headers, { scopes: ["questions:read"] }),
+    ];
     expect((await call("/v1/me", { headers: keys[0]!.headers })).status).toBe(200); // cached in this isolate
     const res = await changePassword(owner.headers, { revokeApiKeys: true });
     expect(res.status).toBe(200);
@@ -51,7 +58,9 @@ describe("POST /v1/me/password with revokeApiKeys", () => {
   it("a key minted by another session racing the change does not survive it", async () => {
     const owner = await createUser();
     const intruder = await extraSession(owner.user.email);
-    const minted = Array.from({ length: 6 }, (_, i) => sendJson("/v1/api-keys", "POST", { name: `backdoor ${i}`, scopes: ["profile:read"] }, intruder));
+    const minted = Array.from({ length: 6 }, (_, i) =>
+      sendJson("/v1/api-keys", "POST", { name: `backdoor ${i}`, scopes: ["profile:read"] }, intruder),
+    );
     const [change, ...created] = await Promise.all([changePassword(owner.headers, { revokeApiKeys: true }), ...minted]);
     expect(change.status).toBe(200);
     for (const res of created) expect([201, 401]).toContain(res.status);
@@ -76,7 +85,9 @@ describe("POST /v1/admin/users/:id/revoke-access", () => {
     expect(await res.json()).toEqual({ revokedSessions: 2, revokedApiKeys: 1 });
     for (const headers of [victim.headers, other, key.headers]) expect((await call("/v1/me", { headers })).status).toBe(401);
     expect(await liveCredentials(victim.user.id)).toEqual({ sessions: 0, keys: 0 });
-    const row = await env.DB.prepare("SELECT trusted_devices_reset_at AS t FROM users WHERE id = ?").bind(victim.user.id).first<{ t: number }>();
+    const row = await env.DB.prepare("SELECT trusted_devices_reset_at AS t FROM users WHERE id = ?")
+      .bind(victim.user.id)
+      .first<{ t: number }>();
     expect(row!.t).toBeGreaterThan(0);
 
     const [audit] = await auditRows({ action: "user.access_revoked", targetId: victim.user.id });
@@ -91,7 +102,9 @@ describe("POST /v1/admin/users/:id/revoke-access", () => {
     expect(JSON.parse(event!.details)).toMatchObject({ by: admin.user.id, revokedSessions: 2, revokedKeys: 1 });
 
     // The password still works: the user signs in again (and should change it).
-    expect((await sendJson("/v1/auth/login", "POST", { email: victim.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status).toBe(200);
+    expect(
+      (await sendJson("/v1/auth/login", "POST", { email: victim.user.email, password: DEFAULT_TEST_PASSWORD }, clientIp())).status,
+    ).toBe(200);
   });
 
   it("is refused without admin:write, for an unknown user, and without a reason", async () => {
@@ -116,7 +129,9 @@ describe("POST /v1/admin/users/:id/revoke-access", () => {
     const victim = await createUser();
     const existing = await createApiKey(victim.headers, { scopes: ["api_keys:manage"] });
     const racing = [
-      ...Array.from({ length: 5 }, (_, i) => sendJson("/v1/api-keys", "POST", { name: `race ${i}`, scopes: ["profile:read"] }, victim.headers)),
+      ...Array.from({ length: 5 }, (_, i) =>
+        sendJson("/v1/api-keys", "POST", { name: `race ${i}`, scopes: ["profile:read"] }, victim.headers),
+      ),
       call(`/v1/api-keys/${existing.id}/rotate`, { method: "POST", headers: victim.headers }),
       call(`/v1/api-keys/${existing.id}/rotate`, { method: "POST", headers: existing.headers }),
     ];

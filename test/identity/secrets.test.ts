@@ -32,7 +32,11 @@ describe("no secret or hash leaves the Worker", () => {
     const send = async (path: string, method: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await request(
         path,
-        { method, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) },
+        {
+          method,
+          headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
         bindings,
       );
       const text = await res.text();
@@ -61,7 +65,9 @@ describe("no secret or hash leaves the Worker", () => {
     });
 
     const hashes = await Promise.all(secrets.slice(2).map((secret) => sha256Hex(secret)));
-    const { results } = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?").bind(email).all<{ password_hash: string }>();
+    const { results } = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?")
+      .bind(email)
+      .all<{ password_hash: string }>();
     const passwordHash = results[0]!.password_hash;
     const forbidden = [password, newPassword, ...hashes, passwordHash, passwordHash.split("$")[3]!];
 

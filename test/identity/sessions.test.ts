@@ -32,7 +32,9 @@ describe("POST /v1/auth/login", () => {
 
   it("stores only the SHA-256 of the token", async () => {
     const { user, token } = await createUser();
-    const { results } = await env.DB.prepare("SELECT token_hash FROM sessions WHERE user_id = ?").bind(user.id).all<{ token_hash: string }>();
+    const { results } = await env.DB.prepare("SELECT token_hash FROM sessions WHERE user_id = ?")
+      .bind(user.id)
+      .all<{ token_hash: string }>();
     expect(results.map((row) => row.token_hash)).toContain(await sha256Hex(token));
     const raw = await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE token_hash = ?").bind(token).first<{ n: number }>();
     expect(raw!.n).toBe(0);
@@ -106,7 +108,12 @@ describe("login failures", () => {
 
   it("rejects unknown keys in the body", async () => {
     const { user } = await createUser();
-    const res = await sendJson("/v1/auth/login", "POST", { email: user.email, password: DEFAULT_TEST_PASSWORD, remember: true }, clientIp());
+    const res = await sendJson(
+      "/v1/auth/login",
+      "POST",
+      { email: user.email, password: DEFAULT_TEST_PASSWORD, remember: true },
+      clientIp(),
+    );
     expect(res.status).toBe(400);
   });
 });
@@ -155,7 +162,14 @@ describe("session lifetime", () => {
 
 describe("bearer credentials", () => {
   it("answers 401 unauthenticated for a missing, malformed or unknown credential", async () => {
-    for (const authorization of [undefined, "Basic abc", "Bearer", "Bearer st_nope", `Bearer st_${"A".repeat(43)}`, `Bearer pk_${"1".repeat(44)}`]) {
+    for (const authorization of [
+      undefined,
+      "Basic abc",
+      "Bearer",
+      "Bearer st_nope",
+      `Bearer st_${"A".repeat(43)}`,
+      `Bearer pk_${"1".repeat(44)}`,
+    ]) {
       const res = await call("/v1/me", { headers: authorization ? { Authorization: authorization } : {} });
       expect(res.status, authorization).toBe(401);
       expect((await problemOf(res)).code).toBe("unauthenticated");

@@ -14,7 +14,6 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 3000): 
   }
 }
 
-
 export async function auditRows(where: { action: string; targetId?: string; actorId?: string; requestId?: string }): Promise<AuditRow[]> {
   const clauses = ["action = ?"];
   const binds: unknown[] = [where.action];

@@ -26,12 +26,15 @@ async function quietJob(opts: Parameters<typeof enqueueStatements>[3] = {}, stat
   const db = createDb(env.DB);
   const prepared = enqueueStatements(db, "metrics.rollup", {}, { ownerId: owner.user.id, ...opts });
   await db.batch(prepared.statements);
-  if (status) await env.DB.prepare("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?").bind(status, clock.now(), prepared.job.id).run();
+  if (status)
+    await env.DB.prepare("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?").bind(status, clock.now(), prepared.job.id).run();
   return prepared.job;
 }
 
 const auditCount = async (action: string, targetId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE action = ? AND target_id = ?").bind(action, targetId).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE action = ? AND target_id = ?")
+    .bind(action, targetId)
+    .first<{ n: number }>())!.n;
 
 describe("GET /v1/jobs/:id", () => {
   it("shows the owner their job", async () => {
@@ -100,12 +103,17 @@ describe("admin queue API", () => {
     const from = new Date(clock.now() - 1000).toISOString();
     const a = await quietJob({}, "FAILED");
     const b = await quietJob({}, "FAILED");
-    const first = await call(`/v1/admin/jobs?queue=default&status=FAILED&type=metrics.rollup&from=${encodeURIComponent(from)}&limit=1`, { headers: admin.headers });
+    const first = await call(`/v1/admin/jobs?queue=default&status=FAILED&type=metrics.rollup&from=${encodeURIComponent(from)}&limit=1`, {
+      headers: admin.headers,
+    });
     expect(first.status).toBe(200);
     const page1 = (await first.json()) as { data: { id: string; payload: unknown }[]; nextCursor: string };
     expect(page1.data.map((j) => j.id)).toEqual([b.id]);
     expect(page1.data[0]!.payload).toEqual({});
-    const second = await call(`/v1/admin/jobs?queue=default&status=FAILED&from=${encodeURIComponent(from)}&limit=1&cursor=${page1.nextCursor}`, { headers: admin.headers });
+    const second = await call(
+      `/v1/admin/jobs?queue=default&status=FAILED&from=${encodeURIComponent(from)}&limit=1&cursor=${page1.nextCursor}`,
+      { headers: admin.headers },
+    );
     expect(((await second.json()) as { data: { id: string }[] }).data.map((j) => j.id)).toEqual([a.id]);
   });
 
@@ -168,9 +176,13 @@ describe("admin queue API", () => {
   });
 
   it("refuses to clean waiting or running jobs and validates the body", async () => {
-    const bad = await problemOf(await sendJson("/v1/admin/queues/default/clean", "POST", { status: "PENDING", olderThanSeconds: 0 }, admin.headers));
+    const bad = await problemOf(
+      await sendJson("/v1/admin/queues/default/clean", "POST", { status: "PENDING", olderThanSeconds: 0 }, admin.headers),
+    );
     expect(bad.code).toBe("validation_failed");
-    const extra = await problemOf(await sendJson("/v1/admin/queues/default/clean", "POST", { status: "FAILED", olderThanSeconds: -1, all: true }, admin.headers));
+    const extra = await problemOf(
+      await sendJson("/v1/admin/queues/default/clean", "POST", { status: "FAILED", olderThanSeconds: -1, all: true }, admin.headers),
+    );
     expect(extra.code).toBe("validation_failed");
   });
 });

@@ -13,7 +13,15 @@ export interface SentMessage {
   delaySeconds: number;
 }
 
-const QUEUE_BINDINGS = ["QUEUE_DEFAULT", "QUEUE_SCORING", "QUEUE_EMAILS", "QUEUE_EXPORTS", "QUEUE_AI", "QUEUE_INDEXING", "QUEUE_WEBHOOKS"] as const;
+const QUEUE_BINDINGS = [
+  "QUEUE_DEFAULT",
+  "QUEUE_SCORING",
+  "QUEUE_EMAILS",
+  "QUEUE_EXPORTS",
+  "QUEUE_AI",
+  "QUEUE_INDEXING",
+  "QUEUE_WEBHOOKS",
+] as const;
 
 /**
  * The real bindings, except that queue sends are captured instead of delivered in the background, so
@@ -101,7 +109,11 @@ export async function settleScoring(attemptId: string): Promise<Job[]> {
     async () => {
       const all = await scoringJobsOf(attemptId);
       const waiting = all.filter((job) => job.status === "PENDING" || job.status === "DELAYED");
-      if (waiting.length > 0) await deliver("scoring", waiting.map((job) => ({ body: { jobId: job.id, type: job.type } })));
+      if (waiting.length > 0)
+        await deliver(
+          "scoring",
+          waiting.map((job) => ({ body: { jobId: job.id, type: job.type } })),
+        );
       return all.every((job) => job.status === "COMPLETED" || job.status === "FAILED" || job.status === "CANCELLED") ? all : false;
     },
     { timeout: 15_000, interval: 50 },

@@ -150,7 +150,10 @@ describe("job lifecycle", () => {
     const { job, captured } = await enqueueRollup();
     const body = captured.sent[0]!.body;
     await deliver("default", [{ body }]);
-    const again = await deliver("default", [{ body, attempts: 2 }, { body, attempts: 3 }]);
+    const again = await deliver("default", [
+      { body, attempts: 2 },
+      { body, attempts: 3 },
+    ]);
     expect(again.explicitAcks).toEqual(again.ids);
     expect(calls).toBe(1);
     expect(await jobRow(job.id)).toMatchObject({ status: "COMPLETED", attempts: 1, result: 1 });
@@ -167,7 +170,10 @@ describe("job lifecycle", () => {
   });
 
   it("drops messages that are not jobs or name no job, acking them", async () => {
-    const result = await deliver("default", [{ body: "junk" }, { body: { jobId: "job_01JDZZZZZZZZZZZZZZZZZZZZZZ", type: "metrics.rollup" } }]);
+    const result = await deliver("default", [
+      { body: "junk" },
+      { body: { jobId: "job_01JDZZZZZZZZZZZZZZZZZZZZZZ", type: "metrics.rollup" } },
+    ]);
     expect(result.explicitAcks).toEqual(result.ids);
   });
 });

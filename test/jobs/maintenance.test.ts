@@ -24,7 +24,9 @@ describe("producer", () => {
       code: "validation_failed",
       errors: [{ path: "payload.attemptId" }],
     });
-    await expect(enqueue(captured.env, "attempt.score", { attemptId: "att_01JD0000000000000000000000", extra: 1 } as never)).rejects.toMatchObject({
+    await expect(
+      enqueue(captured.env, "attempt.score", { attemptId: "att_01JD0000000000000000000000", extra: 1 } as never),
+    ).rejects.toMatchObject({
       code: "validation_failed",
     });
     await expect(enqueue(captured.env, "metrics.rollup", {}, { maxAttempts: 0 })).rejects.toMatchObject({ code: "validation_failed" });

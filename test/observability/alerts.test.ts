@@ -71,7 +71,9 @@ describe("alerts", () => {
     const hook = capturePath("alerts-direct");
     const ok = { ...env, ALERT_WEBHOOK_URL: `${env.CAPTURE_URL}${hook}` };
     const results = await Promise.all(
-      [1, 2, 3].map(() => sendAlert(ok, { title: "Brute force", severity: "critical", text: "many logins", fingerprint: `${fingerprint}-x` }, () => {})),
+      [1, 2, 3].map(() =>
+        sendAlert(ok, { title: "Brute force", severity: "critical", text: "many logins", fingerprint: `${fingerprint}-x` }, () => {}),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     const [alert] = await captured(hook);

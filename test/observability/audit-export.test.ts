@@ -104,13 +104,20 @@ describe("audit export", () => {
 
     const ndjson = await call(`/v1/admin/audit-logs/export?format=ndjson&actorId=${actor}`, { headers: admin.headers });
     expect(ndjson.headers.get("Content-Type")).toContain("application/x-ndjson");
-    const lines = new TextDecoder().decode(await ndjson.arrayBuffer()).trimEnd().split("\n").map((line) => JSON.parse(line) as { targetId: string; actorId: string });
+    const lines = new TextDecoder()
+      .decode(await ndjson.arrayBuffer())
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { targetId: string; actorId: string });
     expect(lines).toHaveLength(total);
     expect(lines.map((line) => line.targetId)).toEqual(Array.from({ length: total }, (_, i) => `n${i}`));
 
-    const json = await call(`/v1/admin/audit-logs/export?format=json&actorId=${actor}&from=${iso(base + HOUR + 100)}&to=${iso(base + HOUR + 200)}`, {
-      headers: admin.headers,
-    });
+    const json = await call(
+      `/v1/admin/audit-logs/export?format=json&actorId=${actor}&from=${iso(base + HOUR + 100)}&to=${iso(base + HOUR + 200)}`,
+      {
+        headers: admin.headers,
+      },
+    );
     const array = (await json.json()) as { targetId: string }[];
     expect(array.map((entry) => entry.targetId)).toEqual(Array.from({ length: 10 }, (_, i) => `n${i + 10}`));
 
@@ -120,7 +127,9 @@ describe("audit export", () => {
 
   it("refuses bad formats and callers without audit:read", async () => {
     const admin = await createUser({ role: "admin" });
-    expect((await problemOf(await call("/v1/admin/audit-logs/export?format=xlsx", { headers: admin.headers }))).code).toBe("validation_failed");
+    expect((await problemOf(await call("/v1/admin/audit-logs/export?format=xlsx", { headers: admin.headers }))).code).toBe(
+      "validation_failed",
+    );
     const student = await createUser();
     expect((await problemOf(await call("/v1/admin/audit-logs/export", { headers: student.headers }))).code).toBe("insufficient_scope");
   });

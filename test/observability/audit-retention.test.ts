@@ -23,7 +23,9 @@ describe("audit retention", () => {
     const result = await pruneAuditLog(env.DB, now, 30);
     expect(result.sealed).toBeGreaterThan(0);
     expect(result.rowsDeleted).toBe(2);
-    const remaining = await env.DB.prepare("SELECT id FROM audit_logs WHERE id IN (?, ?)").bind(oldRow!.id, recentRow!.id).all<{ id: string }>();
+    const remaining = await env.DB.prepare("SELECT id FROM audit_logs WHERE id IN (?, ?)")
+      .bind(oldRow!.id, recentRow!.id)
+      .all<{ id: string }>();
     expect(remaining.results.map((row) => row.id)).toEqual([recentRow!.id]);
     const oldSeal = await env.DB.prepare("SELECT id, row_count, pruned_at FROM audit_seals WHERE period_start = ?").bind(old).first<{
       id: string;
@@ -31,7 +33,9 @@ describe("audit retention", () => {
       pruned_at: number | null;
     }>();
     expect(oldSeal).toMatchObject({ row_count: 2, pruned_at: now });
-    const manifest = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_seal_manifests WHERE seal_id = ?").bind(oldSeal!.id).first<{ n: number }>();
+    const manifest = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_seal_manifests WHERE seal_id = ?")
+      .bind(oldSeal!.id)
+      .first<{ n: number }>();
     expect(manifest!.n).toBe(0);
 
     const report = await verifyAuditTrail(env.DB, old - HOUR, now);

@@ -43,7 +43,11 @@ beforeAll(async () => {
   admin = await createUser({ role: "admin" });
   rows = await seedAudit(
     [0, 1, 2].flatMap((hour) =>
-      [0, 1, 2, 3].map((i) => ({ action: "test.updated" as const, targetId: `h${hour}r${i}`, createdAt: start + hour * HOUR + i * 60_000 })),
+      [0, 1, 2, 3].map((i) => ({
+        action: "test.updated" as const,
+        targetId: `h${hour}r${i}`,
+        createdAt: start + hour * HOUR + i * 60_000,
+      })),
     ),
   );
   const outcome = await runCron(MAINTENANCE_CRON, env);
@@ -52,7 +56,9 @@ beforeAll(async () => {
 
 describe("audit seals", () => {
   it("seal every closed hour into one chain that verifies", async () => {
-    const seals = await env.DB.prepare("SELECT period_start, period_end, row_count, hash, previous_hash FROM audit_seals ORDER BY period_start").all<{
+    const seals = await env.DB.prepare(
+      "SELECT period_start, period_end, row_count, hash, previous_hash FROM audit_seals ORDER BY period_start",
+    ).all<{
       period_start: number;
       period_end: number;
       row_count: number;
@@ -119,7 +125,9 @@ describe("audit seals", () => {
   });
 
   it("catch a rewritten seal as a broken chain", async () => {
-    const seal = await env.DB.prepare("SELECT id, hash FROM audit_seals WHERE period_start = ?").bind(start + HOUR).first<{ id: string; hash: string }>();
+    const seal = await env.DB.prepare("SELECT id, hash FROM audit_seals WHERE period_start = ?")
+      .bind(start + HOUR)
+      .first<{ id: string; hash: string }>();
     await env.DB.prepare("UPDATE audit_seals SET hash = ? WHERE id = ?").bind("0".repeat(64), seal!.id).run();
     const kinds = (await verify()).findings.map((finding) => finding.kind).sort();
     expect(kinds).toEqual(["chain_broken", "seal_mismatch"]);

@@ -25,12 +25,33 @@ beforeAll(async () => {
   admin = await createUser({ role: "admin" });
   rows = await seedAudit([
     { action: "question.created", actorId: `usr_a${tag}`, targetType: "question", targetId: `qst_1${tag}`, createdAt: base + 1000 },
-    { action: "question.updated", actorId: `usr_a${tag}`, targetType: "question", targetId: `qst_1${tag}`, createdAt: base + 2000,
-      changes: { before: { title: "Old", points: 1 }, after: { title: "New", points: 2 } } },
+    {
+      action: "question.updated",
+      actorId: `usr_a${tag}`,
+      targetType: "question",
+      targetId: `qst_1${tag}`,
+      createdAt: base + 2000,
+      changes: { before: { title: "Old", points: 1 }, after: { title: "New", points: 2 } },
+    },
     { action: "auth.login_failed", status: "FAILURE", actorId: `usr_b${tag}`, ip: "198.51.100.7", country: "FR", createdAt: base + 3000 },
-    { action: "api_key.created", actorType: "api_key", actorId: `usr_b${tag}`, apiKeyId: `key_1${tag}`, targetType: "api_key",
-      targetId: `key_1${tag}`, createdAt: base + HOUR, metadata: { note: `needle-${tag}` } },
-    { action: "test.published", actorId: `usr_c${tag}`, targetType: "test", targetId: `tst_9${tag}`, requestId: `req-${tag}`, createdAt: base + 2 * HOUR },
+    {
+      action: "api_key.created",
+      actorType: "api_key",
+      actorId: `usr_b${tag}`,
+      apiKeyId: `key_1${tag}`,
+      targetType: "api_key",
+      targetId: `key_1${tag}`,
+      createdAt: base + HOUR,
+      metadata: { note: `needle-${tag}` },
+    },
+    {
+      action: "test.published",
+      actorId: `usr_c${tag}`,
+      targetType: "test",
+      targetId: `tst_9${tag}`,
+      requestId: `req-${tag}`,
+      createdAt: base + 2 * HOUR,
+    },
   ]);
 });
 
@@ -102,14 +123,20 @@ describe("audit log search", () => {
     expect((await problemOf(await call("/v1/admin/audit-logs", { headers: other.headers }))).code).toBe("insufficient_scope");
 
     const bad = await problemOf(
-      await call(`/v1/admin/audit-logs?action=drop.tables&status=MAYBE&country=France&from=yesterday&limit=1000&sort=asc`, { headers: admin.headers }),
+      await call(`/v1/admin/audit-logs?action=drop.tables&status=MAYBE&country=France&from=yesterday&limit=1000&sort=asc`, {
+        headers: admin.headers,
+      }),
     );
     expect(bad.code).toBe("validation_failed");
     expect(bad.errors!.map((e) => e.path).sort()).toEqual(["(root)", "action", "country", "from", "limit", "status"]);
     expect(bad.errors!.find((e) => e.path === "(root)")!.message).toContain("sort");
-    const backwards = await problemOf(await call(`/v1/admin/audit-logs?from=${iso(base + HOUR)}&to=${iso(base)}`, { headers: admin.headers }));
+    const backwards = await problemOf(
+      await call(`/v1/admin/audit-logs?from=${iso(base + HOUR)}&to=${iso(base)}`, { headers: admin.headers }),
+    );
     expect(backwards.errors![0]!.path).toBe("to");
-    expect((await problemOf(await call("/v1/admin/audit-logs?cursor=not-a-cursor", { headers: admin.headers }))).code).toBe("validation_failed");
+    expect((await problemOf(await call("/v1/admin/audit-logs?cursor=not-a-cursor", { headers: admin.headers }))).code).toBe(
+      "validation_failed",
+    );
     const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs").first<{ n: number }>();
     expect(row!.n).toBeGreaterThan(0);
   });

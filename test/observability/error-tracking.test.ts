@@ -51,7 +51,9 @@ describe("fingerprints", () => {
     expect(normaliseMessage('User usr_01JD5Z8Q0000000000000000AB not found after 3 tries: "x@y.z"')).toBe(
       "User <id> not found after <n> tries: <str>",
     );
-    expect(topFrame("Error: x\n    at charge (file:///src/billing.ts:10:5)\n    at other (b.ts:1:1)")).toBe("at charge (file:///src/billing.ts)");
+    expect(topFrame("Error: x\n    at charge (file:///src/billing.ts:10:5)\n    at other (b.ts:1:1)")).toBe(
+      "at charge (file:///src/billing.ts)",
+    );
     const a = fingerprintOf("Error", "order 12 failed", "Error\n    at f (a.ts:1:1)");
     expect(fingerprintOf("Error", "order 99 failed", "Error\n    at f (a.ts:7:3)")).toBe(a);
     expect(fingerprintOf("TypeError", "order 12 failed", "Error\n    at f (a.ts:1:1)")).not.toBe(a);
@@ -170,7 +172,12 @@ describe("error tracking", () => {
       "not_found",
     );
     expect((await problemOf(await call("/v1/admin/errors/' OR 1=1 --", { headers: admin.headers }))).code).toBe("validation_failed");
-    const extra = await sendJson("/v1/admin/errors/err_01JD5Z8Q0000000000000000AB/resolve", "POST", { note: "x", resolvedBy: "me" }, admin.headers);
+    const extra = await sendJson(
+      "/v1/admin/errors/err_01JD5Z8Q0000000000000000AB/resolve",
+      "POST",
+      { note: "x", resolvedBy: "me" },
+      admin.headers,
+    );
     expect((await problemOf(extra)).code).toBe("validation_failed");
   });
 });

@@ -38,7 +38,9 @@ async function totals(name: string, tagsKey?: string) {
 
 /** The `metrics.dropped` point (value = points dropped) written in the minute starting at `minute`. */
 async function droppedAt(minute: number, reason: string) {
-  return env.DB.prepare("SELECT SUM(count) AS reports, SUM(sum) AS points FROM system_metrics WHERE name = 'metrics.dropped' AND tags_key = ? AND timestamp = ?")
+  return env.DB.prepare(
+    "SELECT SUM(count) AS reports, SUM(sum) AS points FROM system_metrics WHERE name = 'metrics.dropped' AND tags_key = ? AND timestamp = ?",
+  )
     .bind(`reason=${reason}`, minute)
     .first<{ reports: number | null; points: number | null }>();
 }

@@ -18,7 +18,13 @@ describe("the migration to minute rows", () => {
     const values = [-3, 0, 0.0005, 0.001, 0.00125, 0.5, 1, 1.2, 37.5, 250, 1000, 12_345.678, 1e12];
     type Point = { name: string; value: number; tags: Record<string, string>; tagsKey: string; timestamp: number };
     const points = values.flatMap((value, i): Point[] => [
-      { name: "http.request", value, tags: { route: "/a", method: "GET" }, tagsKey: "method=GET,route=/a", timestamp: t0 + (i % 2) * MINUTE + i * 1000 },
+      {
+        name: "http.request",
+        value,
+        tags: { route: "/a", method: "GET" },
+        tagsKey: "method=GET,route=/a",
+        timestamp: t0 + (i % 2) * MINUTE + i * 1000,
+      },
       { name: "http.request", value: value * 2, tags: {}, tagsKey: "", timestamp: t0 + 30_000 },
     ]);
     await env.DB.batch(
@@ -34,7 +40,9 @@ describe("the migration to minute rows", () => {
     );
     for (const query of migration!.queries) await env.DB.prepare(query.replaceAll("system_metrics", table)).run();
 
-    const { results } = await env.DB.prepare(`SELECT name, tags, tags_key, timestamp, count, sum, min, max, bins FROM ${table} ORDER BY tags_key, timestamp`).all<{
+    const { results } = await env.DB.prepare(
+      `SELECT name, tags, tags_key, timestamp, count, sum, min, max, bins FROM ${table} ORDER BY tags_key, timestamp`,
+    ).all<{
       name: string;
       tags: string;
       tags_key: string;
@@ -59,7 +67,15 @@ describe("the migration to minute rows", () => {
       .map(({ values: vs, ...row }) => {
         const bins: Record<string, number> = {};
         for (const v of vs) bins[sketchIndex(v)] = (bins[sketchIndex(v)] ?? 0) + 1;
-        return { name: "http.request", ...row, count: vs.length, sum: vs.reduce((a, b) => a + b, 0), min: Math.min(...vs), max: Math.max(...vs), bins };
+        return {
+          name: "http.request",
+          ...row,
+          count: vs.length,
+          sum: vs.reduce((a, b) => a + b, 0),
+          min: Math.min(...vs),
+          max: Math.max(...vs),
+          bins,
+        };
       });
     expect(results.map((row) => ({ ...row, tags: JSON.parse(row.tags), bins: JSON.parse(row.bins) }))).toEqual(want);
   });

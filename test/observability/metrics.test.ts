@@ -21,7 +21,11 @@ function nearestRank(values: number[], p: number): number {
 
 /** Percentiles are histogram estimates: within one log bin (±12 %) of the exact ones, inside [min, max]. */
 function expectPercentiles(point: SeriesPoint, values: number[]) {
-  for (const [key, p] of [["p50", 50], ["p95", 95], ["p99", 99]] as const) {
+  for (const [key, p] of [
+    ["p50", 50],
+    ["p95", 95],
+    ["p99", 99],
+  ] as const) {
     const exact = nearestRank(values, p);
     expect(Math.abs(point[key]! - exact) / exact, `${key} ${point[key]} vs ${exact}`).toBeLessThan(0.13);
     expect(point[key]).toBeGreaterThanOrEqual(point.min!);
@@ -149,10 +153,9 @@ describe("metric queries over minute rows", () => {
     expect((await problemOf(tooMany)).code).toBe("validation_failed");
     const unknown = await problemOf(await call("/v1/admin/metrics?name=x&colour=red&tag.bad%20key=1", { headers: admin.headers }));
     expect(unknown.errors!.map((e) => e.path).sort()).toEqual(["colour", "tag.bad key"]);
-    expect((await problemOf(await call("/v1/admin/metrics?bucket=2m", { headers: admin.headers }))).errors!.map((e) => e.path).sort()).toEqual([
-      "bucket",
-      "name",
-    ]);
+    expect(
+      (await problemOf(await call("/v1/admin/metrics?bucket=2m", { headers: admin.headers }))).errors!.map((e) => e.path).sort(),
+    ).toEqual(["bucket", "name"]);
     const student = await createUser();
     expect((await problemOf(await call("/v1/admin/metrics?name=x", { headers: student.headers }))).code).toBe("insufficient_scope");
   });
@@ -177,7 +180,9 @@ describe("roll-ups and retention", () => {
 
     const outcome = await runCron(MAINTENANCE_CRON, env);
     expect(outcome["roll-up-metrics"]).toMatchObject({ hours: expect.any(Number) });
-    const rollups = await env.DB.prepare("SELECT bucket, COUNT(*) AS n, SUM(count) AS c FROM metric_rollups WHERE name = ? GROUP BY bucket ORDER BY bucket")
+    const rollups = await env.DB.prepare(
+      "SELECT bucket, COUNT(*) AS n, SUM(count) AS c FROM metric_rollups WHERE name = ? GROUP BY bucket ORDER BY bucket",
+    )
       .bind(name)
       .all<{ bucket: string; n: number; c: number }>();
     expect(rollups.results).toEqual([

@@ -17,11 +17,13 @@ const SERVER_ID = /^req_[0-9A-Z]{26}$/;
 const HOUR = 3_600_000;
 
 const auditFor = async (requestId: string) =>
-  (await env.DB.prepare("SELECT request_id, client_request_id, action FROM audit_logs WHERE request_id = ?").bind(requestId).all<{
-    request_id: string;
-    client_request_id: string | null;
-    action: string;
-  }>()).results;
+  (
+    await env.DB.prepare("SELECT request_id, client_request_id, action FROM audit_logs WHERE request_id = ?").bind(requestId).all<{
+      request_id: string;
+      client_request_id: string | null;
+      action: string;
+    }>()
+  ).results;
 
 async function searchAudit(query: string, headers: Record<string, string>) {
   const res = await call(`/v1/admin/audit-logs?limit=100&${query}`, { headers });
@@ -83,17 +85,30 @@ describe("borrowing another request's id", () => {
 
   it("hostile ids are neither echoed, stored nor logged", async () => {
     const user = await createUser();
-    const hostile = ["has spaces in it", "<script>alert(1)</script>", "x".repeat(129), "short", "req_'; DROP TABLE audit_logs;--", "trace%0d%0aSet-Cookie"];
+    const hostile = [
+      "has spaces in it",
+      "<script>alert(1)</script>",
+      "x".repeat(129),
+      "short",
+      "req_'; DROP TABLE audit_logs;--",
+      "trace%0d%0aSet-Cookie",
+    ];
     const { request } = testApp();
     const verbose = { ...env, LOG_LEVEL: "debug", REQUEST_LOG: "all" };
     const lines: string[] = [];
     const record = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-    const spies = (["log", "info", "warn", "error", "debug"] as const).map((method) => vi.spyOn(console, method).mockImplementation(record));
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((method) =>
+      vi.spyOn(console, method).mockImplementation(record),
+    );
     try {
       for (const value of hostile) {
         const res = await request(
           "/v1/me",
-          { method: "PATCH", headers: { "Content-Type": "application/json", ...user.headers, "X-Request-Id": value }, body: JSON.stringify({ name: "Hostile" }) },
+          {
+            method: "PATCH",
+            headers: { "Content-Type": "application/json", ...user.headers, "X-Request-Id": value },
+            body: JSON.stringify({ name: "Hostile" }),
+          },
           verbose,
         );
         expect(res.status).toBe(200);
@@ -113,7 +128,9 @@ describe("borrowing another request's id", () => {
     const user = await createUser();
     const clientId = `shared-${crypto.randomUUID()}`;
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => sendJson("/v1/me", "PATCH", { name: `Racer ${i}` }, { ...user.headers, "X-Request-Id": clientId })),
+      Array.from({ length: 8 }, (_, i) =>
+        sendJson("/v1/me", "PATCH", { name: `Racer ${i}` }, { ...user.headers, "X-Request-Id": clientId }),
+      ),
     );
     const serverIds = results.map((res) => res.headers.get("Proctor-Request-Id")!);
     expect(new Set(serverIds).size).toBe(8);
@@ -142,7 +159,9 @@ describe("error rows", () => {
       return ((await found.json()) as { data: { message: string; requestId: string; clientRequestId: string | null }[] }).data;
     };
     const byServer = await find(`requestId=${serverId}`);
-    expect(byServer).toEqual([expect.objectContaining({ message: `ledger ${tag} is unbalanced`, requestId: serverId, clientRequestId: clientId })]);
+    expect(byServer).toEqual([
+      expect.objectContaining({ message: `ledger ${tag} is unbalanced`, requestId: serverId, clientRequestId: clientId }),
+    ]);
     expect(await find(`clientRequestId=${clientId}`)).toEqual(byServer);
     expect(await find(`requestId=${clientId}`)).toEqual([]);
   });
@@ -175,9 +194,12 @@ describe("the audit seal", () => {
     ]);
     await runCron(MAINTENANCE_CRON, env);
     const verify = async () => {
-      const res = await call(`/v1/admin/audit-logs/verify?from=${new Date(start).toISOString()}&to=${new Date(start + HOUR).toISOString()}`, {
-        headers: admin.headers,
-      });
+      const res = await call(
+        `/v1/admin/audit-logs/verify?from=${new Date(start).toISOString()}&to=${new Date(start + HOUR).toISOString()}`,
+        {
+          headers: admin.headers,
+        },
+      );
       return (await res.json()) as { ok: boolean; findings: { firstBadRowId: string | null }[] };
     };
     expect((await verify()).ok).toBe(true);

@@ -56,7 +56,10 @@ describe("Sentry", () => {
     expect(JSON.parse(event.request.data)).toEqual({ name: "gear", password: "[REDACTED]" });
     expect(envelope!.body).not.toContain(admin.token);
     expect(envelope!.body).not.toContain("hunter22");
-    const crumbs = (Array.isArray(event.breadcrumbs) ? event.breadcrumbs : event.breadcrumbs.values) as { message: string; data?: Record<string, unknown> }[];
+    const crumbs = (Array.isArray(event.breadcrumbs) ? event.breadcrumbs : event.breadcrumbs.values) as {
+      message: string;
+      data?: Record<string, unknown>;
+    }[];
     expect(crumbs.some((crumb) => crumb.message === "loading the widget" && crumb.data?.widget === "w1")).toBe(true);
   });
 

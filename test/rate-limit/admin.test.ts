@@ -114,7 +114,10 @@ describe("admin: rate-limit blocks and logs", () => {
     expect((await problemOf(forbidden)).code).toBe("insufficient_scope");
     const readOnly = await createApiKey(admin.headers, { scopes: ["admin:read"] });
     expect((await call("/v1/admin/rate-limits/blocks", { headers: readOnly.headers })).status).toBe(200);
-    const del = await call(`/v1/admin/rate-limits/blocks/search/${encodeURIComponent(uniqueKey())}`, { method: "DELETE", headers: readOnly.headers });
+    const del = await call(`/v1/admin/rate-limits/blocks/search/${encodeURIComponent(uniqueKey())}`, {
+      method: "DELETE",
+      headers: readOnly.headers,
+    });
     expect((await problemOf(del)).code).toBe("insufficient_scope");
 
     const badPolicy = await call(`/v1/admin/rate-limits/blocks/nope/ip%3A1.2.3.4`, { method: "DELETE", headers: admin.headers });

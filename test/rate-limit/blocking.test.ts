@@ -107,7 +107,10 @@ describe("automatic blocking", () => {
     const { request } = limitedApp({ policy: "api", key: () => key });
     await breachUntilBlocked(request);
     const db = createDb(env.DB);
-    const rows = await db.select().from(rateLimitLogs).where(and(eq(rateLimitLogs.policy, "api"), eq(rateLimitLogs.key, key)));
+    const rows = await db
+      .select()
+      .from(rateLimitLogs)
+      .where(and(eq(rateLimitLogs.policy, "api"), eq(rateLimitLogs.key, key)));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ keyKind: "ip", count: 3, limit: 2, windowSeconds: 60, blockLevel: 1 });
     expect(rows[0]!.blockedUntil).toBeGreaterThan(clock.now());

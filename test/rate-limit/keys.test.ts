@@ -19,7 +19,13 @@ const json = (body: unknown, ip: string) => ({
 describe("whose counter a request uses", () => {
   it("counts an API key's requests against its own rate limit instead of the api default", async () => {
     const apiKeyId = `key_${crypto.randomUUID()}`;
-    const caller = asCaller({ kind: "api_key", role: "instructor", userId: `usr_${crypto.randomUUID()}`, apiKeyId, apiKeyRateLimit: { limit: 5, windowSeconds: 60 } });
+    const caller = asCaller({
+      kind: "api_key",
+      role: "instructor",
+      userId: `usr_${crypto.randomUUID()}`,
+      apiKeyId,
+      apiKeyRateLimit: { limit: 5, windowSeconds: 60 },
+    });
     const { request } = limitedApp({ policy: "api" }, [caller]);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await request("/t/limited", {}, bindings)).status);
@@ -30,7 +36,9 @@ describe("whose counter a request uses", () => {
 
   it("uses the api default for a key without its own limit, and the user for a session", async () => {
     const apiKeyId = `key_${crypto.randomUUID()}`;
-    const keyApp = limitedApp({ policy: "api" }, [asCaller({ kind: "api_key", userId: `usr_${crypto.randomUUID()}`, apiKeyId, apiKeyRateLimit: null })]);
+    const keyApp = limitedApp({ policy: "api" }, [
+      asCaller({ kind: "api_key", userId: `usr_${crypto.randomUUID()}`, apiKeyId, apiKeyRateLimit: null }),
+    ]);
     const userId = `usr_${crypto.randomUUID()}`;
     const userApp = limitedApp({ policy: "api" }, [asCaller({ kind: "session", userId })]);
     const ip = { headers: { "CF-Connecting-IP": "198.51.100.7" } };
@@ -55,7 +63,10 @@ describe("whose counter a request uses", () => {
     const { request } = limitedApp({ policy: "auth" });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await request("/t/limited", json({ email: i % 2 ? email.toUpperCase() : email, password: "x" }, `192.0.2.${i + 1}`), bindings)).status);
+      statuses.push(
+        (await request("/t/limited", json({ email: i % 2 ? email.toUpperCase() : email, password: "x" }, `192.0.2.${i + 1}`), bindings))
+          .status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
   });

@@ -9,7 +9,14 @@ import type { LimitRequest, RateLimiter } from "../../src/durable-objects/rate-l
  * or a deploy) decides exactly as the one before it would have.
  */
 
-const request = (now: number, overrides: Partial<LimitRequest> = {}): LimitRequest => ({ now, limit: 5, windowMs: 60_000, cost: 1, block: null, ...overrides });
+const request = (now: number, overrides: Partial<LimitRequest> = {}): LimitRequest => ({
+  now,
+  limit: 5,
+  windowMs: 60_000,
+  cost: 1,
+  block: null,
+  ...overrides,
+});
 
 function limiter() {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test:${crypto.randomUUID()}`));

@@ -27,14 +27,30 @@ async function ownerWithKeys(n: number, rateLimit?: { limit: number; windowSecon
 
 describe("a key's own rate limit and its owner's role ceiling", () => {
   const create = (headers: Record<string, string>, rateLimit: unknown, bindings: object = env) =>
-    request("/v1/api-keys", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ name: "k", scopes: ["profile:read"], rateLimit }) }, bindings);
+    request(
+      "/v1/api-keys",
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify({ name: "k", scopes: ["profile:read"], rateLimit }),
+      },
+      bindings,
+    );
 
   it("by default the ceiling is the api policy: no bigger burst and no faster pace", async () => {
     const owner = await createUser();
-    for (const rateLimit of [{ limit: 300, windowSeconds: 60 }, { limit: 5, windowSeconds: 1 }, { limit: 300, windowSeconds: 3600 }]) {
+    for (const rateLimit of [
+      { limit: 300, windowSeconds: 60 },
+      { limit: 5, windowSeconds: 1 },
+      { limit: 300, windowSeconds: 3600 },
+    ]) {
       expect((await create(owner.headers, rateLimit)).status, JSON.stringify(rateLimit)).toBe(201);
     }
-    for (const rateLimit of [{ limit: 301, windowSeconds: 60 }, { limit: 10, windowSeconds: 1 }, { limit: 100_000, windowSeconds: 86_400 }]) {
+    for (const rateLimit of [
+      { limit: 301, windowSeconds: 60 },
+      { limit: 10, windowSeconds: 1 },
+      { limit: 100_000, windowSeconds: 86_400 },
+    ]) {
       const res = await create(owner.headers, rateLimit);
       expect(res.status, JSON.stringify(rateLimit)).toBe(400);
       expect((await problemOf(res)).errors).toEqual([expect.objectContaining({ path: "rateLimit" })]);
@@ -60,7 +76,9 @@ describe("a key's own rate limit and its owner's role ceiling", () => {
 
   it("holds a key made before the ceiling (or before a demotion) to it when it is used", async () => {
     const { keys } = await ownerWithKeys(1);
-    await env.DB.prepare("UPDATE api_keys SET rate_limit_limit = 100000, rate_limit_window_seconds = 60 WHERE id = ?").bind(keys[0]!.id).run();
+    await env.DB.prepare("UPDATE api_keys SET rate_limit_limit = 100000, rate_limit_window_seconds = 60 WHERE id = ?")
+      .bind(keys[0]!.id)
+      .run();
     const res = await me(keys[0]!.headers, env);
     expect(res.status).toBe(200);
     expect(res.headers.get("RateLimit-Policy")).toBe('"api";q=300;w=60');
@@ -99,7 +117,11 @@ describe("every credential of a user counts against the user's bucket", () => {
 describe("blocks stay with the credential that earned them", () => {
   const bindings = envWith({
     RATE_LIMIT_POLICIES: JSON.stringify({
-      api: { limit: 3, windowSeconds: 60, block: { breaches: 2, periodSeconds: 600, baseSeconds: 600, multiplier: 1, maxSeconds: 600, resetAfterSeconds: 600 } },
+      api: {
+        limit: 3,
+        windowSeconds: 60,
+        block: { breaches: 2, periodSeconds: 600, baseSeconds: 600, multiplier: 1, maxSeconds: 600, resetAfterSeconds: 600 },
+      },
     }),
   });
 

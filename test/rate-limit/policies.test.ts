@@ -13,7 +13,9 @@ describe("policy settings", () => {
   });
 
   it("merges overrides field by field, including inside the block rule, and can turn blocking off", () => {
-    const policies = parsePolicies(JSON.stringify({ auth: { limit: 5, block: { baseSeconds: 900 } }, export: { block: null }, ai: { failMode: "closed" } }));
+    const policies = parsePolicies(
+      JSON.stringify({ auth: { limit: 5, block: { baseSeconds: 900 } }, export: { block: null }, ai: { failMode: "closed" } }),
+    );
     expect(policies.auth).toMatchObject({ limit: 5, windowSeconds: 60, failMode: "closed" });
     expect(policies.auth.block).toEqual({ ...DEFAULT_POLICIES.auth.block, baseSeconds: 900 });
     expect(policies.export.block).toBeNull();

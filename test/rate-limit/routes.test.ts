@@ -17,7 +17,9 @@ describe("rate limits on the real routes", () => {
     expect(statuses[10]).toBe(429);
 
     // Another account from the same IPs is unaffected; this one frees up as the minute slides by.
-    expect((await sendJson("/v1/auth/login", "POST", { email: uniqueEmail("other"), password: "Whatever-9!" }, clientIp())).status).toBe(401);
+    expect((await sendJson("/v1/auth/login", "POST", { email: uniqueEmail("other"), password: "Whatever-9!" }, clientIp())).status).toBe(
+      401,
+    );
     clock.advance(61_000);
     expect((await sendJson("/v1/auth/login", "POST", { email, password: "Still-Wrong-9!" }, clientIp())).status).toBe(401);
   });
@@ -75,7 +77,16 @@ describe("rate limits on credential checks and search", () => {
 describe("every route group is limited", () => {
   it("answers with rate-limit fields on group roots and nested routes alike", async () => {
     const user = await createUser();
-    for (const path of ["/v1/plans", "/v1/tests", "/v1/subscriptions", "/v1/me", "/v1/me/attempts", "/v1/api-keys", "/v1/planner/goals", "/v1/uploads"]) {
+    for (const path of [
+      "/v1/plans",
+      "/v1/tests",
+      "/v1/subscriptions",
+      "/v1/me",
+      "/v1/me/attempts",
+      "/v1/api-keys",
+      "/v1/planner/goals",
+      "/v1/uploads",
+    ]) {
       const res = await call(path, { headers: user.headers });
       expect(res.headers.get("RateLimit-Policy"), `${path} answered ${res.status}`).toBe('"api";q=300;w=60');
     }

@@ -62,8 +62,14 @@ describe("every retention delete is index-driven", () => {
         .bind(...params)
         .all<{ detail: string }>();
       const plan = results.map((row) => row.detail);
-      expect(plan.some((step) => /USING (COVERING )?INDEX|MULTI-INDEX OR/.test(step)), plan.join(" | ")).toBe(true);
-      expect(plan.filter((step) => step.startsWith(`SCAN ${target.table}`)), plan.join(" | ")).toEqual([]);
+      expect(
+        plan.some((step) => /USING (COVERING )?INDEX|MULTI-INDEX OR/.test(step)),
+        plan.join(" | "),
+      ).toBe(true);
+      expect(
+        plan.filter((step) => step.startsWith(`SCAN ${target.table}`)),
+        plan.join(" | "),
+      ).toEqual([]);
     });
   }
 });

@@ -13,7 +13,9 @@ export function runRetention(vars: Record<string, string> = {}) {
 
 /** Which of `ids` are still in `table`. */
 export async function surviving(table: string, column: string, ids: string[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(`SELECT ${column} AS id FROM ${table} WHERE ${column} IN (SELECT value FROM json_each(?)) ORDER BY ${column}`)
+  const { results } = await env.DB.prepare(
+    `SELECT ${column} AS id FROM ${table} WHERE ${column} IN (SELECT value FROM json_each(?)) ORDER BY ${column}`,
+  )
     .bind(JSON.stringify(ids))
     .all<{ id: string }>();
   return results.map((row) => row.id);

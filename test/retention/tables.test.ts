@@ -1,6 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cacheEntries, errorLogs, eventDeliveries, events, jobs, rateLimitLogs, sessions, webhookDeliveries, webhooks, type JobStatus } from "../../src/db/schema";
+import {
+  cacheEntries,
+  errorLogs,
+  eventDeliveries,
+  events,
+  jobs,
+  rateLimitLogs,
+  sessions,
+  webhookDeliveries,
+  webhooks,
+  type JobStatus,
+} from "../../src/db/schema";
 import { clock } from "../../src/lib/clock";
 import { newId } from "../../src/lib/ids";
 import { MAINTENANCE_CRON, runCron } from "../../workers/cron";
@@ -103,7 +114,12 @@ describe("job retention (JOB_RETENTION_DAYS, default 30)", () => {
 
     const shorter = await runRetention({ JOB_RETENTION_DAYS: "7" });
     expect(shorter["prune-finished-jobs"]).toEqual({ deleted: 1, complete: true });
-    expect(await surviving("jobs", "id", ids)).toEqual(kept.filter((j) => j.status !== "COMPLETED").map((j) => j.id).sort());
+    expect(await surviving("jobs", "id", ids)).toEqual(
+      kept
+        .filter((j) => j.status !== "COMPLETED")
+        .map((j) => j.id)
+        .sort(),
+    );
   });
 });
 
@@ -126,8 +142,12 @@ describe("event retention (EVENT_RETENTION_DAYS, default 30)", () => {
     const webhookId = newId("webhook", now);
     const deliveryId = newId("webhookDelivery", now);
     await db.batch([
-      db.insert(webhooks).values({ id: webhookId, ownerId: user.id, url: "https://hooks.example.test/x", secret: "s", createdAt: now, updatedAt: now }),
-      db.insert(webhookDeliveries).values({ id: deliveryId, webhookId, eventId: processedOld.id, eventType: "test.published", status: "SUCCESS", createdAt: now }),
+      db
+        .insert(webhooks)
+        .values({ id: webhookId, ownerId: user.id, url: "https://hooks.example.test/x", secret: "s", createdAt: now, updatedAt: now }),
+      db
+        .insert(webhookDeliveries)
+        .values({ id: deliveryId, webhookId, eventId: processedOld.id, eventType: "test.published", status: "SUCCESS", createdAt: now }),
       db.insert(eventDeliveries).values([
         { eventId: processedOld.id, subscriber: `webhook:${webhookId}`, status: "SUCCEEDED", attempts: 1, createdAt: now, updatedAt: now },
         { eventId: kept[1]!.id, subscriber: `webhook:${webhookId}`, status: "PENDING", createdAt: now, updatedAt: now },
@@ -169,7 +189,12 @@ describe("sessions and cache entries", () => {
 
   it("purges expired cache entries every minute and keeps live and unexpiring ones", async () => {
     const now = clock.now();
-    const entry = (label: string, expiresAt: number | null) => ({ key: `retention:${label}:${crypto.randomUUID()}`, value: "1", expiresAt, createdAt: now });
+    const entry = (label: string, expiresAt: number | null) => ({
+      key: `retention:${label}:${crypto.randomUUID()}`,
+      value: "1",
+      expiresAt,
+      createdAt: now,
+    });
     const expired = entry("expired", now - 1);
     const live = entry("live", now + 60_000);
     const forever = entry("forever", null);

@@ -26,7 +26,8 @@ const MARKS = 5;
 /** A submitted attempt of a test of subjective questions, every one answered. */
 async function submittedAttempt() {
   const ids: string[] = [];
-  for (let i = 0; i < QUESTIONS; i++) ids.push((await createQuestion(instructor.headers, "SUBJECTIVE", { marks: MARKS, body: `Explain law ${i}.` })).id);
+  for (let i = 0; i < QUESTIONS; i++)
+    ids.push((await createQuestion(instructor.headers, "SUBJECTIVE", { marks: MARKS, body: `Explain law ${i}.` })).id);
   const test = await createTest(instructor.headers, [ids]);
   const taker = await createUser();
   const attempt = await startAttempt(taker.headers, test.id);
@@ -51,7 +52,10 @@ async function extraScoringJobs(attemptId: string, count: number): Promise<strin
   return ids;
 }
 
-const row = <T>(query: string, ...params: unknown[]) => env.DB.prepare(query).bind(...params).first<T>();
+const row = <T>(query: string, ...params: unknown[]) =>
+  env.DB.prepare(query)
+    .bind(...params)
+    .first<T>();
 
 /**
  * What must hold once the queue is drained: every job completed on its first delivery with no error,
@@ -61,28 +65,38 @@ const row = <T>(query: string, ...params: unknown[]) => env.DB.prepare(query).bi
 async function expectSettledOnFinalGrades(testId: string, attemptId: string, ids: string[]) {
   const jobs = await settleScoring(attemptId);
   expect(jobs.map((job) => [job.status, job.attempts, job.error])).toEqual(jobs.map(() => ["COMPLETED", 1, null]));
-  const errorRows = await env.DB.prepare(`SELECT count(*) AS n FROM error_logs WHERE body IN (SELECT json_object('jobId', id) FROM jobs WHERE json_extract(payload, '$.attemptId') = ?) OR message LIKE ?`)
+  const errorRows = await env.DB.prepare(
+    `SELECT count(*) AS n FROM error_logs WHERE body IN (SELECT json_object('jobId', id) FROM jobs WHERE json_extract(payload, '$.attemptId') = ?) OR message LIKE ?`,
+  )
     .bind(attemptId, `%${attemptId}%`)
     .first<{ n: number }>();
   expect(errorRows).toEqual({ n: 0 });
 
-  const answers = await env.DB.prepare("SELECT question_id, graded_marks, marks_awarded, is_correct FROM answers WHERE attempt_id = ?").bind(attemptId).all<{
-    question_id: string;
-    graded_marks: number;
-    marks_awarded: number;
-    is_correct: number;
-  }>();
+  const answers = await env.DB.prepare("SELECT question_id, graded_marks, marks_awarded, is_correct FROM answers WHERE attempt_id = ?")
+    .bind(attemptId)
+    .all<{
+      question_id: string;
+      graded_marks: number;
+      marks_awarded: number;
+      is_correct: number;
+    }>();
   expect(answers.results).toHaveLength(ids.length);
   const finalScore = answers.results.reduce((sum, a) => sum + a.graded_marks, 0);
   for (const a of answers.results) expect([a.marks_awarded, a.is_correct]).toEqual([a.graded_marks, a.graded_marks > 0 ? 1 : 0]);
 
   const view = await json(await get(`/v1/attempts/${attemptId}`, instructor.headers));
   expect(view).toMatchObject({ status: "SCORED", score: finalScore, maxScore: QUESTIONS * MARKS, provisional: false });
-  const stats = await row<{ attempt_count: number; score_sum: number; distribution: string }>("SELECT * FROM test_stats WHERE test_id = ?", testId);
+  const stats = await row<{ attempt_count: number; score_sum: number; distribution: string }>(
+    "SELECT * FROM test_stats WHERE test_id = ?",
+    testId,
+  );
   expect(stats).toMatchObject({ attempt_count: 1, score_sum: finalScore });
   expect((JSON.parse(stats!.distribution).counts as number[]).reduce((a, b) => a + b, 0)).toBe(1);
   for (const a of answers.results) {
-    expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", a.question_id)).toEqual({ attempted: 1, correct: a.graded_marks > 0 ? 1 : 0 });
+    expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", a.question_id)).toEqual({
+      attempted: 1,
+      correct: a.graded_marks > 0 ? 1 : 0,
+    });
   }
 
   const db = createDb(env.DB);
@@ -98,7 +112,12 @@ describe("re-scores of one attempt coalesce", () => {
     try {
       const { test, ids, attempt, submitJobId } = await submittedAttempt();
       // Two graders on every question at once: twenty requests, no new job.
-      const responses = await Promise.all(ids.flatMap((id, i) => [grade(instructor.headers, attempt.id, id, i % MARKS), grade(admin.headers, attempt.id, id, (i + 2) % MARKS)]));
+      const responses = await Promise.all(
+        ids.flatMap((id, i) => [
+          grade(instructor.headers, attempt.id, id, i % MARKS),
+          grade(admin.headers, attempt.id, id, (i + 2) % MARKS),
+        ]),
+      );
       expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
       const carriers = await Promise.all(responses.map(async (r) => (await json(r)).scoringJobId));
       expect(new Set(carriers)).toEqual(new Set([submitJobId]));
@@ -121,7 +140,10 @@ describe("concurrent grading and scoring of one attempt", () => {
     const deliveries: Promise<unknown>[] = [];
     for (let wave = 0; wave < 3; wave++) {
       const responses = await Promise.all(
-        ids.flatMap((id, i) => [grade(instructor.headers, attempt.id, id, (i + wave) % (MARKS + 1)), grade(admin.headers, attempt.id, id, (i * wave + 1) % (MARKS + 1))]),
+        ids.flatMap((id, i) => [
+          grade(instructor.headers, attempt.id, id, (i + wave) % (MARKS + 1)),
+          grade(admin.headers, attempt.id, id, (i * wave + 1) % (MARKS + 1)),
+        ]),
       );
       expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
       const open = (await scoringJobsOf(attempt.id)).filter((job) => job.status !== "COMPLETED");
@@ -142,10 +164,15 @@ describe("concurrent grading and scoring of one attempt", () => {
     expect((await Promise.all(ids.map((id) => grade(instructor.headers, attempt.id, id, 3)))).every((r) => r.status === 200)).toBe(true);
     await extraScoringJobs(attempt.id, 5);
     const runs = (await scoringJobsOf(attempt.id)).filter((job) => job.id !== submitJobId);
-    await deliver("scoring", runs.filter((job) => job.status !== "COMPLETED").map((job) => ({ body: { jobId: job.id, type: job.type } })));
+    await deliver(
+      "scoring",
+      runs.filter((job) => job.status !== "COMPLETED").map((job) => ({ body: { jobId: job.id, type: job.type } })),
+    );
     await settleScoring(attempt.id);
     // Whichever ran first after the grades re-scored; every other run found the result already stored.
-    const outcomes = (await scoringJobsOf(attempt.id)).filter((job) => job.id !== submitJobId).map((job) => (job.result as { outcome: string }).outcome);
+    const outcomes = (await scoringJobsOf(attempt.id))
+      .filter((job) => job.id !== submitJobId)
+      .map((job) => (job.result as { outcome: string }).outcome);
     expect(outcomes.filter((outcome) => outcome === "rescored")).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome === "already_scored")).toHaveLength(runs.length - 1);
     await expectSettledOnFinalGrades(test.id, attempt.id, ids);
@@ -155,7 +182,10 @@ describe("concurrent grading and scoring of one attempt", () => {
     // The submit's job and a re-score run together; whichever scores first, the grade ends up counted.
     for (let round = 0; round < 3; round++) {
       const { test, ids, attempt, submitJobId } = await submittedAttempt();
-      const [graded] = await Promise.all([grade(instructor.headers, attempt.id, ids[0]!, 4), deliver("scoring", [{ body: { jobId: submitJobId, type: "attempt.score" } }])]);
+      const [graded] = await Promise.all([
+        grade(instructor.headers, attempt.id, ids[0]!, 4),
+        deliver("scoring", [{ body: { jobId: submitJobId, type: "attempt.score" } }]),
+      ]);
       expect(graded.status).toBe(200);
       await Promise.all(ids.slice(1).map((id) => grade(instructor.headers, attempt.id, id, 1)));
       await expectSettledOnFinalGrades(test.id, attempt.id, ids);

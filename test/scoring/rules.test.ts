@@ -5,13 +5,24 @@ import type { MsqScoringMode } from "../../src/db/schema";
 const OPTIONS = ["a", "b", "c", "d"];
 
 const mcq: ScorableQuestion = { id: "mcq", type: "MCQ", options: OPTIONS, answerKey: { correctOption: 2 }, marks: 4, negativeMarks: 1 };
-const msq: ScorableQuestion = { id: "msq", type: "MSQ", options: OPTIONS, answerKey: { correctOptions: [0, 1, 3] }, marks: 4, negativeMarks: 2 };
+const msq: ScorableQuestion = {
+  id: "msq",
+  type: "MSQ",
+  options: OPTIONS,
+  answerKey: { correctOptions: [0, 1, 3] },
+  marks: 4,
+  negativeMarks: 2,
+};
 const int: ScorableQuestion = { id: "int", type: "INTEGER", answerKey: { answer: 42 }, marks: 3, negativeMarks: 1 };
 const range: ScorableQuestion = { id: "rng", type: "RANGE", answerKey: { min: 1.5, max: 2.5 }, marks: 2, negativeMarks: 0.5 };
 const subj: ScorableQuestion = { id: "sub", type: "SUBJECTIVE", answerKey: { rubric: "explain" }, marks: 5, negativeMarks: 0 };
 
 /** Scores one question alone and returns its verdict. */
-function one(question: ScorableQuestion, answer: SubmittedAnswer | undefined, opts: { mode?: MsqScoringMode; section?: Partial<ScorableSection> } = {}) {
+function one(
+  question: ScorableQuestion,
+  answer: SubmittedAnswer | undefined,
+  opts: { mode?: MsqScoringMode; section?: Partial<ScorableSection> } = {},
+) {
   const out = scoreAttempt({
     msqScoring: opts.mode ?? "all_or_nothing",
     sections: [{ title: "S", ...opts.section, questions: [question] }],

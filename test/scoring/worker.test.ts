@@ -28,7 +28,10 @@ async function submittedAttempt(answers: (ids: Record<string, string>) => Record
   return { test, ids, attempt, scoringJobId };
 }
 
-const row = <T>(query: string, ...params: unknown[]) => env.DB.prepare(query).bind(...params).first<T>();
+const row = <T>(query: string, ...params: unknown[]) =>
+  env.DB.prepare(query)
+    .bind(...params)
+    .first<T>();
 
 describe("the scoring worker", () => {
   it("scores a full attempt of every question type, provisional until the subjective answer is graded", async () => {
@@ -40,7 +43,10 @@ describe("the scoring worker", () => {
       [q.SUBJECTIVE!]: "Inertia is Newton's first law.",
     }));
     const job = await runScoringJob(scoringJobId);
-    expect(job).toMatchObject({ status: "COMPLETED", result: { attemptId: attempt.id, score: 4.5, maxScore: 19, provisional: true, outcome: "scored" } });
+    expect(job).toMatchObject({
+      status: "COMPLETED",
+      result: { attemptId: attempt.id, score: 4.5, maxScore: 19, provisional: true, outcome: "scored" },
+    });
 
     const view = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
     expect(view.status).toBe("SCORED");
@@ -56,28 +62,65 @@ describe("the scoring worker", () => {
       ],
     });
     expect(view.percentile).toEqual(expect.any(Number));
-    const marks = await env.DB.prepare("SELECT question_id, marks_awarded, is_correct FROM answers WHERE attempt_id = ?").bind(attempt.id).all();
+    const marks = await env.DB.prepare("SELECT question_id, marks_awarded, is_correct FROM answers WHERE attempt_id = ?")
+      .bind(attempt.id)
+      .all();
     const byQuestion = Object.fromEntries(marks.results.map((r) => [r.question_id, [r.marks_awarded, r.is_correct]]));
-    expect(byQuestion).toEqual({ [ids.MCQ]: [4, 1], [ids.MSQ]: [-2, 0], [ids.INTEGER]: [3, 1], [ids.RANGE]: [-0.5, 0], [ids.SUBJECTIVE]: [null, null] });
-    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 4.5 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(byQuestion).toEqual({
+      [ids.MCQ]: [4, 1],
+      [ids.MSQ]: [-2, 0],
+      [ids.INTEGER]: [3, 1],
+      [ids.RANGE]: [-0.5, 0],
+      [ids.SUBJECTIVE]: [null, null],
+    });
+    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({
+      attempt_count: 1,
+      score_sum: 4.5,
+    });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?",
+        attempt.id,
+      ),
+    ).toEqual({ n: 1 });
 
     // Grading re-scores: the result becomes final and the statistics shift instead of counting twice.
-    const graded = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 4, feedback: "Good" }, instructor.headers);
+    const graded = await sendJson(
+      `/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`,
+      "PUT",
+      { marks: 4, feedback: "Good" },
+      instructor.headers,
+    );
     expect(graded.status).toBe(200);
     const rescore = await runScoringJob((await json<{ scoringJobId: string }>(graded)).scoringJobId);
     expect(rescore.result).toMatchObject({ score: 8.5, provisional: false, outcome: "rescored" });
     const final = await json(await get(`/v1/attempts/${attempt.id}`, student.headers));
     expect(final.result).toMatchObject({ score: 8.5, provisional: false, accuracy: 0.6 });
     expect(final.result.sections[1]).toMatchObject({ score: 6.5, correct: 2, incorrect: 1, accuracy: 0.6667 });
-    const stats = await row<{ attempt_count: number; score_sum: number; distribution: string }>("SELECT * FROM test_stats WHERE test_id = ?", test.id);
+    const stats = await row<{ attempt_count: number; score_sum: number; distribution: string }>(
+      "SELECT * FROM test_stats WHERE test_id = ?",
+      test.id,
+    );
     expect(stats).toMatchObject({ attempt_count: 1, score_sum: 8.5 });
     const counts = JSON.parse(stats!.distribution).counts as number[];
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
     expect(counts[8]).toBe(1); // 8.5 / 19 = 44.7 %
-    expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.SUBJECTIVE)).toEqual({ attempted: 1, correct: 1 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 1 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.SUBJECTIVE)).toEqual({
+      attempted: 1,
+      correct: 1,
+    });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?",
+        attempt.id,
+      ),
+    ).toEqual({ n: 1 });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 1 AND aggregate_id = ?",
+        attempt.id,
+      ),
+    ).toEqual({ n: 1 });
   });
 
   it("counts unanswered questions as unattempted and keeps per-question statistics", async () => {
@@ -85,7 +128,10 @@ describe("the scoring worker", () => {
     await runScoringJob(scoringJobId);
     expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.MCQ)).toEqual({ attempted: 1, correct: 0 });
     expect(await row("SELECT attempted FROM question_stats WHERE question_id = ?", ids.INTEGER)).toEqual({ attempted: 0 });
-    const stats = await row<{ min_score: number; max_score: number }>("SELECT min_score, max_score FROM test_stats WHERE test_id = ?", test.id);
+    const stats = await row<{ min_score: number; max_score: number }>(
+      "SELECT min_score, max_score FROM test_stats WHERE test_id = ?",
+      test.id,
+    );
     expect(stats).toEqual({ min_score: -1, max_score: -1 });
   });
 
@@ -95,7 +141,9 @@ describe("the scoring worker", () => {
     await answer(student.headers, attempt.id, ids.MCQ!, 1);
     const responses = await Promise.all([submit(student.headers, attempt.id), submit(student.headers, attempt.id)]);
     expect(responses.map((r) => r.status).sort()).toEqual([202, 409]);
-    const jobs = await env.DB.prepare("SELECT id FROM jobs WHERE type = 'attempt.score' AND payload LIKE ?").bind(`%${attempt.id}%`).all<{ id: string }>();
+    const jobs = await env.DB.prepare("SELECT id FROM jobs WHERE type = 'attempt.score' AND payload LIKE ?")
+      .bind(`%${attempt.id}%`)
+      .all<{ id: string }>();
     expect(jobs.results).toHaveLength(1);
     const jobId = jobs.results[0]!.id;
 
@@ -104,9 +152,17 @@ describe("the scoring worker", () => {
     await runScoringJob(jobId);
     await deliver("scoring", [{ body: { jobId, type: "attempt.score" }, attempts: 2 }]);
 
-    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 4 });
+    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({
+      attempt_count: 1,
+      score_sum: 4,
+    });
     expect(await row("SELECT attempted, correct FROM question_stats WHERE question_id = ?", ids.MCQ)).toEqual({ attempted: 1, correct: 1 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?",
+        attempt.id,
+      ),
+    ).toEqual({ n: 1 });
     expect(await row("SELECT status, score FROM attempts WHERE id = ?", attempt.id)).toEqual({ status: "SCORED", score: 4 });
   });
 
@@ -114,14 +170,27 @@ describe("the scoring worker", () => {
     const { test, attempt, scoringJobId } = await submittedAttempt((q) => ({ [q.INTEGER!]: 6 }));
     const extra = await env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(scoringJobId).first<Record<string, unknown>>();
     const twinId = `${scoringJobId.slice(0, -1)}Z` === scoringJobId ? `${scoringJobId.slice(0, -1)}Y` : `${scoringJobId.slice(0, -1)}Z`;
-    await env.DB.prepare("INSERT INTO jobs (id, type, queue, status, payload, max_attempts, created_at, updated_at) VALUES (?, 'attempt.score', 'scoring', 'PENDING', ?, 3, ?, ?)")
+    await env.DB.prepare(
+      "INSERT INTO jobs (id, type, queue, status, payload, max_attempts, created_at, updated_at) VALUES (?, 'attempt.score', 'scoring', 'PENDING', ?, 3, ?, ?)",
+    )
       .bind(twinId, extra!.payload, extra!.created_at, extra!.created_at)
       .run();
-    await deliver("scoring", [{ body: { jobId: scoringJobId, type: "attempt.score" } }, { body: { jobId: twinId, type: "attempt.score" } }]);
+    await deliver("scoring", [
+      { body: { jobId: scoringJobId, type: "attempt.score" } },
+      { body: { jobId: twinId, type: "attempt.score" } },
+    ]);
     await runScoringJob(scoringJobId);
     await runScoringJob(twinId);
-    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({ attempt_count: 1, score_sum: 3 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?", attempt.id)).toEqual({ n: 1 });
+    expect(await row("SELECT attempt_count, score_sum FROM test_stats WHERE test_id = ?", test.id)).toEqual({
+      attempt_count: 1,
+      score_sum: 3,
+    });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE type = 'attempt.scored' AND json_extract(payload, '$.rescored') = 0 AND aggregate_id = ?",
+        attempt.id,
+      ),
+    ).toEqual({ n: 1 });
   });
 
   it("fails a job for an attempt that does not exist, without retrying", async () => {
@@ -176,7 +245,11 @@ describe("percentiles and analytics", () => {
     expect(body).toMatchObject({ testId: test.id, attemptCount: 2, meanScore: 5, minScore: -1, maxScore: 11 });
     expect(body.distribution.buckets).toHaveLength(20);
     expect(body.distribution.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(2);
-    expect(body.questions.find((q: { questionId: string }) => q.questionId === ids.MCQ)).toMatchObject({ attempted: 2, correct: 1, correctRate: 0.5 });
+    expect(body.questions.find((q: { questionId: string }) => q.questionId === ids.MCQ)).toMatchObject({
+      attempted: 2,
+      correct: 1,
+      correctRate: 0.5,
+    });
   });
 
   it("test analytics are 404 for other instructors and students", async () => {

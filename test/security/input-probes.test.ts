@@ -23,7 +23,7 @@ describe("probe signatures", () => {
     "<iframe src=//evil.example>",
     "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
-    "<a href=\"data:text/html;base64,PHNjcmlwdD4=\">x</a>",
+    '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
     "';document.cookie='",
     "<details open ontoggle=prompt(1)>",
   ];

@@ -149,12 +149,18 @@ describe("credential stuffing", () => {
     const statements = [];
     for (let i = 0; i < CREDENTIAL_STUFFING.criticalAccounts - 1; i++) {
       statements.push(
-        env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES (?, NULL, ?, ?)").bind(`hash-${ip}-${i}`, ip, now),
+        env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES (?, NULL, ?, ?)").bind(
+          `hash-${ip}-${i}`,
+          ip,
+          now,
+        ),
       );
     }
     await env.DB.batch(statements);
     await login(uniqueEmail("bulk"), "x-password", { ip });
-    const event = await eventually(async () => (await securityEventsWhere({ type: "credential_stuffing", ip })).find((row) => row.severity === "CRITICAL"));
+    const event = await eventually(async () =>
+      (await securityEventsWhere({ type: "credential_stuffing", ip })).find((row) => row.severity === "CRITICAL"),
+    );
     expect(event.details.distinctAccounts).toBe(CREDENTIAL_STUFFING.criticalAccounts);
   });
 });

@@ -77,7 +77,9 @@ describe("30 failures from 30 IPs", () => {
 
     // The owner, from a fresh IP: the API client's header, and the browser's cookie.
     expect((await login(owner.user.email, DEFAULT_TEST_PASSWORD, asDevice(owner.deviceToken))).status).toBe(200);
-    expect((await login(owner.user.email, DEFAULT_TEST_PASSWORD, { Cookie: `__Host-proctor_device=${owner.deviceToken}` })).status).toBe(200);
+    expect((await login(owner.user.email, DEFAULT_TEST_PASSWORD, { Cookie: `__Host-proctor_device=${owner.deviceToken}` })).status).toBe(
+      200,
+    );
     // And the lockout still holds for everyone else.
     expect((await login(owner.user.email, DEFAULT_TEST_PASSWORD)).status).toBe(429);
   });
@@ -111,11 +113,15 @@ describe("tokens that do not open the door", () => {
     // Signed by a deployment with a configured secret: not ours here, so not trusted.
     const { request } = testApp();
     const elsewhere = envWith({ DEVICE_TOKEN_SECRET: "s".repeat(48) });
-    const foreign = await request("/v1/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...clientIp(), ...asDevice(owner.deviceToken) },
-      body: JSON.stringify({ email: owner.user.email, password: DEFAULT_TEST_PASSWORD }),
-    }, elsewhere);
+    const foreign = await request(
+      "/v1/auth/login",
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...clientIp(), ...asDevice(owner.deviceToken) },
+        body: JSON.stringify({ email: owner.user.email, password: DEFAULT_TEST_PASSWORD }),
+      },
+      elsewhere,
+    );
     expect(foreign.status).toBe(429);
   });
 
@@ -162,14 +168,26 @@ describe("tokens that do not open the door", () => {
 describe("the signing secret", () => {
   it("is required in staging and production, and must be long", async () => {
     const { request } = testApp();
-    for (const [ENVIRONMENT, DEVICE_TOKEN_SECRET] of [["production", ""], ["staging", ""], ["test", "too-short"]]) {
+    for (const [ENVIRONMENT, DEVICE_TOKEN_SECRET] of [
+      ["production", ""],
+      ["staging", ""],
+      ["test", "too-short"],
+    ]) {
       const res = await request("/health", {}, { ...env, ENVIRONMENT, DEVICE_TOKEN_SECRET });
       const problem = await problemOf(res);
       expect(problem.code, `${ENVIRONMENT}`).toBe("misconfigured");
       expect(problem.detail).toContain("DEVICE_TOKEN_SECRET");
       expect(problem.detail).not.toContain("too-short");
     }
-    expect((await request("/health", {}, { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "p".repeat(32), WEBHOOK_ALLOW_LOOPBACK: "false" })).status).not.toBe(500);
+    expect(
+      (
+        await request(
+          "/health",
+          {},
+          { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "p".repeat(32), WEBHOOK_ALLOW_LOOPBACK: "false" },
+        )
+      ).status,
+    ).not.toBe(500);
   });
 
   it("when configured, signs tokens every isolate accepts", async () => {
@@ -177,11 +195,15 @@ describe("the signing secret", () => {
     const bindings = envWith({ DEVICE_TOKEN_SECRET: "k".repeat(40) });
     const owner = await ownerSignedIn();
     const send = (password: string, headers: Record<string, string> = {}) =>
-      request("/v1/auth/login", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", ...clientIp(), ...headers },
-        body: JSON.stringify({ email: owner.user.email, password }),
-      }, bindings);
+      request(
+        "/v1/auth/login",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json", ...clientIp(), ...headers },
+          body: JSON.stringify({ email: owner.user.email, password }),
+        },
+        bindings,
+      );
     const { deviceToken } = (await (await send(DEFAULT_TEST_PASSWORD)).json()) as { deviceToken: string };
     for (let i = 0; i < TO_BLOCK; i++) await send(`Wrong-Guess-${i}-9!`);
     expect((await send(DEFAULT_TEST_PASSWORD)).status).toBe(429);

@@ -27,9 +27,11 @@ const HOSTILE: [string, string, string][] = [
   ["DEL", "a\u007fb", TEXT_MESSAGES.singleLine],
   ["C1 next-line", "a\u0085b", TEXT_MESSAGES.singleLine],
   ["C1 control-sequence introducer", "a\u009b31mb", TEXT_MESSAGES.singleLine],
-  ...[0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069].map(
-    (code): [string, string, string] => [`bidi U+${code.toString(16).toUpperCase()}`, `invoice${String.fromCharCode(code)}fdp.exe`, TEXT_MESSAGES.bidi],
-  ),
+  ...[0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069].map((code): [string, string, string] => [
+    `bidi U+${code.toString(16).toUpperCase()}`,
+    `invoice${String.fromCharCode(code)}fdp.exe`,
+    TEXT_MESSAGES.bidi,
+  ]),
   ["a lone high surrogate", "a\ud800b", TEXT_MESSAGES.loneSurrogate],
   ["a lone low surrogate", "a\udfffb", TEXT_MESSAGES.loneSurrogate],
 ];
@@ -57,30 +59,67 @@ const at = (hours: number) => new Date(Date.UTC(2026, 10, 1, 8) + hours * 3600_0
 const FIELDS: Field[] = [
   { name: "user name", path: "name", multiline: false, send: (v) => sendJson("/v1/me", "PATCH", { name: v }, student.headers) },
   { name: "user bio", path: "bio", multiline: true, send: (v) => sendJson("/v1/me", "PATCH", { bio: v }, student.headers) },
-  { name: "target exam", path: "targetExam", multiline: false, send: (v) => sendJson("/v1/me", "PATCH", { targetExam: v }, student.headers) },
-  { name: "API key name", path: "name", multiline: false, send: (v) => sendJson("/v1/api-keys", "POST", { name: v, scopes: ["questions:read"] }, student.headers) },
+  {
+    name: "target exam",
+    path: "targetExam",
+    multiline: false,
+    send: (v) => sendJson("/v1/me", "PATCH", { targetExam: v }, student.headers),
+  },
+  {
+    name: "API key name",
+    path: "name",
+    multiline: false,
+    send: (v) => sendJson("/v1/api-keys", "POST", { name: v, scopes: ["questions:read"] }, student.headers),
+  },
   {
     name: "question subject",
     path: "subject",
     multiline: false,
     send: (v) => sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, subject: v }, instructor.headers),
   },
-  { name: "question body (rich text)", path: "body", multiline: true, send: (v) => sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, body: v }, instructor.headers) },
+  {
+    name: "question body (rich text)",
+    path: "body",
+    multiline: true,
+    send: (v) => sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, body: v }, instructor.headers),
+  },
   {
     name: "question option (rich text)",
     path: "options.2",
     multiline: true,
     send: (v) => sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, options: ["3", "4", v] }, instructor.headers),
   },
-  { name: "question list filter", path: "topic", multiline: false, inUrl: true, send: (v) => call(`/v1/questions?topic=${encodeURIComponent(v)}`, { headers: instructor.headers }) },
+  {
+    name: "question list filter",
+    path: "topic",
+    multiline: false,
+    inUrl: true,
+    send: (v) => call(`/v1/questions?topic=${encodeURIComponent(v)}`, { headers: instructor.headers }),
+  },
   {
     name: "section title",
     path: "sections.0.title",
     multiline: false,
-    send: (v) => sendJson("/v1/tests", "POST", { title: "T", durationMinutes: 10, sections: [{ title: v, questionIds: [`qst_${"0".repeat(26)}`] }] }, instructor.headers),
+    send: (v) =>
+      sendJson(
+        "/v1/tests",
+        "POST",
+        { title: "T", durationMinutes: 10, sections: [{ title: v, questionIds: [`qst_${"0".repeat(26)}`] }] },
+        instructor.headers,
+      ),
   },
-  { name: "goal title", path: "title", multiline: false, send: (v) => sendJson("/v1/planner/goals", "POST", { title: v, targetDate: "2030-01-01", targetHours: 5 }, student.headers) },
-  { name: "session notes", path: "notes", multiline: true, send: (v) => sendJson("/v1/planner/sessions", "POST", { startedAt: at(0), endedAt: at(1), notes: v }, student.headers) },
+  {
+    name: "goal title",
+    path: "title",
+    multiline: false,
+    send: (v) => sendJson("/v1/planner/goals", "POST", { title: v, targetDate: "2030-01-01", targetHours: 5 }, student.headers),
+  },
+  {
+    name: "session notes",
+    path: "notes",
+    multiline: true,
+    send: (v) => sendJson("/v1/planner/sessions", "POST", { startedAt: at(0), endedAt: at(1), notes: v }, student.headers),
+  },
   {
     name: "plan feature",
     path: "features.0",
@@ -98,7 +137,13 @@ const FIELDS: Field[] = [
 describe("every free-text field refuses hostile characters with one validation_failed", () => {
   for (const field of FIELDS) {
     const samples: [string, string, string][] = [
-      ...HOSTILE.filter(([, , message]) => !(field.inUrl && message === TEXT_MESSAGES.loneSurrogate)).map(([label, value, message]): [string, string, string] => [label, value, message === TEXT_MESSAGES.singleLine && field.multiline ? TEXT_MESSAGES.multiLine : message]),
+      ...HOSTILE.filter(([, , message]) => !(field.inUrl && message === TEXT_MESSAGES.loneSurrogate)).map(
+        ([label, value, message]): [string, string, string] => [
+          label,
+          value,
+          message === TEXT_MESSAGES.singleLine && field.multiline ? TEXT_MESSAGES.multiLine : message,
+        ],
+      ),
       ...(field.multiline ? [] : LINE_BREAKS.map(([label, value]): [string, string, string] => [label, value, TEXT_MESSAGES.singleLine])),
     ];
     it(`${field.name}: ${samples.length} hostile samples`, async () => {
@@ -116,7 +161,9 @@ describe("every free-text field refuses hostile characters with one validation_f
     const user = await createUser();
     for (const [, value] of HOSTILE) {
       expect((await sendJson("/v1/api-keys", "POST", { name: value, scopes: ["questions:read"] }, user.headers)).status).toBe(400);
-      expect((await sendJson("/v1/planner/goals", "POST", { title: value, targetDate: "2030-01-01", targetHours: 5 }, user.headers)).status).toBe(400);
+      expect(
+        (await sendJson("/v1/planner/goals", "POST", { title: value, targetDate: "2030-01-01", targetHours: 5 }, user.headers)).status,
+      ).toBe(400);
     }
     const counts = await env.DB.prepare(
       "SELECT (SELECT count(*) FROM api_keys WHERE owner_id = ?1) AS keys, (SELECT count(*) FROM study_goals WHERE user_id = ?1) AS goals",
@@ -136,7 +183,12 @@ describe("every free-text field refuses hostile characters with one validation_f
       const expected = message === TEXT_MESSAGES.singleLine ? TEXT_MESSAGES.multiLine : message;
       expect((await problemOf(res)).errors, label).toContainEqual({ path: "answer", message: expected });
     }
-    const feedback = await sendJson(`/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`, "PUT", { marks: 1, feedback: "good\u202Ework" }, instructor.headers);
+    const feedback = await sendJson(
+      `/v1/attempts/${attempt.id}/answers/${ids.SUBJECTIVE}/grade`,
+      "PUT",
+      { marks: 1, feedback: "good\u202Ework" },
+      instructor.headers,
+    );
     expect(feedback.status).toBe(400);
     expect((await problemOf(feedback)).errors).toContainEqual({ path: "feedback", message: TEXT_MESSAGES.bidi });
   });
@@ -151,25 +203,44 @@ describe("what the rule accepts, it stores normalised", () => {
     const row = await env.DB.prepare("SELECT subject FROM questions WHERE id = ?").bind(question.id).first<{ subject: string }>();
     expect(row!.subject).toBe(composed);
     for (const form of [composed, decomposed]) {
-      const list = await json(await call(`/v1/questions?subject=${encodeURIComponent(form)}&topic=${encodeURIComponent(question.topic)}`, { headers: instructor.headers }));
+      const list = await json(
+        await call(`/v1/questions?subject=${encodeURIComponent(form)}&topic=${encodeURIComponent(question.topic)}`, {
+          headers: instructor.headers,
+        }),
+      );
       expect(list.data.map((q: { id: string }) => q.id)).toEqual([question.id]);
     }
   });
 
   it("judges duplicate options after normalising, so two spellings of one option are one option", async () => {
-    const res = await sendJson("/v1/questions", "POST", { ...SAMPLE_QUESTIONS.MCQ, options: ["\u00e9t\u00e9", "e\u0301te\u0301", "hiver"] }, instructor.headers);
+    const res = await sendJson(
+      "/v1/questions",
+      "POST",
+      { ...SAMPLE_QUESTIONS.MCQ, options: ["\u00e9t\u00e9", "e\u0301te\u0301", "hiver"] },
+      instructor.headers,
+    );
     expect(res.status).toBe(400);
     expect((await problemOf(res)).errors).toContainEqual({ path: "options.1", message: "Duplicate option" });
   });
 
   it("keeps tabs and newlines in multi-line text, turning CRLF and CR into LF", async () => {
-    const res = await sendJson("/v1/planner/sessions", "POST", { startedAt: at(10), endedAt: at(11), notes: "  line 1\r\n\tindented\rline 3\n" }, student.headers);
+    const res = await sendJson(
+      "/v1/planner/sessions",
+      "POST",
+      { startedAt: at(10), endedAt: at(11), notes: "  line 1\r\n\tindented\rline 3\n" },
+      student.headers,
+    );
     expect(res.status, await res.clone().text()).toBe(201);
     expect((await json(res)).notes).toBe("line 1\n\tindented\nline 3");
   });
 
   it("accepts right-to-left text with its directional marks, emoji sequences and combining marks", async () => {
-    for (const name of ["\u200F\u05de\u05d1\u05d7\u05df \u05e8\u05d0\u05e9\u05d5\u05df", "\u0645\u0631\u064a\u0645\u061c 2", "Ana \u{1F469}\u200D\u{1F52C}", "\u0928\u092e\u0938\u094d\u0924\u0947"]) {
+    for (const name of [
+      "\u200F\u05de\u05d1\u05d7\u05df \u05e8\u05d0\u05e9\u05d5\u05df",
+      "\u0645\u0631\u064a\u0645\u061c 2",
+      "Ana \u{1F469}\u200D\u{1F52C}",
+      "\u0928\u092e\u0938\u094d\u0924\u0947",
+    ]) {
       const res = await sendJson("/v1/me", "PATCH", { name }, student.headers);
       expect(res.status, await res.clone().text()).toBe(200);
       expect((await json(res)).user.name).toBe(name.normalize("NFC"));

@@ -8,10 +8,16 @@ describe("purge-security-signals (maintenance cron)", () => {
     const now = clock.now();
     const day = 24 * 3600 * 1000;
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES ('old', NULL, '10.9.9.9', ?)").bind(now - day - 1000),
-      env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES ('fresh', NULL, '10.9.9.9', ?)").bind(now - 1000),
+      env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES ('old', NULL, '10.9.9.9', ?)").bind(
+        now - day - 1000,
+      ),
+      env.DB.prepare("INSERT INTO login_failures (email_hash, user_id, ip, created_at) VALUES ('fresh', NULL, '10.9.9.9', ?)").bind(
+        now - 1000,
+      ),
       env.DB.prepare("INSERT INTO security_counters (key, window_start, count, expires_at) VALUES ('actions:old', 0, 3, ?)").bind(now - 1),
-      env.DB.prepare("INSERT INTO security_counters (key, window_start, count, expires_at) VALUES ('actions:live', 0, 3, ?)").bind(now + 60_000),
+      env.DB.prepare("INSERT INTO security_counters (key, window_start, count, expires_at) VALUES ('actions:live', 0, 3, ?)").bind(
+        now + 60_000,
+      ),
     ]);
 
     const outcome = await runCron(MAINTENANCE_CRON, env);

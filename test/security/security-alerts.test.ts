@@ -27,7 +27,11 @@ describe("alerts for security events", () => {
   it("a MEDIUM event (an injection probe) is recorded without paging anyone", async () => {
     const hook = capturePath("security-medium");
     const bindings = { ...env, ALERT_WEBHOOK_URL: `${env.CAPTURE_URL}${hook}` };
-    const res = await testApp().request("/health?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", { headers: { "CF-Connecting-IP": uniqueIp() } }, bindings);
+    const res = await testApp().request(
+      "/health?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+      { headers: { "CF-Connecting-IP": uniqueIp() } },
+      bindings,
+    );
     expect(res.status).toBe(200);
     await settle(100);
     expect(await captured(hook)).toHaveLength(0);

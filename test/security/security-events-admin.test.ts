@@ -29,7 +29,15 @@ async function seedEvent(fields: { type?: string; severity?: string; status?: st
     `INSERT INTO security_events (id, type, severity, status, actor_id, ip, country, city, latitude, longitude, details, created_at, updated_at)
      VALUES (?, ?, ?, ?, 'usr_target', ?, 'DE', 'Berlin', 52.52, 13.405, '{"failures":7}', ?, ?)`,
   )
-    .bind(id, fields.type ?? "brute_force", fields.severity ?? "HIGH", fields.status ?? "OPEN", fields.ip ?? "203.0.113.9", createdAt, createdAt)
+    .bind(
+      id,
+      fields.type ?? "brute_force",
+      fields.severity ?? "HIGH",
+      fields.status ?? "OPEN",
+      fields.ip ?? "203.0.113.9",
+      createdAt,
+      createdAt,
+    )
     .run();
   return id;
 }
@@ -58,7 +66,11 @@ describe("GET /v1/admin/security-events", () => {
 
     const all = await list(`?ip=${ip}`);
     expect(all.data.map((e) => e.id)).toEqual([c, b, a]);
-    expect(all.data[0]).toMatchObject({ type: "impossible_travel", location: { country: "DE", city: "Berlin", latitude: 52.52 }, details: { failures: 7 } });
+    expect(all.data[0]).toMatchObject({
+      type: "impossible_travel",
+      location: { country: "DE", city: "Berlin", latitude: 52.52 },
+      details: { failures: 7 },
+    });
 
     expect((await list(`?ip=${ip}&severity=CRITICAL`)).data.map((e) => e.id)).toEqual([b]);
     expect((await list(`?ip=${ip}&status=RESOLVED`)).data.map((e) => e.id)).toEqual([c]);
@@ -84,7 +96,14 @@ describe("GET /v1/admin/security-events", () => {
   });
 
   it("rejects bad filters with a validation problem", async () => {
-    for (const query of ["?severity=NUCLEAR", "?type=nope", "?from=yesterday", "?limit=1000", "?cursor=%%%", "?from=2031-01-02T00:00:00Z&to=2031-01-01T00:00:00Z"]) {
+    for (const query of [
+      "?severity=NUCLEAR",
+      "?type=nope",
+      "?from=yesterday",
+      "?limit=1000",
+      "?cursor=%%%",
+      "?from=2031-01-02T00:00:00Z&to=2031-01-01T00:00:00Z",
+    ]) {
       const res = await call(`/v1/admin/security-events${query}`, { headers: admin.headers });
       expect(res.status, query).toBe(400);
       expect((await problemOf(res)).code).toBe("validation_failed");
@@ -121,7 +140,11 @@ describe("PATCH /v1/admin/security-events/:id", () => {
     const id = await seedEvent();
     const first = await patch(id, { status: "INVESTIGATING", note: "Looking at the source IP" });
     expect(first.status, await first.clone().text()).toBe(200);
-    expect(await first.json()).toMatchObject({ status: "INVESTIGATING", resolutionNote: "Looking at the source IP", updatedBy: admin.user.id });
+    expect(await first.json()).toMatchObject({
+      status: "INVESTIGATING",
+      resolutionNote: "Looking at the source IP",
+      updatedBy: admin.user.id,
+    });
 
     clock.advance(60_000);
     const second = await patch(id, { status: "FALSE_POSITIVE", note: "Our own load test" });
@@ -167,7 +190,9 @@ describe("PATCH /v1/admin/security-events/:id", () => {
     ]);
     const statuses = results.map((res) => res.status).sort();
     expect(statuses).toEqual([200, 409]);
-    const audit = await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE action = 'security_event.updated' AND target_id = ?").bind(id).first<{ n: number }>();
+    const audit = await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE action = 'security_event.updated' AND target_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
     expect(audit!.n).toBe(1);
   });
 

@@ -57,7 +57,16 @@ describe("POST /v1/uploads accepts each allowed type", () => {
     ["CSV", () => new TextEncoder().encode("question,answer\n2+2,4\n"), "import.csv", "text/csv"],
     ["JSON", () => new TextEncoder().encode('[{"body":"2+2?","answer":"4"}]'), "import.json", "application/json"],
     ["text", () => new TextEncoder().encode("plain notes\n"), "notes.txt", "text/plain; charset=utf-8"],
-    ["ZIP", () => zip([{ name: "questions.json", content: '[{"q":1}]' }, { name: "images/q1.png", content: png(), store: true }]), "bundle.zip", "application/zip"],
+    [
+      "ZIP",
+      () =>
+        zip([
+          { name: "questions.json", content: '[{"q":1}]' },
+          { name: "images/q1.png", content: png(), store: true },
+        ]),
+      "bundle.zip",
+      "application/zip",
+    ],
   ];
 
   it.each(cases)("%s", async (_name, make, filename, type) => {
@@ -112,14 +121,49 @@ describe("POST /v1/uploads accepts each allowed type", () => {
 });
 
 describe("POST /v1/uploads accepts real-world shapes the inspection must not mistake for attacks", () => {
-  const XMP = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description dc:title="Forces &lt;and&gt; motion"/></rdf:RDF></x:xmpmeta>';
+  const XMP =
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description dc:title="Forces &lt;and&gt; motion"/></rdf:RDF></x:xmpmeta>';
   const cases: [string, () => Uint8Array | Promise<Uint8Array>, string, string][] = [
-    ["a PDF whose objects live in a compressed object stream", () => pdfWithObjectStream("<< /Kids [] /Limits [(a) (z)] >>"), "modern.pdf", "application/pdf"],
-    ["a PDF object stream with an indirect /Length", () => pdfWithObjectStream("<< /Kids [] >>", { indirectLength: true }), "modern2.pdf", "application/pdf"],
-    ["a PDF whose names only start like active ones", () => pdf("/JSON 1 /AAA 2 /URIs 3 /Launcher 4 /JavaScriptish 5 /X#2FJS 6 "), "names.pdf", "application/pdf"],
-    ["a PNG with random pixels and a text chunk", () => pngWith([pngChunk("tEXt", "Software\0Inkscape 1.3, a < b > c")], noise(200_000, 41)), "plot.png", "image/png"],
-    ["a JPEG with binary EXIF, XMP and a long random scan", () => jpegWith([jpegSegment(0xe1, concat("Exif\0\0", noise(60_000, 43))), jpegSegment(0xe1, concat("http://ns.adobe.com/xap/1.0/\0", XMP))], noise(500_000, 47)), "photo.jpg", "image/jpeg"],
-    ["a phone's motion photo: a video appended after the JPEG", () => concat(jpeg(), new Uint8Array([0, 0, 0, 0x18]), "ftypmp42", noise(1_000_000, 53)), "motion.jpg", "image/jpeg"],
+    [
+      "a PDF whose objects live in a compressed object stream",
+      () => pdfWithObjectStream("<< /Kids [] /Limits [(a) (z)] >>"),
+      "modern.pdf",
+      "application/pdf",
+    ],
+    [
+      "a PDF object stream with an indirect /Length",
+      () => pdfWithObjectStream("<< /Kids [] >>", { indirectLength: true }),
+      "modern2.pdf",
+      "application/pdf",
+    ],
+    [
+      "a PDF whose names only start like active ones",
+      () => pdf("/JSON 1 /AAA 2 /URIs 3 /Launcher 4 /JavaScriptish 5 /X#2FJS 6 "),
+      "names.pdf",
+      "application/pdf",
+    ],
+    [
+      "a PNG with random pixels and a text chunk",
+      () => pngWith([pngChunk("tEXt", "Software\0Inkscape 1.3, a < b > c")], noise(200_000, 41)),
+      "plot.png",
+      "image/png",
+    ],
+    [
+      "a JPEG with binary EXIF, XMP and a long random scan",
+      () =>
+        jpegWith(
+          [jpegSegment(0xe1, concat("Exif\0\0", noise(60_000, 43))), jpegSegment(0xe1, concat("http://ns.adobe.com/xap/1.0/\0", XMP))],
+          noise(500_000, 47),
+        ),
+      "photo.jpg",
+      "image/jpeg",
+    ],
+    [
+      "a phone's motion photo: a video appended after the JPEG",
+      () => concat(jpeg(), new Uint8Array([0, 0, 0, 0x18]), "ftypmp42", noise(1_000_000, 53)),
+      "motion.jpg",
+      "image/jpeg",
+    ],
     ["a GIF with a plain comment", () => gifWithComment("Drawn for question 12: x < y and y > z. Not markup."), "c.gif", "image/gif"],
     ["a WebP with EXIF and XMP", () => webpWith("XMP ", XMP), "w.webp", "image/webp"],
     ["a PNG followed by zero padding", () => concat(png(), new Uint8Array(4096)), "padded.png", "image/png"],
@@ -141,13 +185,25 @@ describe("POST /v1/uploads under concurrency", () => {
           ? { bytes: pngWith([], noise(5000, i + 1)), name: `clean-${i}.png`, type: "image/png", clean: true }
           : i % 4 === 1
             ? { bytes: concat(png(), await zip([{ name: "x.txt", content: "x" }])), name: `zip-${i}.png`, type: "image/png", clean: false }
-            : { bytes: await pdfWithObjectStream("<< /S /JavaScript /JS (app.alert(1)) >>"), name: `js-${i}.pdf`, type: "application/pdf", clean: false },
+            : {
+                bytes: await pdfWithObjectStream("<< /S /JavaScript /JS (app.alert(1)) >>"),
+                name: `js-${i}.pdf`,
+                type: "application/pdf",
+                clean: false,
+              },
       ),
     );
     const responses = await Promise.all(files.map((file) => upload(headers, file)));
     expect(responses.map((r) => r.status)).toEqual(files.map((file) => (file.clean ? 201 : 422)));
-    const stored = await env.DB.prepare("SELECT filename FROM uploads WHERE owner_id = ? ORDER BY filename").bind(user.id).all<{ filename: string }>();
-    expect(stored.results.map((row) => row.filename)).toEqual(files.filter((file) => file.clean).map((file) => file.name).sort());
+    const stored = await env.DB.prepare("SELECT filename FROM uploads WHERE owner_id = ? ORDER BY filename")
+      .bind(user.id)
+      .all<{ filename: string }>();
+    expect(stored.results.map((row) => row.filename)).toEqual(
+      files
+        .filter((file) => file.clean)
+        .map((file) => file.name)
+        .sort(),
+    );
     expect((await env.FILES.list({ prefix: `uploads/${user.id}/` })).objects).toHaveLength(6);
   });
 });
@@ -227,7 +283,10 @@ describe("GET /v1/uploads", () => {
       const res = await upload(owner.headers, { bytes: name.endsWith(".pdf") ? pdf() : png(), name, type });
       ids.unshift(((await res.json()) as UploadBody).id);
     }
-    const first = (await (await call("/v1/uploads?limit=2", { headers: owner.headers })).json()) as { data: UploadBody[]; nextCursor: string };
+    const first = (await (await call("/v1/uploads?limit=2", { headers: owner.headers })).json()) as {
+      data: UploadBody[];
+      nextCursor: string;
+    };
     expect(first.data.map((u) => u.id)).toEqual(ids.slice(0, 2));
     const second = (await (await call(`/v1/uploads?limit=2&cursor=${first.nextCursor}`, { headers: owner.headers })).json()) as {
       data: UploadBody[];
@@ -266,11 +325,17 @@ describe("GET /v1/uploads/:id", () => {
     const owner = await createUser();
     const admin = await createUser({ role: "admin" });
     const ids: string[] = [];
-    for (const [bytes, name, type] of [[png(), "p.png", "image/png"], [pdf(), "d.pdf", "application/pdf"], [new TextEncoder().encode("a,b\n1,2\n"), "t.csv", "text/csv"]] as const) {
+    for (const [bytes, name, type] of [
+      [png(), "p.png", "image/png"],
+      [pdf(), "d.pdf", "application/pdf"],
+      [new TextEncoder().encode("a,b\n1,2\n"), "t.csv", "text/csv"],
+    ] as const) {
       ids.push(((await (await upload(owner.headers, { bytes, name, type })).json()) as UploadBody).id);
     }
     // Concurrent reads, by the owner and an admin: each response carries the route's headers.
-    const reads = await Promise.all(ids.flatMap((id) => [owner, admin].map((reader) => call(`/v1/uploads/${id}/content`, { headers: reader.headers }))));
+    const reads = await Promise.all(
+      ids.flatMap((id) => [owner, admin].map((reader) => call(`/v1/uploads/${id}/content`, { headers: reader.headers }))),
+    );
     for (const res of reads) {
       expect(res.status).toBe(200);
       expect(res.headers.get("Content-Security-Policy")).toBe("default-src 'none'; sandbox");
@@ -282,7 +347,9 @@ describe("GET /v1/uploads/:id", () => {
     }
     // Every other response keeps the API's own policy.
     const metadata = await call(`/v1/uploads/${ids[0]}`, { headers: owner.headers });
-    expect(metadata.headers.get("Content-Security-Policy")).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(metadata.headers.get("Content-Security-Policy")).toBe(
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
   });
 
   it("answers 404 to another user, as if the upload did not exist", async () => {

@@ -10,11 +10,23 @@ import { call, sendJson } from "../helpers/http";
 import { db, dispatcher, emitEvent } from "../events/helpers";
 import { createWebhook, received, receiverUrl } from "./helpers";
 
-const question = { type: "MCQ", body: "What is 6 × 7?", subject: "math", topic: "arithmetic", options: ["42", "67"], correctOption: 0, marks: 1 };
+const question = {
+  type: "MCQ",
+  body: "What is 6 × 7?",
+  subject: "math",
+  topic: "arithmetic",
+  options: ["42", "67"],
+  correctOption: 0,
+  marks: 1,
+};
 
 /** The receiver's view of a request, checked by the independent Standard Webhooks implementation. */
 function verify(secret: string, request: { headers: Record<string, string>; body: string }) {
-  return new StandardWebhook(secret).verify(request.body, request.headers) as { type: string; timestamp: string; data: Record<string, unknown> };
+  return new StandardWebhook(secret).verify(request.body, request.headers) as {
+    type: string;
+    timestamp: string;
+    data: Record<string, unknown>;
+  };
 }
 
 describe("webhook delivery (Standard Webhooks)", () => {
@@ -29,11 +41,18 @@ describe("webhook delivery (Standard Webhooks)", () => {
     expect(created.status).toBe(201);
     const { id: questionId } = (await created.json()) as { id: string };
 
-    const [request] = await vi.waitUntil(async () => {
-      const got = await received(url);
-      return got.length > 0 ? got : false;
-    }, { timeout: 15_000, interval: 100 });
-    expect(request!.headers).toMatchObject({ "content-type": "application/json", "webhook-id": expect.stringMatching(/^evt_/), "webhook-timestamp": expect.stringMatching(/^\d{10}$/) });
+    const [request] = await vi.waitUntil(
+      async () => {
+        const got = await received(url);
+        return got.length > 0 ? got : false;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(request!.headers).toMatchObject({
+      "content-type": "application/json",
+      "webhook-id": expect.stringMatching(/^evt_/),
+      "webhook-timestamp": expect.stringMatching(/^\d{10}$/),
+    });
     expect(request!.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     const body = verify(hook.secret, request!);
     expect(body).toEqual({
@@ -47,10 +66,19 @@ describe("webhook delivery (Standard Webhooks)", () => {
 
     // The log and the counters, as the owner reads them.
     const log = await vi.waitUntil(async () => {
-      const page = (await (await call(`/v1/webhooks/${hook.id}/deliveries`, { headers: instructor.headers })).json()) as { data: Record<string, any>[] };
+      const page = (await (await call(`/v1/webhooks/${hook.id}/deliveries`, { headers: instructor.headers })).json()) as {
+        data: Record<string, any>[];
+      };
       return page.data.length > 0 ? page.data : false;
     });
-    expect(log[0]).toMatchObject({ eventType: "question.created", messageId: request!.headers["webhook-id"], attempt: 1, status: "SUCCESS", response: { status: 200, body: "{}" }, nextRetryAt: null });
+    expect(log[0]).toMatchObject({
+      eventType: "question.created",
+      messageId: request!.headers["webhook-id"],
+      attempt: 1,
+      status: "SUCCESS",
+      response: { status: 200, body: "{}" },
+      nextRetryAt: null,
+    });
     expect(log[0]!.request.body).toBe(request!.body);
     expect(JSON.stringify(log[0])).not.toContain(hook.secret.slice(6));
     const view = (await (await call(`/v1/webhooks/${hook.id}`, { headers: instructor.headers })).json()) as Record<string, unknown>;
@@ -67,7 +95,10 @@ describe("webhook delivery (Standard Webhooks)", () => {
     const res = await sendJson(`/v1/webhooks/${hook.id}/test`, "POST", {}, instructor.headers);
     expect(res.status).toBe(202);
     const { eventId } = (await res.json()) as { eventId: string };
-    const [request] = await vi.waitUntil(async () => ((await received(url)).length > 0 ? received(url) : false), { timeout: 15_000, interval: 100 });
+    const [request] = await vi.waitUntil(async () => ((await received(url)).length > 0 ? received(url) : false), {
+      timeout: 15_000,
+      interval: 100,
+    });
     expect(request!.headers["webhook-id"]).toBe(eventId);
     expect(verify(hook.secret, request!)).toMatchObject({ type: "webhook.test", data: { webhookId: hook.id } });
     expect(await received(other)).toEqual([]);
@@ -84,7 +115,11 @@ describe("webhook delivery (Standard Webhooks)", () => {
     expect(Date.parse(previousSecretExpiresAt) - clock.now()).toBeGreaterThan(23 * HOUR_MS);
 
     const run = dispatcher([webhookSubscriber]);
-    const { event } = await emitEvent("question.deleted", { questionId: "qst_rot", authorId: instructor.user.id }, { ownerId: instructor.user.id });
+    const { event } = await emitEvent(
+      "question.deleted",
+      { questionId: "qst_rot", authorId: instructor.user.id },
+      { ownerId: instructor.user.id },
+    );
     await run.run(event.id);
     const [during] = await received(url);
     expect(during!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
@@ -92,7 +127,11 @@ describe("webhook delivery (Standard Webhooks)", () => {
     expect(verify(hook.secret, during!).type).toBe("question.deleted");
 
     clock.advance(25 * HOUR_MS);
-    const later = await emitEvent("question.deleted", { questionId: "qst_rot2", authorId: instructor.user.id }, { ownerId: instructor.user.id });
+    const later = await emitEvent(
+      "question.deleted",
+      { questionId: "qst_rot2", authorId: instructor.user.id },
+      { ownerId: instructor.user.id },
+    );
     await run.run(later.event.id);
     const after = (await received(url))[1]!;
     expect(after.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
@@ -110,11 +149,21 @@ describe("webhook delivery (Standard Webhooks)", () => {
     const hook = await createWebhook(instructor.headers, { url, eventTypes: ["question.updated"] });
     const small = { ...env, WEBHOOK_MAX_PAYLOAD_BYTES: "100" };
     const run = dispatcher([webhookSubscriber], { env: small as never, sent: [] });
-    const { event } = await emitEvent("question.updated", { questionId: "qst_big", authorId: instructor.user.id, type: "MCQ", subject: "s".repeat(200), topic: null, difficulty: "hard" }, { aggregateId: "qst_big", ownerId: instructor.user.id });
+    const { event } = await emitEvent(
+      "question.updated",
+      { questionId: "qst_big", authorId: instructor.user.id, type: "MCQ", subject: "s".repeat(200), topic: null, difficulty: "hard" },
+      { aggregateId: "qst_big", ownerId: instructor.user.id },
+    );
     await run.run(event.id);
     const [request] = await received(url);
-    expect(verify(hook.secret, request!)).toEqual({ type: "question.updated", timestamp: expect.any(String), data: { truncated: true, resource: "question", id: "qst_big", url: "/v1/questions/qst_big" } });
-    const page = (await (await call(`/v1/webhooks/${hook.id}/deliveries`, { headers: instructor.headers })).json()) as { data: { response: { body: string } }[] };
+    expect(verify(hook.secret, request!)).toEqual({
+      type: "question.updated",
+      timestamp: expect.any(String),
+      data: { truncated: true, resource: "question", id: "qst_big", url: "/v1/questions/qst_big" },
+    });
+    const page = (await (await call(`/v1/webhooks/${hook.id}/deliveries`, { headers: instructor.headers })).json()) as {
+      data: { response: { body: string } }[];
+    };
     expect(new TextEncoder().encode(page.data[0]!.response.body).length).toBe(4096);
   });
 });

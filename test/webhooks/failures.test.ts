@@ -14,7 +14,8 @@ async function setup(behaviour: string) {
   const url = receiverUrl(behaviour);
   const hook = await createWebhook(instructor.headers, { url, eventTypes: ["question.deleted"] });
   const run = dispatcher([webhookSubscriber]);
-  const emit = async (n = 1) => (await emitEvent("question.deleted", { questionId: `qst_${n}`, authorId: instructor.user.id }, { ownerId: instructor.user.id })).event;
+  const emit = async (n = 1) =>
+    (await emitEvent("question.deleted", { questionId: `qst_${n}`, authorId: instructor.user.id }, { ownerId: instructor.user.id })).event;
   return { instructor, url, hook, run, emit, key: webhookDeliveryKey(hook.id) };
 }
 
@@ -47,13 +48,21 @@ describe("webhook retries and failure handling", () => {
       clock.advance(wait);
       await run.run(event.id, key);
     }
-    expect((await deliveryRows(event.id))[key]).toMatchObject({ status: "FAILED", attempts: 8, lastError: "Error: The endpoint answered 500" });
+    expect((await deliveryRows(event.id))[key]).toMatchObject({
+      status: "FAILED",
+      attempts: 8,
+      lastError: "Error: The endpoint answered 500",
+    });
     expect(await received(url)).toHaveLength(8);
     // Every attempt carries the same webhook-id; the log has them all, the last without a next retry.
     expect(new Set((await received(url)).map((r) => r.headers["webhook-id"]))).toEqual(new Set([event.id]));
     const log = await deliveries(instructor, hook.id);
     expect(log.map((d) => d.attempt)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
-    expect(log[0]).toMatchObject({ status: "FAILED", nextRetryAt: null, response: { status: 500, body: '{"error":"failing on purpose"}' } });
+    expect(log[0]).toMatchObject({
+      status: "FAILED",
+      nextRetryAt: null,
+      response: { status: 500, body: '{"error":"failing on purpose"}' },
+    });
     expect(log[1]).toMatchObject({ status: "RETRYING", nextRetryAt: expect.any(String) });
     expect(await webhookRow(hook.id)).toMatchObject({ failureCount: 8, consecutiveFailures: 8, successCount: 0, active: true });
     expect((await eventRow(event.id)).status).toBe("FAILED");
@@ -78,7 +87,9 @@ describe("webhook retries and failure handling", () => {
     expect((await deliveryRows(event.id))[key]).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(await webhookRow(hook.id)).toMatchObject({ active: false, disabledReason: "gone" });
     const disabled = await db.select().from(events).where(eq(events.aggregateId, hook.id));
-    expect(disabled).toMatchObject([{ type: "webhook.disabled", ownerId: instructor.user.id, payload: { webhookId: hook.id, reason: "gone" } }]);
+    expect(disabled).toMatchObject([
+      { type: "webhook.disabled", ownerId: instructor.user.id, payload: { webhookId: hook.id, reason: "gone" } },
+    ]);
     // Later events are not sent to a disabled endpoint.
     const next = await emit(2);
     await run.run(next.id);
@@ -107,7 +118,13 @@ describe("webhook retries and failure handling", () => {
     expect(disabled[0]).toMatchObject({ type: "webhook.disabled", payload: { reason: "failing" } });
     // The owner re-enables it: the record starts afresh.
     const res = await sendJson(`/v1/webhooks/${hook.id}`, "PATCH", { active: true }, instructor.headers);
-    expect(await res.json()).toMatchObject({ active: true, disabledAt: null, disabledReason: null, failingSince: null, consecutiveFailures: 0 });
+    expect(await res.json()).toMatchObject({
+      active: true,
+      disabledAt: null,
+      disabledReason: null,
+      failingSince: null,
+      consecutiveFailures: 0,
+    });
   });
 
   it("replays one delivery with the same webhook-id, and recovers every failed delivery since a time", async () => {
@@ -137,7 +154,12 @@ describe("webhook retries and failure handling", () => {
     expect((await sendJson(`/v1/webhooks/${hook.id}/deliveries/${otherLog.id}/replay`, "POST", {}, instructor.headers)).status).toBe(409);
     await db.update(eventDeliveries).set({ status: "FAILED" }).where(eq(eventDeliveries.eventId, other));
 
-    const recover = await sendJson(`/v1/webhooks/${hook.id}/recover`, "POST", { since: new Date(clock.now() - 60_000).toISOString() }, instructor.headers);
+    const recover = await sendJson(
+      `/v1/webhooks/${hook.id}/recover`,
+      "POST",
+      { since: new Date(clock.now() - 60_000).toISOString() },
+      instructor.headers,
+    );
     expect(recover.status).toBe(202);
     expect(await recover.json()).toMatchObject({ recovered: 1 });
     await run.run(other, key);

@@ -59,7 +59,13 @@ describe("the SSRF guard", () => {
     expect(checkWebhookUrl("http://127.0.0.1:8080/x", local).ok).toBe(true);
     expect(checkWebhookUrl("http://[::1]:8080/x", local).ok).toBe(true);
     expect(checkWebhookUrl("http://127.9.9.9:1/x", local).ok).toBe(true);
-    for (const url of ["http://10.0.0.1/x", "http://169.254.169.254/x", "http://localhost:8080/x", "https://192.168.0.1/x", "http://hooks.example.com:8080/x"]) {
+    for (const url of [
+      "http://10.0.0.1/x",
+      "http://169.254.169.254/x",
+      "http://localhost:8080/x",
+      "https://192.168.0.1/x",
+      "http://hooks.example.com:8080/x",
+    ]) {
       expect(checkWebhookUrl(url, local).ok, url).toBe(false);
     }
   });
@@ -87,9 +93,16 @@ describe("the SSRF guard", () => {
     const hook = await createWebhook(instructor.headers, { url, eventTypes: ["question.deleted"] });
     const captured = capturingEnv();
     const run = dispatcher([webhookSubscriber], { env: { ...captured.env, WEBHOOK_ALLOW_LOOPBACK: "false" } as Env, sent: captured.sent });
-    const { event } = await emitEvent("question.deleted", { questionId: "qst_ssrf", authorId: instructor.user.id }, { ownerId: instructor.user.id });
+    const { event } = await emitEvent(
+      "question.deleted",
+      { questionId: "qst_ssrf", authorId: instructor.user.id },
+      { ownerId: instructor.user.id },
+    );
     await run.run(event.id);
-    expect((await deliveryRows(event.id))[webhookDeliveryKey(hook.id)]).toMatchObject({ status: "FAILED", lastError: "PermanentDeliveryError: Refused: the URL must use https" });
+    expect((await deliveryRows(event.id))[webhookDeliveryKey(hook.id)]).toMatchObject({
+      status: "FAILED",
+      lastError: "PermanentDeliveryError: Refused: the URL must use https",
+    });
     expect(await received(url)).toEqual([]);
   });
 });
@@ -113,9 +126,16 @@ describe("object-level access", () => {
     const b = (await (await sendJson("/v1/questions", "POST", body, bob.headers)).json()) as { id: string };
     await createUser(); // user.registered: platform-wide, no owner
 
-    const questionIds = async (url: string) => (await received(url)).map((r) => (JSON.parse(r.body) as { data: { questionId?: string } }).data.questionId);
-    await vi.waitUntil(async () => (await received(adminUrl)).filter((r) => [a.id, b.id].some((id) => r.body.includes(id))).length === 2, { timeout: 15_000, interval: 100 });
-    await vi.waitUntil(async () => (await received(aliceUrl)).length >= 1 && (await received(bobUrl)).length >= 1, { timeout: 15_000, interval: 100 });
+    const questionIds = async (url: string) =>
+      (await received(url)).map((r) => (JSON.parse(r.body) as { data: { questionId?: string } }).data.questionId);
+    await vi.waitUntil(async () => (await received(adminUrl)).filter((r) => [a.id, b.id].some((id) => r.body.includes(id))).length === 2, {
+      timeout: 15_000,
+      interval: 100,
+    });
+    await vi.waitUntil(async () => (await received(aliceUrl)).length >= 1 && (await received(bobUrl)).length >= 1, {
+      timeout: 15_000,
+      interval: 100,
+    });
     expect(await questionIds(aliceUrl)).toEqual([a.id]);
     expect(await questionIds(bobUrl)).toEqual([b.id]);
 
@@ -123,13 +143,19 @@ describe("object-level access", () => {
     const foreign = await db
       .select({ n: sql<number>`count(*)` })
       .from(eventDeliveries)
-      .where(sql`${eventDeliveries.subscriber} = ${webhookDeliveryKey(aliceHook.id)} and (select owner_id from events where id = ${eventDeliveries.eventId}) is not ${alice.user.id}`);
+      .where(
+        sql`${eventDeliveries.subscriber} = ${webhookDeliveryKey(aliceHook.id)} and (select owner_id from events where id = ${eventDeliveries.eventId}) is not ${alice.user.id}`,
+      );
     expect(foreign[0]!.n).toBe(0);
 
     // A demoted instructor's endpoint stops receiving (checked at fan-out and again at each delivery).
     await env.DB.prepare("UPDATE users SET role = 'student' WHERE id = ?").bind(alice.user.id).run();
     const run = dispatcher([webhookSubscriber]);
-    const { event } = await emitEvent("question.created", { questionId: "qst_after", authorId: alice.user.id, type: "MCQ", subject: "s", topic: null, difficulty: "easy" }, { ownerId: alice.user.id });
+    const { event } = await emitEvent(
+      "question.created",
+      { questionId: "qst_after", authorId: alice.user.id, type: "MCQ", subject: "s", topic: null, difficulty: "easy" },
+      { ownerId: alice.user.id },
+    );
     await run.run(event.id);
     expect((await deliveryRows(event.id))[webhookDeliveryKey(aliceHook.id)]).toBeUndefined();
   });
@@ -161,7 +187,10 @@ describe("object-level access", () => {
     const owner = await createUser({ role: "instructor" });
     const hook = await createWebhook(owner.headers, { url: receiverUrl(), eventTypes: [] });
     const raw = hook.secret.slice("whsec_".length);
-    const reads = [await call(`/v1/webhooks/${hook.id}`, { headers: owner.headers }), await call("/v1/webhooks", { headers: owner.headers })];
+    const reads = [
+      await call(`/v1/webhooks/${hook.id}`, { headers: owner.headers }),
+      await call("/v1/webhooks", { headers: owner.headers }),
+    ];
     for (const res of reads) expect(await res.text()).not.toContain(raw);
     const audit = await db.select().from(auditLogs).where(eq(auditLogs.targetId, hook.id));
     expect(audit.map((row) => row.action)).toEqual(["webhook.created"]);

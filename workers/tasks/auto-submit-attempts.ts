@@ -16,7 +16,13 @@ export const autoSubmitAttempts: CronTask = {
   name: "auto-submit-attempts",
   async run({ env, db, logger, now }) {
     const expired = await db
-      .select({ id: attempts.id, userId: attempts.userId, testId: attempts.testId, deadlineAt: attempts.deadlineAt, testAuthorId: tests.authorId })
+      .select({
+        id: attempts.id,
+        userId: attempts.userId,
+        testId: attempts.testId,
+        deadlineAt: attempts.deadlineAt,
+        testAuthorId: tests.authorId,
+      })
       .from(attempts)
       .innerJoin(tests, eq(tests.id, attempts.testId))
       .where(and(eq(attempts.status, "IN_PROGRESS"), lte(attempts.deadlineAt, now)))

@@ -15,7 +15,9 @@ export const purgeSecuritySignals: CronTask = {
     const [failures, counters] = await db.batch([
       db
         .delete(loginFailures)
-        .where(sql`${loginFailures.id} IN (SELECT ${loginFailures.id} FROM ${loginFailures} WHERE ${loginFailures.createdAt} < ${cutoff} LIMIT ${BATCH})`),
+        .where(
+          sql`${loginFailures.id} IN (SELECT ${loginFailures.id} FROM ${loginFailures} WHERE ${loginFailures.createdAt} < ${cutoff} LIMIT ${BATCH})`,
+        ),
       db.delete(securityCounters).where(lt(securityCounters.expiresAt, now)),
     ]);
     return { loginFailures: failures.meta.changes, counters: counters.meta.changes };

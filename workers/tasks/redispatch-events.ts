@@ -26,7 +26,14 @@ export const redispatchEvents: CronTask = {
     const undispatched = await db
       .select({ id: events.id })
       .from(events)
-      .where(and(eq(events.status, "PENDING"), lt(events.createdAt, now - UNDISPATCHED_AFTER_MS), noLiveJob(sql`'event:' || ${events.id}`), noLiveJob(sql`'event:' || ${events.id} || ':redispatch:%'`)))
+      .where(
+        and(
+          eq(events.status, "PENDING"),
+          lt(events.createdAt, now - UNDISPATCHED_AFTER_MS),
+          noLiveJob(sql`'event:' || ${events.id}`),
+          noLiveJob(sql`'event:' || ${events.id} || ':redispatch:%'`),
+        ),
+      )
       .orderBy(asc(events.createdAt))
       .limit(LIMIT);
     const [stuck] = await db.batch([
@@ -43,15 +50,27 @@ export const redispatchEvents: CronTask = {
           inArray(eventDeliveries.status, ["PENDING", "RETRYING"]),
           lt(eventDeliveries.nextAttemptAt, now - OVERDUE_RETRY_AFTER_MS),
           // The retry's own job (`…:<attempts>`), a deferral's, or an earlier re-send of it.
-          noLiveJob(sql`'event:' || ${eventDeliveries.eventId} || ':' || ${eventDeliveries.subscriber} || ':' || ${eventDeliveries.attempts} || '%'`),
+          noLiveJob(
+            sql`'event:' || ${eventDeliveries.eventId} || ':' || ${eventDeliveries.subscriber} || ':' || ${eventDeliveries.attempts} || '%'`,
+          ),
         ),
       )
       .orderBy(asc(eventDeliveries.nextAttemptAt))
       .limit(LIMIT);
-    for (const { id } of undispatched) await enqueue(env, "event.dispatch", { eventId: id }, { idempotencyKey: `event:${id}:redispatch:${now}` });
+    for (const { id } of undispatched)
+      await enqueue(env, "event.dispatch", { eventId: id }, { idempotencyKey: `event:${id}:redispatch:${now}` });
     for (const row of overdue) {
-      await enqueue(env, "event.dispatch", { eventId: row.eventId, subscriber: row.subscriber }, { idempotencyKey: `event:${row.eventId}:${row.subscriber}:${row.attempts}:redispatch:${now}` });
+      await enqueue(
+        env,
+        "event.dispatch",
+        { eventId: row.eventId, subscriber: row.subscriber },
+        { idempotencyKey: `event:${row.eventId}:${row.subscriber}:${row.attempts}:redispatch:${now}` },
+      );
     }
-    return { undispatched: undispatched.length, retries: overdue.length, stuck: (stuck as { meta?: { changes?: number } }).meta?.changes ?? 0 };
+    return {
+      undispatched: undispatched.length,
+      retries: overdue.length,
+      stuck: (stuck as { meta?: { changes?: number } }).meta?.changes ?? 0,
+    };
   },
 };

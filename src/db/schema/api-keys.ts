@@ -27,10 +27,7 @@ export const apiKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [
-    index("api_keys_owner_id_idx").on(t.ownerId),
-    index("api_keys_previous_key_hash_idx").on(t.previousKeyHash),
-  ],
+  (t) => [index("api_keys_owner_id_idx").on(t.ownerId), index("api_keys_previous_key_hash_idx").on(t.previousKeyHash)],
 );
 
 export type ApiKey = typeof apiKeys.$inferSelect;

@@ -86,10 +86,7 @@ export const answers = sqliteTable(
     gradedBy: text("graded_by"),
     gradedAt: integer("graded_at"),
   },
-  (t) => [
-    primaryKey({ columns: [t.attemptId, t.questionId] }),
-    index("answers_question_id_idx").on(t.questionId),
-  ],
+  (t) => [primaryKey({ columns: [t.attemptId, t.questionId] }), index("answers_question_id_idx").on(t.questionId)],
 );
 
 export type Answer = typeof answers.$inferSelect;

@@ -45,10 +45,7 @@ export const coupons = sqliteTable(
   },
   (t) => [
     check("coupons_code_upper_check", sql`${t.code} = upper(${t.code})`),
-    check(
-      "coupons_value_check",
-      sql`(${t.kind} = 'PERCENT' AND ${t.value} BETWEEN 1 AND 100) OR (${t.kind} = 'FIXED' AND ${t.value} > 0)`,
-    ),
+    check("coupons_value_check", sql`(${t.kind} = 'PERCENT' AND ${t.value} BETWEEN 1 AND 100) OR (${t.kind} = 'FIXED' AND ${t.value} > 0)`),
   ],
 );
 
@@ -83,10 +80,7 @@ export const subscriptions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [
-    index("subscriptions_user_id_created_at_idx").on(t.userId, t.createdAt),
-    index("subscriptions_status_idx").on(t.status),
-  ],
+  (t) => [index("subscriptions_user_id_created_at_idx").on(t.userId, t.createdAt), index("subscriptions_status_idx").on(t.status)],
 );
 
 export type Subscription = typeof subscriptions.$inferSelect;

@@ -37,10 +37,7 @@ export const studySessions = sqliteTable(
     notes: text("notes"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [
-    index("study_sessions_user_id_started_at_idx").on(t.userId, t.startedAt),
-    index("study_sessions_goal_id_idx").on(t.goalId),
-  ],
+  (t) => [index("study_sessions_user_id_started_at_idx").on(t.userId, t.startedAt), index("study_sessions_goal_id_idx").on(t.goalId)],
 );
 
 export type StudySession = typeof studySessions.$inferSelect;

@@ -18,12 +18,7 @@ export type RangeAnswerKey = { min: number; max: number };
 /** SUBJECTIVE: graded by hand; the rubric guides the grader. */
 export type SubjectiveAnswerKey = { rubric?: string };
 /** The shape follows `questions.type`; validate the pair together. */
-export type AnswerKey =
-  | McqAnswerKey
-  | MsqAnswerKey
-  | IntegerAnswerKey
-  | RangeAnswerKey
-  | SubjectiveAnswerKey;
+export type AnswerKey = McqAnswerKey | MsqAnswerKey | IntegerAnswerKey | RangeAnswerKey | SubjectiveAnswerKey;
 
 export const questions = sqliteTable(
   "questions",

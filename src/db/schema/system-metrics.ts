@@ -26,10 +26,7 @@ export const systemMetrics = sqliteTable(
     /** Sparse histogram: global sketch bin index (`sketchIndex`) → number of points in it. */
     bins: text("bins", { mode: "json" }).$type<MetricBins>().notNull(),
   },
-  (t) => [
-    index("system_metrics_name_timestamp_idx").on(t.name, t.timestamp),
-    index("system_metrics_timestamp_idx").on(t.timestamp),
-  ],
+  (t) => [index("system_metrics_name_timestamp_idx").on(t.name, t.timestamp), index("system_metrics_timestamp_idx").on(t.timestamp)],
 );
 
 export type SystemMetric = typeof systemMetrics.$inferSelect;
@@ -61,12 +58,7 @@ export const metricRollups = sqliteTable(
     sketch: text("sketch", { mode: "json" }).$type<MetricSketch>(),
   },
   (t) => [
-    uniqueIndex("metric_rollups_name_bucket_bucket_start_tags_key_idx").on(
-      t.name,
-      t.bucket,
-      t.bucketStart,
-      t.tagsKey,
-    ),
+    uniqueIndex("metric_rollups_name_bucket_bucket_start_tags_key_idx").on(t.name, t.bucket, t.bucketStart, t.tagsKey),
     index("metric_rollups_bucket_bucket_start_idx").on(t.bucket, t.bucketStart),
   ],
 );

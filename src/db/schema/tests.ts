@@ -65,10 +65,7 @@ export const testSectionQuestions = sqliteTable(
       .references(() => questions.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.sectionId, t.questionId] }),
-    index("test_section_questions_question_id_idx").on(t.questionId),
-  ],
+  (t) => [primaryKey({ columns: [t.sectionId, t.questionId] }), index("test_section_questions_question_id_idx").on(t.questionId)],
 );
 
 export type TestSectionQuestion = typeof testSectionQuestions.$inferSelect;

@@ -66,7 +66,17 @@ const EQUALITY_COLUMNS = {
 } as const satisfies Partial<Record<keyof AuditFilters, string>>;
 
 /** Free-text search looks in these columns. */
-const SEARCHED_COLUMNS = ["action", "target_type", "target_id", "actor_id", "request_id", "client_request_id", "user_agent", "metadata", "changes"];
+const SEARCHED_COLUMNS = [
+  "action",
+  "target_type",
+  "target_id",
+  "actor_id",
+  "request_id",
+  "client_request_id",
+  "user_agent",
+  "metadata",
+  "changes",
+];
 
 export interface SqlWhere {
   sql: string;

@@ -85,6 +85,9 @@ export function scopeLackedFor(auth: AuthContext, target: { id: string; scopes: 
 /** `scopeLackedFor(...) === null` as SQL over `api_keys`, so a listing pages over only the keys it may show. */
 export function actableKeys(auth: AuthContext): SQL | undefined {
   if (auth.kind !== "api_key") return undefined;
-  const held = sql.join([...auth.scopes].map((scope) => sql`${scope}`), sql`, `);
+  const held = sql.join(
+    [...auth.scopes].map((scope) => sql`${scope}`),
+    sql`, `,
+  );
   return sql`(${apiKeys.id} = ${auth.apiKeyId ?? ""} or not exists (select 1 from json_each(${apiKeys.scopes}) where json_each.value not in (${held})))`;
 }

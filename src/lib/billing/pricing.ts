@@ -2,14 +2,7 @@ import { iso, isoOrNull } from "../clock";
 import type { Coupon, Plan, Subscription } from "../../db/schema";
 
 /** Why a coupon cannot be used, as a stable code clients can switch on. */
-export type CouponRefusal =
-  | "unknown_code"
-  | "inactive"
-  | "not_yet_valid"
-  | "expired"
-  | "exhausted"
-  | "already_redeemed"
-  | "not_applicable";
+export type CouponRefusal = "unknown_code" | "inactive" | "not_yet_valid" | "expired" | "exhausted" | "already_redeemed" | "not_applicable";
 
 const REFUSAL_MESSAGES: Record<CouponRefusal, string> = {
   unknown_code: "No coupon has this code.",

@@ -155,7 +155,13 @@ export class Cache {
     };
   }
 
-  private async resolve<T>(ctx: CacheContext, key: string, options: CacheOptions, loader: () => Promise<T>, flight: Flight): Promise<string> {
+  private async resolve<T>(
+    ctx: CacheContext,
+    key: string,
+    options: CacheOptions,
+    loader: () => Promise<T>,
+    flight: Flight,
+  ): Promise<string> {
     const cached = await this.lookup(ctx, key);
     if (cached !== null) return cached;
     // The label is read just before the value, through the same database (and replica session, so the

@@ -65,6 +65,12 @@ export class Lru<V extends Sized> {
   }
 
   stats(): LruStats {
-    return { entries: this.entries.size, bytes: this.totalBytes, maxEntries: this.maxEntries, maxBytes: this.maxBytes, evictions: this.evicted };
+    return {
+      entries: this.entries.size,
+      bytes: this.totalBytes,
+      maxEntries: this.maxEntries,
+      maxBytes: this.maxBytes,
+      evictions: this.evicted,
+    };
   }
 }

@@ -99,12 +99,14 @@ export class TagVersions {
 export function invalidationStatement(db: Database, tags: readonly string[], also?: SQL) {
   const listed = sql`SELECT value AS tag FROM json_each(${JSON.stringify(tags)})`;
   const source = also ? sql`${listed} UNION ${also}` : listed;
-  return db
-    .insert(cacheTags)
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
-    .select(sql`SELECT DISTINCT tag, 1, ${clock.now()} FROM (${source}) WHERE true`)
-    .onConflictDoUpdate({ target: cacheTags.tag, set: { version: sql`${cacheTags.version} + 1`, updatedAt: sql`excluded.updated_at` } })
-    .returning({ tag: cacheTags.tag });
+  return (
+    db
+      .insert(cacheTags)
+      // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+      .select(sql`SELECT DISTINCT tag, 1, ${clock.now()} FROM (${source}) WHERE true`)
+      .onConflictDoUpdate({ target: cacheTags.tag, set: { version: sql`${cacheTags.version} + 1`, updatedAt: sql`excluded.updated_at` } })
+      .returning({ tag: cacheTags.tag })
+  );
 }
 
 /** The same statement for code that batches raw D1 statements (`env.DB.batch`, the scoring job). */

@@ -33,7 +33,9 @@ export class HitCounter {
       const entries = [...batch];
       const statements = [];
       for (let i = 0; i < entries.length; i += KEYS_PER_STATEMENT) {
-        const counts = Object.fromEntries(entries.slice(i, i + KEYS_PER_STATEMENT).map(([key, usage]) => [key, { n: usage.count, t: usage.lastUsedAt }]));
+        const counts = Object.fromEntries(
+          entries.slice(i, i + KEYS_PER_STATEMENT).map(([key, usage]) => [key, { n: usage.count, t: usage.lastUsedAt }]),
+        );
         const json = JSON.stringify(counts);
         const counted = (field: "n" | "t") =>
           sql`(SELECT json_extract(j.value, ${`$.${field}`}) FROM json_each(${json}) AS j WHERE j.key = cache_entries.key)`;

@@ -33,7 +33,13 @@ export const EVENT_CATALOGUE = {
     version: 1,
     aggregate: "attempt",
     description: "An attempt was submitted, by its candidate or automatically at its deadline.",
-    schema: z.strictObject({ attemptId: id("att"), testId: id("tst"), userId: id("usr"), submittedAt: instant, autoSubmitted: z.boolean() }),
+    schema: z.strictObject({
+      attemptId: id("att"),
+      testId: id("tst"),
+      userId: id("usr"),
+      submittedAt: instant,
+      autoSubmitted: z.boolean(),
+    }),
   },
   "attempt.scored": {
     version: 1,
@@ -53,7 +59,14 @@ export const EVENT_CATALOGUE = {
     version: 1,
     aggregate: "attempt",
     description: "A grader gave marks to a subjective answer.",
-    schema: z.strictObject({ attemptId: id("att"), testId: id("tst"), userId: id("usr"), questionId: id("qst"), gradedMarks: z.number(), gradedBy: id("usr") }),
+    schema: z.strictObject({
+      attemptId: id("att"),
+      testId: id("tst"),
+      userId: id("usr"),
+      questionId: id("qst"),
+      gradedMarks: z.number(),
+      gradedBy: id("usr"),
+    }),
   },
   "subscription.activated": {
     version: 1,
@@ -65,31 +78,63 @@ export const EVENT_CATALOGUE = {
     version: 1,
     aggregate: "subscription",
     description: "A pending or active subscription was cancelled.",
-    schema: z.strictObject({ subscriptionId: id("sub"), userId: id("usr"), planId: id("pln"), previousStatus: z.enum(["PENDING", "ACTIVE"]), couponReleased: z.boolean() }),
+    schema: z.strictObject({
+      subscriptionId: id("sub"),
+      userId: id("usr"),
+      planId: id("pln"),
+      previousStatus: z.enum(["PENDING", "ACTIVE"]),
+      couponReleased: z.boolean(),
+    }),
   },
   "payment.succeeded": {
     version: 1,
     aggregate: "subscription",
     description: "A subscription's payment was recorded (today: an admin activating it, method `manual`).",
-    schema: z.strictObject({ subscriptionId: id("sub"), userId: id("usr"), amountCents: z.number().int(), currency: z.string(), method: z.string() }),
+    schema: z.strictObject({
+      subscriptionId: id("sub"),
+      userId: id("usr"),
+      amountCents: z.number().int(),
+      currency: z.string(),
+      method: z.string(),
+    }),
   },
   "coupon.redeemed": {
     version: 1,
     aggregate: "coupon",
     description: "A coupon was applied to a new subscription.",
-    schema: z.strictObject({ couponId: id("cpn"), code: z.string(), userId: id("usr"), subscriptionId: id("sub"), discountCents: z.number().int() }),
+    schema: z.strictObject({
+      couponId: id("cpn"),
+      code: z.string(),
+      userId: id("usr"),
+      subscriptionId: id("sub"),
+      discountCents: z.number().int(),
+    }),
   },
   "question.created": {
     version: 1,
     aggregate: "question",
     description: "A question was added to the bank.",
-    schema: z.strictObject({ questionId: id("qst"), authorId: id("usr"), type: z.string(), subject: z.string(), topic: z.string().nullable(), difficulty: z.string() }),
+    schema: z.strictObject({
+      questionId: id("qst"),
+      authorId: id("usr"),
+      type: z.string(),
+      subject: z.string(),
+      topic: z.string().nullable(),
+      difficulty: z.string(),
+    }),
   },
   "question.updated": {
     version: 1,
     aggregate: "question",
     description: "A question's content changed.",
-    schema: z.strictObject({ questionId: id("qst"), authorId: id("usr"), type: z.string(), subject: z.string(), topic: z.string().nullable(), difficulty: z.string() }),
+    schema: z.strictObject({
+      questionId: id("qst"),
+      authorId: id("usr"),
+      type: z.string(),
+      subject: z.string(),
+      topic: z.string().nullable(),
+      difficulty: z.string(),
+    }),
   },
   "question.deleted": {
     version: 1,
@@ -107,9 +152,17 @@ export const EVENT_CATALOGUE = {
     version: 1,
     aggregate: "webhook",
     description: "An endpoint was disabled: it answered 410 Gone, or every delivery failed for too long.",
-    schema: z.strictObject({ webhookId: id("whk"), url: z.string(), reason: z.enum(["gone", "failing"]), failingSince: instant.nullable() }),
+    schema: z.strictObject({
+      webhookId: id("whk"),
+      url: z.string(),
+      reason: z.enum(["gone", "failing"]),
+      failingSince: instant.nullable(),
+    }),
   },
-} as const satisfies Record<EventType, { version: number; aggregate: string; description: string; schema: z.ZodType<Record<string, unknown>> }>;
+} as const satisfies Record<
+  EventType,
+  { version: number; aggregate: string; description: string; schema: z.ZodType<Record<string, unknown>> }
+>;
 
 export type EventData<T extends EventType> = z.input<(typeof EVENT_CATALOGUE)[T]["schema"]>;
 

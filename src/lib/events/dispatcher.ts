@@ -24,9 +24,13 @@ export interface DispatchResult {
   deliveries: Record<string, EventDeliveryStatus>;
 }
 
-const deliveryKey = (subscriber: EventSubscriber, target: string | null) => (target === null ? subscriber.name : `${subscriber.name}:${target}`);
+const deliveryKey = (subscriber: EventSubscriber, target: string | null) =>
+  target === null ? subscriber.name : `${subscriber.name}:${target}`;
 
-function findSubscriber(subscribers: readonly EventSubscriber[], key: string): { subscriber: EventSubscriber; target: string | null } | null {
+function findSubscriber(
+  subscribers: readonly EventSubscriber[],
+  key: string,
+): { subscriber: EventSubscriber; target: string | null } | null {
   const colon = key.indexOf(":");
   const name = colon === -1 ? key : key.slice(0, colon);
   const subscriber = subscribers.find((s) => s.name === name);
@@ -40,7 +44,8 @@ function retryDelay(subscriber: EventSubscriber, attempt: number, random: () => 
   return attempt < DEFAULT_SUBSCRIBER_ATTEMPTS ? backoffDelaySeconds(attempt, random) : null;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, MAX_ERROR_CHARS);
+const errorText = (error: unknown) =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, MAX_ERROR_CHARS);
 
 /** The delivery rows this event needs: one per interested subscriber and target. Existing rows are kept as they are. */
 async function fanOut(deps: DispatchDeps, event: DomainEvent, now: number): Promise<void> {
@@ -64,10 +69,18 @@ async function fanOut(deps: DispatchDeps, event: DomainEvent, now: number): Prom
   const { db } = deps;
   const inserts = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    inserts.push(db.insert(eventDeliveries).values(rows.slice(i, i + ROWS_PER_INSERT)).onConflictDoNothing());
+    inserts.push(
+      db
+        .insert(eventDeliveries)
+        .values(rows.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing(),
+    );
   }
   await db.batch([
-    db.update(events).set({ status: "PROCESSING", attempts: sql`${events.attempts} + 1` }).where(and(eq(events.id, event.id), eq(events.status, "PENDING"))),
+    db
+      .update(events)
+      .set({ status: "PROCESSING", attempts: sql`${events.attempts} + 1` })
+      .where(and(eq(events.id, event.id), eq(events.status, "PENDING"))),
     ...inserts,
   ]);
 }
@@ -79,7 +92,10 @@ async function runDelivery(deps: DispatchDeps, event: DomainEvent, row: EventDel
   const found = findSubscriber(deps.subscribers, row.subscriber);
   const where = and(eq(eventDeliveries.eventId, row.eventId), eq(eventDeliveries.subscriber, row.subscriber));
   if (!found) {
-    await db.update(eventDeliveries).set({ status: "SKIPPED", lastError: "No such subscriber", processedAt: now, updatedAt: now }).where(and(where, eq(eventDeliveries.status, row.status)));
+    await db
+      .update(eventDeliveries)
+      .set({ status: "SKIPPED", lastError: "No such subscriber", processedAt: now, updatedAt: now })
+      .where(and(where, eq(eventDeliveries.status, row.status)));
     return "SKIPPED";
   }
   // The claim: of two deliveries racing for this row, exactly one moves it to PROCESSING.
@@ -97,7 +113,10 @@ async function runDelivery(deps: DispatchDeps, event: DomainEvent, row: EventDel
     const outcome = await found.subscriber.handle(deps, event, found.target, { attempt, retryAt });
     const done = clock.now();
     const status = outcome === "skipped" ? "SKIPPED" : "SUCCEEDED";
-    await db.update(eventDeliveries).set({ status, lastError: null, nextAttemptAt: null, processedAt: done, updatedAt: done }).where(settle);
+    await db
+      .update(eventDeliveries)
+      .set({ status, lastError: null, nextAttemptAt: null, processedAt: done, updatedAt: done })
+      .where(settle);
     return status;
   } catch (error) {
     const done = clock.now();
@@ -105,10 +124,15 @@ async function runDelivery(deps: DispatchDeps, event: DomainEvent, row: EventDel
       const deferred = error instanceof DeferredDelivery;
       const next = deferred ? done + error.seconds * 1000 : retryAt!;
       const delaySeconds = Math.max(0, Math.ceil((next - done) / 1000));
-      const followUp = enqueueStatements(db, "event.dispatch", { eventId: event.id, subscriber: row.subscriber }, {
-        delaySeconds,
-        idempotencyKey: `event:${event.id}:${row.subscriber}:${deferred ? attempt - 1 : attempt}${deferred ? `:deferred:${done}` : ""}`,
-      });
+      const followUp = enqueueStatements(
+        db,
+        "event.dispatch",
+        { eventId: event.id, subscriber: row.subscriber },
+        {
+          delaySeconds,
+          idempotencyKey: `event:${event.id}:${row.subscriber}:${deferred ? attempt - 1 : attempt}${deferred ? `:deferred:${done}` : ""}`,
+        },
+      );
       await db.batch([
         db
           .update(eventDeliveries)
@@ -123,11 +147,20 @@ async function runDelivery(deps: DispatchDeps, event: DomainEvent, row: EventDel
         ...followUp.statements,
       ]);
       await followUp.send(deps.env);
-      if (!deferred) deps.logger.warn("event subscriber failed; retrying", { eventId: event.id, subscriber: row.subscriber, attempt, error: errorText(error) });
+      if (!deferred)
+        deps.logger.warn("event subscriber failed; retrying", {
+          eventId: event.id,
+          subscriber: row.subscriber,
+          attempt,
+          error: errorText(error),
+        });
       return "RETRYING";
     }
     deps.logger.error("event subscriber failed", { eventId: event.id, subscriber: row.subscriber, attempt, error: errorText(error) });
-    await db.update(eventDeliveries).set({ status: "FAILED", lastError: errorText(error), nextAttemptAt: null, processedAt: done, updatedAt: done }).where(settle);
+    await db
+      .update(eventDeliveries)
+      .set({ status: "FAILED", lastError: errorText(error), nextAttemptAt: null, processedAt: done, updatedAt: done })
+      .where(settle);
     return "FAILED";
   }
 }
@@ -175,7 +208,10 @@ export async function dispatchEvent(deps: DispatchDeps, eventId: string, only?: 
   await settleEventStatement(deps, event.id, clock.now());
   const [settled, rows] = await db.batch([
     db.select({ status: events.status }).from(events).where(eq(events.id, event.id)),
-    db.select({ subscriber: eventDeliveries.subscriber, status: eventDeliveries.status }).from(eventDeliveries).where(eq(eventDeliveries.eventId, event.id)),
+    db
+      .select({ subscriber: eventDeliveries.subscriber, status: eventDeliveries.status })
+      .from(eventDeliveries)
+      .where(eq(eventDeliveries.eventId, event.id)),
   ]);
   return { eventId, status: settled[0]?.status ?? "missing", deliveries: Object.fromEntries(rows.map((r) => [r.subscriber, r.status])) };
 }

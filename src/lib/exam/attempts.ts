@@ -18,7 +18,12 @@ const scoreJobKey = (attemptId: string) => `score:${attemptId}`;
 
 /** The re-score a grade needs, for the grade's own db.batch: a new job only if none is waiting. */
 export function rescoreStatements(db: Database, attempt: Pick<Attempt, "id" | "userId">): PreparedJob {
-  return enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { coalesceKey: scoreJobKey(attempt.id), ownerId: attempt.userId });
+  return enqueueStatements(
+    db,
+    "attempt.score",
+    { attemptId: attempt.id },
+    { coalesceKey: scoreJobKey(attempt.id), ownerId: attempt.userId },
+  );
 }
 
 /** True while the attempt accepts answers: in progress and before its deadline. */
@@ -35,17 +40,34 @@ export const stillInProgress = (attemptId: string) => and(eq(attempts.id, attemp
  * exactly one makes the transition and writes the audit row and event; the other changes nothing.
  * Check `transitioned(results)` after the batch, then `send(env)`.
  */
-export function submitStatements(db: Database, attempt: Pick<Attempt, "id" | "userId" | "testId">, testAuthorId: string, audit: NewAuditLog, now: number, auto: boolean) {
+export function submitStatements(
+  db: Database,
+  attempt: Pick<Attempt, "id" | "userId" | "testId">,
+  testAuthorId: string,
+  audit: NewAuditLog,
+  now: number,
+  auto: boolean,
+) {
   const key = scoreJobKey(attempt.id);
-  const job: PreparedJob = enqueueStatements(db, "attempt.score", { attemptId: attempt.id }, { idempotencyKey: key, coalesceKey: key, ownerId: attempt.userId });
+  const job: PreparedJob = enqueueStatements(
+    db,
+    "attempt.score",
+    { attemptId: attempt.id },
+    { idempotencyKey: key, coalesceKey: key, ownerId: attempt.userId },
+  );
   const inProgress = sql`exists (select 1 from ${attempts} where ${stillInProgress(attempt.id)})`;
-  const submitted = eventStatements(db, auto ? null : attempt.userId, {
-    type: "attempt.submitted",
-    aggregateId: attempt.id,
-    ownerId: testAuthorId,
-    data: { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, submittedAt: iso(now), autoSubmitted: auto },
-    when: inProgress,
-  }, now);
+  const submitted = eventStatements(
+    db,
+    auto ? null : attempt.userId,
+    {
+      type: "attempt.submitted",
+      aggregateId: attempt.id,
+      ownerId: testAuthorId,
+      data: { attemptId: attempt.id, testId: attempt.testId, userId: attempt.userId, submittedAt: iso(now), autoSubmitted: auto },
+      when: inProgress,
+    },
+    now,
+  );
   const statements = [
     guardedInsert(db, auditLogs, audit, inProgress),
     ...submitted.statements,
@@ -112,7 +134,12 @@ export function presentAttempt(attempt: Attempt, sections: LoadedSection[], answ
                 answeredAt: isoOrNull(answer.answeredAt),
                 timeSpentSeconds: answer.timeSpentSeconds,
                 ...(scored
-                  ? { marksAwarded: answer.marksAwarded, isCorrect: answer.isCorrect, gradedMarks: answer.gradedMarks, feedback: answer.feedback }
+                  ? {
+                      marksAwarded: answer.marksAwarded,
+                      isCorrect: answer.isCorrect,
+                      gradedMarks: answer.gradedMarks,
+                      feedback: answer.feedback,
+                    }
                   : {}),
               }
             : null,

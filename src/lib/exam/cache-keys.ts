@@ -25,7 +25,11 @@ export const questionBankTag = (authorId: string) => `questions:${authorId}`;
 export const ALL_QUESTIONS_TAG = "questions:*";
 
 /** The tags of a question's own views, for any write to it. */
-export const questionWriteTags = (questionId: string, authorId: string) => [questionTag(questionId), questionBankTag(authorId), ALL_QUESTIONS_TAG];
+export const questionWriteTags = (questionId: string, authorId: string) => [
+  questionTag(questionId),
+  questionBankTag(authorId),
+  ALL_QUESTIONS_TAG,
+];
 
 /** Tags (a `tag` column) of every test holding the question: its marks are part of each test's totals. */
 export function testsHoldingQuestion(questionId: string) {

@@ -5,8 +5,21 @@ import type { QuestionInput } from "../validation/questions";
 
 /** Columns a CSV import understands; list-valued cells separate items with `|`. */
 const CSV_COLUMNS = [
-  "type", "body", "options", "correctOption", "correctOptions", "answer", "min", "max", "rubric",
-  "marks", "negativeMarks", "difficulty", "subject", "topic", "explanation",
+  "type",
+  "body",
+  "options",
+  "correctOption",
+  "correctOptions",
+  "answer",
+  "min",
+  "max",
+  "rubric",
+  "marks",
+  "negativeMarks",
+  "difficulty",
+  "subject",
+  "topic",
+  "explanation",
 ] as const;
 
 const NUMBER_COLUMNS = new Set(["correctOption", "answer", "min", "max", "marks", "negativeMarks"]);
@@ -34,7 +47,8 @@ export function csvToRows(text: string): { rows: Record<string, unknown>[] } | {
   if (!header || body.length === 0) return { errors: [{ path: "csv", message: "Expected a header line and at least one row" }] };
   const columns = header.map((name) => name.trim());
   const unknown = columns.filter((name) => !(CSV_COLUMNS as readonly string[]).includes(name));
-  if (unknown.length > 0) return { errors: [{ path: "csv", message: `Unknown columns: ${unknown.join(", ")}. Known: ${CSV_COLUMNS.join(", ")}` }] };
+  if (unknown.length > 0)
+    return { errors: [{ path: "csv", message: `Unknown columns: ${unknown.join(", ")}. Known: ${CSV_COLUMNS.join(", ")}` }] };
   const rows = body.map((cells, line) => {
     const row: Record<string, unknown> = {};
     if (cells.length !== columns.length) row.__cellCount = { expected: columns.length, got: cells.length, line: line + 2 };
@@ -57,12 +71,16 @@ export function prepareImport(rows: unknown[]): { questions: QuestionInput[] } |
   rows.forEach((raw, index) => {
     const cellCount = (raw as { __cellCount?: { expected: number; got: number; line: number } })?.__cellCount;
     if (cellCount) {
-      errors.push({ path: `rows.${index}`, message: `Line ${cellCount.line} has ${cellCount.got} cells; the header has ${cellCount.expected}` });
+      errors.push({
+        path: `rows.${index}`,
+        message: `Line ${cellCount.line} has ${cellCount.got} cells; the header has ${cellCount.expected}`,
+      });
       return;
     }
     const prepared = prepareQuestion(raw);
     if ("errors" in prepared) {
-      for (const error of prepared.errors) errors.push({ path: error.path === "(root)" ? `rows.${index}` : `rows.${index}.${error.path}`, message: error.message });
+      for (const error of prepared.errors)
+        errors.push({ path: error.path === "(root)" ? `rows.${index}` : `rows.${index}.${error.path}`, message: error.message });
     } else questions.push(prepared.value);
   });
   return errors.length > 0 ? { errors } : { questions };

@@ -3,12 +3,31 @@ import type { FieldError } from "../errors";
 import { zodIssuesToFieldErrors } from "../errors";
 import { sanitizeRichText } from "../security/sanitize";
 import { questionInput, type QuestionInput } from "../validation/questions";
-import type { AnswerKey, McqAnswerKey, MsqAnswerKey, IntegerAnswerKey, NewQuestion, Question, RangeAnswerKey, SubjectiveAnswerKey } from "../../db/schema";
+import type {
+  AnswerKey,
+  McqAnswerKey,
+  MsqAnswerKey,
+  IntegerAnswerKey,
+  NewQuestion,
+  Question,
+  RangeAnswerKey,
+  SubjectiveAnswerKey,
+} from "../../db/schema";
 
 /** The columns a question input maps onto (everything but identity and timestamps). */
 export type QuestionContent = Pick<
   NewQuestion,
-  "type" | "body" | "options" | "answerKey" | "marks" | "negativeMarks" | "difficulty" | "subject" | "topic" | "explanation" | "imageUploadId"
+  | "type"
+  | "body"
+  | "options"
+  | "answerKey"
+  | "marks"
+  | "negativeMarks"
+  | "difficulty"
+  | "subject"
+  | "topic"
+  | "explanation"
+  | "imageUploadId"
 >;
 
 const cleanOptional = (value: string | null | undefined) => (value == null ? value : sanitizeRichText(value));

@@ -37,7 +37,11 @@ export async function loadSections(db: Database, testId: string): Promise<Loaded
 }
 
 /** One question of a test with the section holding it (for its mark overrides), in a single query. */
-export async function findTestQuestion(db: Database, testId: string, questionId: string): Promise<{ section: TestSection; question: Question } | null> {
+export async function findTestQuestion(
+  db: Database,
+  testId: string,
+  questionId: string,
+): Promise<{ section: TestSection; question: Question } | null> {
   const row = await db
     .select({ section: testSections, question: questions })
     .from(testSectionQuestions)
@@ -93,9 +97,9 @@ export function sectionStatements(db: Database, testId: string, sections: Sectio
     // D1 allows 100 bound parameters per statement; three per row.
     for (let i = 0; i < input.questionIds.length; i += 30) {
       statements.push(
-        db.insert(testSectionQuestions).values(
-          input.questionIds.slice(i, i + 30).map((questionId, offset) => ({ sectionId, questionId, position: i + offset })),
-        ),
+        db
+          .insert(testSectionQuestions)
+          .values(input.questionIds.slice(i, i + 30).map((questionId, offset) => ({ sectionId, questionId, position: i + offset }))),
       );
     }
   }

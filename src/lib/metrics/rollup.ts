@@ -55,7 +55,18 @@ async function writeRollups(d1: D1Database, level: "1h" | "1d", bucketStart: num
              sum = excluded.sum, min = excluded.min, max = excluded.max, sketch = excluded.sketch`,
         )
         .bind(
-          ...chunk.flatMap((g) => [g.name, level, bucketStart, g.tagsKey, g.tags, g.count, g.sum, g.min, g.max, JSON.stringify(toSketch(g.counts))]),
+          ...chunk.flatMap((g) => [
+            g.name,
+            level,
+            bucketStart,
+            g.tagsKey,
+            g.tags,
+            g.count,
+            g.sum,
+            g.min,
+            g.max,
+            JSON.stringify(toSketch(g.counts)),
+          ]),
         ),
     );
   }

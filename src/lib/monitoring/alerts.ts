@@ -66,9 +66,7 @@ function alertPayload(alert: Alert, env: { environment: string; version: string 
         : []),
       {
         type: "context",
-        elements: [
-          { type: "mrkdwn", text: `fingerprint \`${alert.fingerprint}\` · ${env.environment} · v${env.version}` },
-        ],
+        elements: [{ type: "mrkdwn", text: `fingerprint \`${alert.fingerprint}\` · ${env.environment} · v${env.version}` }],
       },
     ],
   };

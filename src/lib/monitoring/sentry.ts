@@ -25,12 +25,7 @@ const SENTRY_LEVEL: Record<LogLevel, "debug" | "info" | "warning" | "error" | "f
  * as breadcrumbs. Returns null without touching the network when no DSN is configured. The request
  * is set in `beforeSend` from our redacted copy, so the raw Authorization/Cookie never leave.
  */
-export function captureWithSentry(
-  config: Config,
-  error: Error,
-  level: "error" | "critical",
-  context: SentryContext,
-): string | null {
+export function captureWithSentry(config: Config, error: Error, level: "error" | "critical", context: SentryContext): string | null {
   if (!config.sentry) return null;
   const request = context.request;
   const sentry = new Toucan({

@@ -44,7 +44,7 @@ function asString(value: unknown): string | null {
 }
 
 function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(typeof error === "string" ? error : JSON.stringify(error) ?? String(error));
+  return error instanceof Error ? error : new Error(typeof error === "string" ? error : (JSON.stringify(error) ?? String(error)));
 }
 
 /**

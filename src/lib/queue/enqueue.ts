@@ -140,7 +140,9 @@ export async function sendJobMessage(
   try {
     await queueBinding(env, job.queue).send(body, { contentType: "json", ...(delaySeconds > 0 ? { delaySeconds } : {}) });
   } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", message: "job message not sent; the cron will retry", jobId: job.id, error: String(error) }));
+    console.warn(
+      JSON.stringify({ level: "warn", message: "job message not sent; the cron will retry", jobId: job.id, error: String(error) }),
+    );
     return false;
   }
   await db
@@ -158,13 +160,22 @@ export async function sendJobMessage(
  * For routes: the Job row as a statement for the same db.batch as the mutation that causes it, and
  * `send` to call (or `waitUntil`) after that batch committed.
  */
-export function enqueueStatements<T extends JobType>(db: Database, type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}): PreparedJob {
+export function enqueueStatements<T extends JobType>(
+  db: Database,
+  type: T,
+  payload: JobPayload<T>,
+  opts: EnqueueOptions = {},
+): PreparedJob {
   const job = buildJobRow(type, payload, opts);
   return {
     job,
     statements: [insertJob(db, job)],
     async send(env) {
-      const landed = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt))).get();
+      const landed = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.id, job.id), isNull(jobs.enqueuedAt)))
+        .get();
       if (!landed) return false; // a twin (same idempotency or coalesce key) already exists, with its own message
       return sendJobMessage(env, db, job);
     },
@@ -187,7 +198,12 @@ export function enqueueStatements<T extends JobType>(db: Database, type: T, payl
  * idempotency key that already names a job, or a coalesce key whose job still waits, returns that job
  * with `created: false`.
  */
-export async function enqueue<T extends JobType>(env: Env, type: T, payload: JobPayload<T>, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
+export async function enqueue<T extends JobType>(
+  env: Env,
+  type: T,
+  payload: JobPayload<T>,
+  opts: EnqueueOptions = {},
+): Promise<EnqueueResult> {
   const db = createDb(env.DB);
   const job = buildJobRow(type, payload, opts);
   if (job.idempotencyKey) {

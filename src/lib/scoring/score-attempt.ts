@@ -91,8 +91,7 @@ export function scoreAttempt(input: ScoringInput): ScoringOutput {
         section: section.title,
         outcome: verdict.outcome,
         marksAwarded: verdict.outcome === "pending" ? null : round2(verdict.marks),
-        isCorrect:
-          verdict.outcome === "pending" || verdict.outcome === "unattempted" ? null : verdict.outcome === "correct",
+        isCorrect: verdict.outcome === "pending" || verdict.outcome === "unattempted" ? null : verdict.outcome === "correct",
         malformed: verdict.malformed,
         maxMarks: m.marks,
       });

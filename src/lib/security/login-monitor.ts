@@ -14,9 +14,7 @@ const LOGIN_HISTORY = 20;
 
 /** Runs detection after the response so a login is never slowed or failed by it. */
 function afterResponse(c: Context<AppEnv>, what: string, work: () => Promise<unknown>): void {
-  c.executionCtx.waitUntil(
-    work().catch((error: unknown) => c.var.logger.error("login monitoring failed", { what, error: String(error) })),
-  );
+  c.executionCtx.waitUntil(work().catch((error: unknown) => c.var.logger.error("login monitoring failed", { what, error: String(error) })));
 }
 
 /**

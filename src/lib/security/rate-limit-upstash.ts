@@ -1,7 +1,14 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { BlockRule } from "../../durable-objects/rate-limiter";
-import { blockedDecision, type BlockState, type LimitDecision, type LimitInput, type RateLimitBackend, type RateLimitPolicyName } from "./rate-limit";
+import {
+  blockedDecision,
+  type BlockState,
+  type LimitDecision,
+  type LimitInput,
+  type RateLimitBackend,
+  type RateLimitPolicyName,
+} from "./rate-limit";
 
 /**
  * Counts one breach and, once a key has `breaches` of them within `periodMs`, blocks it for a period

@@ -15,11 +15,27 @@ export type RateLimitBackendName = (typeof RATE_LIMIT_BACKENDS)[number];
 
 const blockSchema = z.strictObject({
   breaches: z.number().int().min(1).max(1_000_000),
-  periodSeconds: z.number().int().min(1).max(7 * 86_400),
-  baseSeconds: z.number().int().min(1).max(7 * 86_400),
+  periodSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400),
+  baseSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400),
   multiplier: z.number().min(1).max(100),
-  maxSeconds: z.number().int().min(1).max(30 * 86_400),
-  resetAfterSeconds: z.number().int().min(1).max(30 * 86_400),
+  maxSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400),
+  resetAfterSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400),
 });
 
 const policySchema = z.strictObject({
@@ -208,9 +224,7 @@ export function rateLimitBackend(env: Env, config: Config["rateLimit"]): RateLim
   let backend = backends.get(env);
   if (!backend) {
     backend =
-      config.backend === "upstash" && config.upstash
-        ? new UpstashBackend(config.upstash)
-        : new DurableObjectBackend(env.RATE_LIMITER);
+      config.backend === "upstash" && config.upstash ? new UpstashBackend(config.upstash) : new DurableObjectBackend(env.RATE_LIMITER);
     backends.set(env, backend);
   }
   return backend;

@@ -66,7 +66,24 @@ const ALLOWED_TAGS: Record<string, Record<string, AttributeRule>> = {
   img: { src: "imageSrc", alt: "text", title: "text", width: "number", height: "number" },
 };
 
-const VOID_TAGS = new Set(["br", "hr", "img", "embed", "link", "meta", "base", "frame", "input", "source", "track", "wbr", "param", "area", "col", "keygen"]);
+const VOID_TAGS = new Set([
+  "br",
+  "hr",
+  "img",
+  "embed",
+  "link",
+  "meta",
+  "base",
+  "frame",
+  "input",
+  "source",
+  "track",
+  "wbr",
+  "param",
+  "area",
+  "col",
+  "keygen",
+]);
 
 /** Elements whose content the browser reads as raw text up to the matching end tag. */
 const RAW_TEXT_TAGS = new Set(["script", "style", "iframe", "noembed", "noframes", "noscript", "textarea", "title", "xmp"]);

@@ -19,7 +19,13 @@ export interface FileType {
 
 export const FILE_TYPES: Record<FileKind, FileType> = {
   png: { kind: "png", contentType: "image/png", declaredTypes: ["image/png"], extensions: ["png"], category: "image" },
-  jpeg: { kind: "jpeg", contentType: "image/jpeg", declaredTypes: ["image/jpeg", "image/pjpeg"], extensions: ["jpg", "jpeg"], category: "image" },
+  jpeg: {
+    kind: "jpeg",
+    contentType: "image/jpeg",
+    declaredTypes: ["image/jpeg", "image/pjpeg"],
+    extensions: ["jpg", "jpeg"],
+    category: "image",
+  },
   gif: { kind: "gif", contentType: "image/gif", declaredTypes: ["image/gif"], extensions: ["gif"], category: "image" },
   webp: { kind: "webp", contentType: "image/webp", declaredTypes: ["image/webp"], extensions: ["webp"], category: "image" },
   pdf: { kind: "pdf", contentType: "application/pdf", declaredTypes: ["application/pdf"], extensions: ["pdf"], category: "document" },
@@ -30,7 +36,13 @@ export const FILE_TYPES: Record<FileKind, FileType> = {
     extensions: ["zip"],
     category: "archive",
   },
-  json: { kind: "json", contentType: "application/json", declaredTypes: ["application/json", "text/json"], extensions: ["json"], category: "text" },
+  json: {
+    kind: "json",
+    contentType: "application/json",
+    declaredTypes: ["application/json", "text/json"],
+    extensions: ["json"],
+    category: "text",
+  },
   csv: {
     kind: "csv",
     contentType: "text/csv",

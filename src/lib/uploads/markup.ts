@@ -11,9 +11,41 @@ import { containsAscii, LOWER } from "./byte-search";
  * bytes holds one by chance far less than once in a thousand files.
  */
 const POLYGLOT_MARKERS = [
-  "<script", "<html", "<?php", "<iframe", "<body", "<object", "<embed", "<applet", "<frame", "<meta", "<form", "<link",
-  "<base", "<style", "<input", "<button", "<video", "<audio", "<source", "<math", "<details", "<marquee", "<template",
-  "<svg ", "<svg>", "<svg\n", "<svg/", "<img ", "<img/", "<img\n", "<img\t", "<a href", "<a\nhref", "<a\thref", "<a/href",
+  "<script",
+  "<html",
+  "<?php",
+  "<iframe",
+  "<body",
+  "<object",
+  "<embed",
+  "<applet",
+  "<frame",
+  "<meta",
+  "<form",
+  "<link",
+  "<base",
+  "<style",
+  "<input",
+  "<button",
+  "<video",
+  "<audio",
+  "<source",
+  "<math",
+  "<details",
+  "<marquee",
+  "<template",
+  "<svg ",
+  "<svg>",
+  "<svg\n",
+  "<svg/",
+  "<img ",
+  "<img/",
+  "<img\n",
+  "<img\t",
+  "<a href",
+  "<a\nhref",
+  "<a\thref",
+  "<a/href",
   "javascript:",
 ];
 
@@ -40,8 +72,12 @@ const LONGEST_ELEMENT = Math.max(...[...HTML_ELEMENTS].map((name) => name.length
  */
 const MIN_TEXT_RUN = 16;
 
-const TEXT = Uint8Array.from({ length: 256 }, (_, byte) => (byte === 0x09 || byte === 0x0a || byte === 0x0c || byte === 0x0d || (byte >= 0x20 && byte < 0x7f) ? 1 : 0));
-const NAME = Uint8Array.from({ length: 256 }, (_, byte) => ((byte >= 0x30 && byte <= 0x39) || (LOWER[byte]! >= 0x61 && LOWER[byte]! <= 0x7a) ? 1 : 0));
+const TEXT = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte === 0x09 || byte === 0x0a || byte === 0x0c || byte === 0x0d || (byte >= 0x20 && byte < 0x7f) ? 1 : 0,
+);
+const NAME = Uint8Array.from({ length: 256 }, (_, byte) =>
+  (byte >= 0x30 && byte <= 0x39) || (LOWER[byte]! >= 0x61 && LOWER[byte]! <= 0x7a) ? 1 : 0,
+);
 const AFTER_NAME = new Set([0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x2f, 0x3e]); // whitespace, "/", ">"
 
 /** Whether a start tag of any HTML element (`<a `, `<img/`, `<b>`) occurs in a text run of `bytes[from, to)`. */

@@ -19,8 +19,20 @@ import { at, ascii } from "./byte-search";
 
 /** Names that run code, open or submit elsewhere, or carry payloads when a document is opened or used. */
 const PDF_ACTIVE_NAMES = new Set([
-  "JavaScript", "JS", "Launch", "OpenAction", "AA", "URI", "SubmitForm", "GoToR", "GoToE", "ImportData", "EmbeddedFile",
-  "EmbeddedFiles", "RichMedia", "XFA",
+  "JavaScript",
+  "JS",
+  "Launch",
+  "OpenAction",
+  "AA",
+  "URI",
+  "SubmitForm",
+  "GoToR",
+  "GoToE",
+  "ImportData",
+  "EmbeddedFile",
+  "EmbeddedFiles",
+  "RichMedia",
+  "XFA",
 ]);
 
 const PDF_LIMITS = {
@@ -34,17 +46,34 @@ const PDF_LIMITS = {
 export type PdfFinding = "pdf_active_content" | "pdf_uninspectable";
 
 // PDF whitespace (NUL, tab, LF, FF, CR, space) and delimiters ( ) < > [ ] { } / % end a name.
-const BOUNDARY = Uint8Array.from({ length: 256 }, (_, byte) => ([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25].includes(byte) ? 1 : 0));
+const BOUNDARY = Uint8Array.from({ length: 256 }, (_, byte) =>
+  [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25].includes(byte) ? 1 : 0,
+);
 const WHITESPACE = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]);
 /** Longer than any name we look for, even with every byte written `#xx`. */
 const MAX_NAME_BYTES = 48;
 const FLATE = new Set(["FlateDecode", "Fl"]);
 const FILTERS = new Set([
-  ...FLATE, "ASCIIHexDecode", "AHx", "ASCII85Decode", "A85", "LZWDecode", "LZW", "RunLengthDecode", "RL", "CCITTFaxDecode",
-  "CCF", "DCTDecode", "DCT", "JBIG2Decode", "JPXDecode", "Crypt",
+  ...FLATE,
+  "ASCIIHexDecode",
+  "AHx",
+  "ASCII85Decode",
+  "A85",
+  "LZWDecode",
+  "LZW",
+  "RunLengthDecode",
+  "RL",
+  "CCITTFaxDecode",
+  "CCF",
+  "DCTDecode",
+  "DCT",
+  "JBIG2Decode",
+  "JPXDecode",
+  "Crypt",
 ]);
 
-const hexValue = (byte: number) => (byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x41 && byte <= 0x46 ? byte - 0x37 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1);
+const hexValue = (byte: number) =>
+  byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x41 && byte <= 0x46 ? byte - 0x37 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1;
 
 /** The name whose bytes (after the `/`) are `bytes[from, to)`, with `#xx` escapes decoded. */
 function decodeName(bytes: Uint8Array, from: number, to: number): string {
@@ -157,7 +186,8 @@ function scan(bytes: Uint8Array): { active: boolean; objectStreams: ObjectStream
       } else if (after === 0x0a || after === 0x0d) {
         // The keyword `stream` is followed by CRLF or LF; the data starts after it.
         const bodyStart = i + STREAM.length + (after === 0x0d && bytes[i + STREAM.length + 1] === 0x0a ? 2 : 1);
-        if (dictionary.first) objectStreams.push({ bodyStart, filters: dictionary.filters, predictor: dictionary.predictor, length: dictionary.length });
+        if (dictionary.first)
+          objectStreams.push({ bodyStart, filters: dictionary.filters, predictor: dictionary.predictor, length: dictionary.length });
         dictionary = fresh();
       }
       i += STREAM.length - 1;

@@ -47,11 +47,81 @@ export const ARCHIVE_LIMITS = {
 
 /** Extensions that run code somewhere (server, desktop or browser); never acceptable inside a name or archive. */
 const DANGEROUS_EXTENSIONS = new Set([
-  "exe", "dll", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "cpl", "sys", "drv", "ocx", "lnk", "reg", "hta",
-  "vbs", "vbe", "js", "jse", "mjs", "ws", "wsf", "wsh", "ps1", "psm1", "sh", "bash", "zsh", "csh", "ksh", "command",
-  "php", "php3", "php4", "php5", "php7", "phtml", "phar", "pht", "asp", "aspx", "ascx", "ashx", "asmx", "jsp", "jspx",
-  "cgi", "pl", "py", "pyc", "rb", "jar", "war", "class", "elf", "bin", "run", "app", "dmg", "pkg", "deb", "rpm", "apk",
-  "html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "xsl", "swf", "htaccess", "wasm",
+  "exe",
+  "dll",
+  "com",
+  "bat",
+  "cmd",
+  "scr",
+  "pif",
+  "msi",
+  "msp",
+  "cpl",
+  "sys",
+  "drv",
+  "ocx",
+  "lnk",
+  "reg",
+  "hta",
+  "vbs",
+  "vbe",
+  "js",
+  "jse",
+  "mjs",
+  "ws",
+  "wsf",
+  "wsh",
+  "ps1",
+  "psm1",
+  "sh",
+  "bash",
+  "zsh",
+  "csh",
+  "ksh",
+  "command",
+  "php",
+  "php3",
+  "php4",
+  "php5",
+  "php7",
+  "phtml",
+  "phar",
+  "pht",
+  "asp",
+  "aspx",
+  "ascx",
+  "ashx",
+  "asmx",
+  "jsp",
+  "jspx",
+  "cgi",
+  "pl",
+  "py",
+  "pyc",
+  "rb",
+  "jar",
+  "war",
+  "class",
+  "elf",
+  "bin",
+  "run",
+  "app",
+  "dmg",
+  "pkg",
+  "deb",
+  "rpm",
+  "apk",
+  "html",
+  "htm",
+  "xhtml",
+  "shtml",
+  "svg",
+  "svgz",
+  "xml",
+  "xsl",
+  "swf",
+  "htaccess",
+  "wasm",
 ]);
 
 const ARCHIVE_EXTENSIONS = new Set(["zip", "gz", "tgz", "tar", "7z", "rar", "bz2", "xz", "zst", "cab", "iso", "jar", "war"]);
@@ -210,8 +280,14 @@ export function universalThreats(filename: string, bytes: Uint8Array): ThreatRea
  * the file's start), and compressed formats that must start where the appended data starts.
  */
 const EMBEDDED_ARCHIVES = [
-  "PK\u0003\u0004", "PK\u0005\u0006", "Rar!\u001a\u0007", "7z\u00bc\u00af\u0027\u001c", "\u00fd7zXZ\u0000", "MSCF\u0000\u0000\u0000\u0000",
-  "\u0028\u00b5\u002f\u00fd", "LZIP",
+  "PK\u0003\u0004",
+  "PK\u0005\u0006",
+  "Rar!\u001a\u0007",
+  "7z\u00bc\u00af\u0027\u001c",
+  "\u00fd7zXZ\u0000",
+  "MSCF\u0000\u0000\u0000\u0000",
+  "\u0028\u00b5\u002f\u00fd",
+  "LZIP",
 ];
 const LEADING_ARCHIVES = [[0x1f, 0x8b], ascii("BZh")];
 
@@ -223,7 +299,8 @@ const LEADING_ARCHIVES = [[0x1f, 0x8b], ascii("BZh")];
 function appendedThreats(bytes: Uint8Array, from: number): ThreatReason[] {
   const reasons: ThreatReason[] = [];
   let start = from;
-  while (start < bytes.byteLength && (bytes[start] === 0x00 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x20)) start++;
+  while (start < bytes.byteLength && (bytes[start] === 0x00 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x20))
+    start++;
   if (
     containsAscii(bytes, EMBEDDED_ARCHIVES, from) ||
     LEADING_ARCHIVES.some((signature) => at(bytes, start, signature)) ||

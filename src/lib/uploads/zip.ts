@@ -76,7 +76,11 @@ export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipDire
     });
     at += 46 + nameLength + extraLength + commentLength;
   }
-  return { totalEntries, entries, zip64: entries.some((entry) => entry.uncompressedSize === ZIP64_MARKER || entry.compressedSize === ZIP64_MARKER) };
+  return {
+    totalEntries,
+    entries,
+    zip64: entries.some((entry) => entry.uncompressedSize === ZIP64_MARKER || entry.compressedSize === ZIP64_MARKER),
+  };
 }
 
 /** Where an entry's compressed data starts, read from its local header. */

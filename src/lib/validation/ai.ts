@@ -41,6 +41,9 @@ export const aiQuestionGenerationBody = z.strictObject({
   difficulty: z.enum(DIFFICULTIES).default("medium"),
   count: z.number().int().min(1).max(MAX_GENERATED_QUESTIONS).default(5),
   instructions: plainText({ max: 2_000, min: 0, multiline: true }).optional(),
-  language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, "Use a language tag like en or en-GB").default("en"),
+  language: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/, "Use a language tag like en or en-GB")
+    .default("en"),
 });
 export type AiQuestionGenerationBody = z.infer<typeof aiQuestionGenerationBody>;

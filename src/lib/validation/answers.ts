@@ -8,14 +8,14 @@ const MAX_SUBJECTIVE_ANSWER_CHARS = 20_000;
 
 /** PUT /v1/attempts/:id/answers/:questionId — the shape is checked against the question's type afterwards. */
 export const answerInput = z.strictObject({
-  answer: z.union([
-    z.null(),
-    z.number().finite(),
-    z.array(z.number()).max(10),
-    richText({ max: MAX_SUBJECTIVE_ANSWER_CHARS, min: 0 }),
-  ]),
+  answer: z.union([z.null(), z.number().finite(), z.array(z.number()).max(10), richText({ max: MAX_SUBJECTIVE_ANSWER_CHARS, min: 0 })]),
   /** Optional client-measured time on the question, accumulated per answer. */
-  timeSpentSeconds: z.number().int().min(0).max(24 * 3600).optional(),
+  timeSpentSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600)
+    .optional(),
 });
 export type AnswerInput = z.infer<typeof answerInput>;
 
@@ -39,7 +39,8 @@ export function checkAnswer(question: QuestionShape, answer: unknown): { value: 
     case "MCQ":
       return isIndex(answer) ? { value: answer } : fail(`An MCQ answer is one option index (0–${optionCount - 1})`);
     case "MSQ": {
-      if (!Array.isArray(answer) || answer.length === 0) return fail("An MSQ answer is a non-empty array of option indices (send null to clear)");
+      if (!Array.isArray(answer) || answer.length === 0)
+        return fail("An MSQ answer is a non-empty array of option indices (send null to clear)");
       for (const [i, v] of answer.entries()) {
         if (!isIndex(v)) return fail(`Must be an option index (0–${optionCount - 1})`, `answer.${i}`);
       }

@@ -18,9 +18,7 @@ export const goalInput = z.strictObject({
 });
 export type GoalInput = z.infer<typeof goalInput>;
 
-export const goalPatch = goalInput
-  .partial()
-  .refine((value) => Object.keys(value).length > 0, "Send at least one field to change");
+export const goalPatch = goalInput.partial().refine((value) => Object.keys(value).length > 0, "Send at least one field to change");
 export type GoalPatch = z.infer<typeof goalPatch>;
 
 function sessionSpan(value: { startedAt?: string; endedAt?: string | null }, ctx: z.RefinementCtx) {

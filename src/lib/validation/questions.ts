@@ -24,7 +24,10 @@ const common = {
   imageUploadId: uploadId.nullish(),
 };
 
-const options = z.array(richText({ max: MAX_OPTION_CHARS })).min(2).max(MAX_OPTIONS);
+const options = z
+  .array(richText({ max: MAX_OPTION_CHARS }))
+  .min(2)
+  .max(MAX_OPTIONS);
 
 function uniqueOptions(value: { options: string[] }, ctx: z.RefinementCtx) {
   const seen = new Set<string>();
@@ -55,7 +58,11 @@ const msq = z
     const seen = new Set<number>();
     value.correctOptions.forEach((index, i) => {
       if (index >= value.options.length) {
-        ctx.addIssue({ code: "custom", path: ["correctOptions", i], message: `Must be an index into options (0–${value.options.length - 1})` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["correctOptions", i],
+          message: `Must be an index into options (0–${value.options.length - 1})`,
+        });
       }
       if (seen.has(index)) ctx.addIssue({ code: "custom", path: ["correctOptions", i], message: "Duplicate index" });
       seen.add(index);

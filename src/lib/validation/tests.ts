@@ -29,7 +29,8 @@ const sections = z
     for (const [s, section] of list.entries()) {
       for (const [q, id] of section.questionIds.entries()) {
         total++;
-        if (seen.has(id)) ctx.addIssue({ code: "custom", path: [s, "questionIds", q], message: "A question may appear only once in a test" });
+        if (seen.has(id))
+          ctx.addIssue({ code: "custom", path: [s, "questionIds", q], message: "A question may appear only once in a test" });
         seen.add(id);
       }
     }
@@ -40,7 +41,11 @@ const sections = z
 
 const title = plainText({ max: 200 });
 const description = richText({ max: 10_000, min: 0 }).nullish();
-const durationMinutes = z.number().int().min(1).max(24 * 60);
+const durationMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 60);
 
 export const testInput = z.strictObject({
   title,

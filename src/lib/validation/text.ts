@@ -33,11 +33,17 @@ export const TEXT_MESSAGES = {
  * stored ("Trojan Source"). Length limits apply to the normalised, trimmed text.
  */
 export function plainText({ max, min = 1, multiline = false }: TextOptions) {
-  const wellFormed = z.string().refine((value) => value.isWellFormed(), TEXT_MESSAGES.loneSurrogate).normalize("NFC");
+  const wellFormed = z
+    .string()
+    .refine((value) => value.isWellFormed(), TEXT_MESSAGES.loneSurrogate)
+    .normalize("NFC");
   const lines = multiline ? wellFormed.overwrite((value) => value.replace(/\r\n?/g, "\n")) : wellFormed;
   return lines
     .trim()
-    .refine((value) => !(multiline ? MULTI_LINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(value), multiline ? TEXT_MESSAGES.multiLine : TEXT_MESSAGES.singleLine)
+    .refine(
+      (value) => !(multiline ? MULTI_LINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(value),
+      multiline ? TEXT_MESSAGES.multiLine : TEXT_MESSAGES.singleLine,
+    )
     .refine((value) => !BIDI_CONTROLS.test(value), TEXT_MESSAGES.bidi)
     .min(min, min === 1 ? "Must not be blank" : `Must be at least ${min} characters`)
     .max(max, `Must be at most ${max} characters`);

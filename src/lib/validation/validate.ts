@@ -31,9 +31,9 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
   });
   const middleware =
     target === "json"
-      ? ((async function validateJson(c, next) {
+      ? (async function validateJson(c, next) {
           await requireJson(c, () => validator(c, next) as Promise<void>);
-        }) as typeof validator)
+        } as typeof validator)
       : validator;
   return Object.assign(middleware, { [uniqueSymbol]: { target, ...resolver(schema) } });
 }

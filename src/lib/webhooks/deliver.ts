@@ -14,9 +14,17 @@ const RESPONSE_LOG_BYTES = 4096;
 const WEBHOOK_USER_AGENT = "Proctor-Webhooks/1.0";
 
 /** Every signature the endpoint accepts right now: the current secret's, and the previous one's during a rotation's overlap. */
-async function signatures(keyBase64: string, webhook: Webhook, messageId: string, timestamp: number, body: string, now: number): Promise<string> {
+async function signatures(
+  keyBase64: string,
+  webhook: Webhook,
+  messageId: string,
+  timestamp: number,
+  body: string,
+  now: number,
+): Promise<string> {
   const secrets = [await decryptWebhookSecret(keyBase64, webhook.secret)];
-  if (webhook.previousSecret && (webhook.previousSecretExpiresAt ?? 0) > now) secrets.push(await decryptWebhookSecret(keyBase64, webhook.previousSecret));
+  if (webhook.previousSecret && (webhook.previousSecretExpiresAt ?? 0) > now)
+    secrets.push(await decryptWebhookSecret(keyBase64, webhook.previousSecret));
   return (await Promise.all(secrets.map((secret) => signWebhook(secret, messageId, timestamp, body)))).join(" ");
 }
 
@@ -63,7 +71,12 @@ async function send(url: string, headers: Record<string, string>, body: string, 
     return { status: response.status, responseBody, error: null, durationMs: Date.now() - started };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    return { status: null, responseBody: null, error: timedOut ? `Timed out after ${timeoutMs} ms` : `Network error: ${String(error)}`.slice(0, 500), durationMs: Date.now() - started };
+    return {
+      status: null,
+      responseBody: null,
+      error: timedOut ? `Timed out after ${timeoutMs} ms` : `Network error: ${String(error)}`.slice(0, 500),
+      durationMs: Date.now() - started,
+    };
   }
 }
 
@@ -73,7 +86,12 @@ async function send(url: string, headers: Record<string, string>, body: string, 
  * after failing for too long, with its `webhook.disabled` event) in one batch. Throws when the
  * attempt failed, so the dispatcher retries it (PermanentDeliveryError: it will not).
  */
-export async function deliverToWebhook(ctx: SubscriberContext, webhook: Webhook, event: DomainEvent, attempt: DeliveryAttempt): Promise<WebhookDelivery> {
+export async function deliverToWebhook(
+  ctx: SubscriberContext,
+  webhook: Webhook,
+  event: DomainEvent,
+  attempt: DeliveryAttempt,
+): Promise<WebhookDelivery> {
   const config = loadConfig(ctx.env).webhooks;
   if (!config.secretKey) throw new Error("WEBHOOK_SECRET_KEY is not set; webhooks cannot be signed");
   const now = clock.now();
@@ -126,15 +144,24 @@ export async function deliverToWebhook(ctx: SubscriberContext, webhook: Webhook,
 
   // Disabled now: a 410, or every delivery failing since longer ago than the limit.
   const cutoff = done - config.disableAfterMs;
-  const disableWhen = and(eq(webhooks.id, webhook.id), eq(webhooks.active, true), gone ? undefined : sql`${webhooks.failingSince} <= ${cutoff}`)!;
+  const disableWhen = and(
+    eq(webhooks.id, webhook.id),
+    eq(webhooks.active, true),
+    gone ? undefined : sql`${webhooks.failingSince} <= ${cutoff}`,
+  )!;
   const failingSince = webhook.failingSince ?? done;
-  const disabled = eventStatements(db, null, {
-    type: "webhook.disabled",
-    aggregateId: webhook.id,
-    ownerId: webhook.ownerId,
-    data: { webhookId: webhook.id, url: webhook.url, reason: gone ? "gone" : "failing", failingSince: iso(failingSince) },
-    when: sql`exists (select 1 from ${webhooks} where ${disableWhen})`,
-  }, done);
+  const disabled = eventStatements(
+    db,
+    null,
+    {
+      type: "webhook.disabled",
+      aggregateId: webhook.id,
+      ownerId: webhook.ownerId,
+      data: { webhookId: webhook.id, url: webhook.url, reason: gone ? "gone" : "failing", failingSince: iso(failingSince) },
+      when: sql`exists (select 1 from ${webhooks} where ${disableWhen})`,
+    },
+    done,
+  );
   await db.batch([
     log,
     db

@@ -29,7 +29,11 @@ export async function encryptWebhookSecret(keyBase64: string, secret: string): P
 export async function decryptWebhookSecret(keyBase64: string, stored: string): Promise<string> {
   const [version, iv, sealed] = stored.split(".");
   if (version !== ENCRYPTION_VERSION || !iv || !sealed) throw new Error("Unreadable webhook secret");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64Decode(iv) }, await encryptionKey(keyBase64), base64Decode(sealed));
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: base64Decode(iv) },
+    await encryptionKey(keyBase64),
+    base64Decode(sealed),
+  );
   return new TextDecoder().decode(plain);
 }
 

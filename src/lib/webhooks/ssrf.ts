@@ -73,7 +73,8 @@ function v6Range(g: number[]): string | null {
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return "loopback";
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible and NAT64 (64:ff9b::/96) carry an IPv4 address.
   const embedsV4 =
-    (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0));
+    (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0));
   if (embedsV4) return v4Range(g[6]! * 65536 + g[7]!) ?? null;
   if ((g[0]! & 0xfe00) === 0xfc00) return "unique local (private, incl. cloud metadata)";
   if ((g[0]! & 0xffc0) === 0xfe80) return "link-local";

@@ -7,7 +7,8 @@ import { deliverToWebhook } from "./deliver";
 import { webhookRetryDelaySeconds } from "./retry-schedule";
 
 /** Types an endpoint gets when it asked for "every type": the test ping goes only where it is sent. */
-const subscribed = (eventTypes: string[], event: DomainEvent) => (eventTypes.length === 0 ? event.type !== "webhook.test" : eventTypes.includes(event.type));
+const subscribed = (eventTypes: string[], event: DomainEvent) =>
+  eventTypes.length === 0 ? event.type !== "webhook.test" : eventTypes.includes(event.type);
 
 /**
  * Webhook delivery as a subscriber of events: each active endpoint that may see the event and asked
@@ -20,7 +21,9 @@ export const webhookSubscriber: EventSubscriber = {
   async targets({ db }, event) {
     if (event.type === "webhook.test") return [String(event.payload.webhookId)];
     // Only endpoints that may see it: every admin's, and the event owner's if an instructor.
-    const visible = event.ownerId ? or(eq(users.role, "admin"), and(eq(users.role, "instructor"), eq(webhooks.ownerId, event.ownerId))) : eq(users.role, "admin");
+    const visible = event.ownerId
+      ? or(eq(users.role, "admin"), and(eq(users.role, "instructor"), eq(webhooks.ownerId, event.ownerId)))
+      : eq(users.role, "admin");
     const rows = await db
       .select({ id: webhooks.id, ownerId: webhooks.ownerId, role: users.role, eventTypes: webhooks.eventTypes })
       .from(webhooks)

@@ -59,7 +59,13 @@ async function verifyApiKey(c: Ctx, key: string): Promise<Verified> {
   const now = clock.now();
   const misuse = (reason: string) => {
     if (!misuseReports.admit(`api_key_misuse:${record.id}:${reason}`, now)) return;
-    recordSecurityEvent(c, { type: "api_key_misuse", severity: "MEDIUM", actorId: record.userId, apiKeyId: record.id, details: { reason } });
+    recordSecurityEvent(c, {
+      type: "api_key_misuse",
+      severity: "MEDIUM",
+      actorId: record.userId,
+      apiKeyId: record.id,
+      details: { reason },
+    });
   };
   if (record.revokedAt !== null) {
     misuse("revoked_key_used");
@@ -102,7 +108,9 @@ function flushDueUsage(c: Ctx): void {
   const seen = takeDueSessionActivity(now);
   if (seen) {
     c.executionCtx.waitUntil(
-      writeSessionActivity(c.var.db, seen).catch((error: unknown) => c.var.logger.warn("session activity flush failed", { error: String(error) })),
+      writeSessionActivity(c.var.db, seen).catch((error: unknown) =>
+        c.var.logger.warn("session activity flush failed", { error: String(error) }),
+      ),
     );
   }
 }
@@ -209,7 +217,11 @@ export const requireScope = (...scopes: Scope[]): MiddlewareHandler<AppEnv> => {
     const missing = scopes.find((scope) => !auth.scopes.has(scope));
     if (missing) {
       // A non-admin reaching for admin powers is worth a look; an admin key lacking a scope is not.
-      if (missing.startsWith("admin:") && auth.role !== "admin" && misuseReports.admit(`privilege_escalation_attempt:${auth.userId}:${missing}`, clock.now())) {
+      if (
+        missing.startsWith("admin:") &&
+        auth.role !== "admin" &&
+        misuseReports.admit(`privilege_escalation_attempt:${auth.userId}:${missing}`, clock.now())
+      ) {
         recordSecurityEvent(c, {
           type: "privilege_escalation_attempt",
           severity: "LOW",

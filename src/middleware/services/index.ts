@@ -43,7 +43,12 @@ export const services = (): MiddlewareHandler<AppEnv> => {
     }
     const ctx = c.get("requestContext");
     const logger = new Logger(
-      { requestId: ctx.requestId, ...(ctx.clientRequestId ? { clientRequestId: ctx.clientRequestId } : {}), method: c.req.method, path: c.req.path },
+      {
+        requestId: ctx.requestId,
+        ...(ctx.clientRequestId ? { clientRequestId: ctx.clientRequestId } : {}),
+        method: c.req.method,
+        path: c.req.path,
+      },
       config.logLevel,
     );
     const metrics = new MetricsRecorder(c.env.METRICS_ENGINE);

@@ -22,5 +22,9 @@ export const apiKeySchema = z
   .meta({ id: "ApiKey" });
 
 export const apiKeyWithSecretSchema = apiKeySchema
-  .extend({ key: z.string().meta({ description: "The secret (`pk_…`), shown only in this response.", examples: ["pk_3mJ8sQ2vXw9LpR4tYb6NcE1dZk7HfGa5"] }) })
+  .extend({
+    key: z
+      .string()
+      .meta({ description: "The secret (`pk_…`), shown only in this response.", examples: ["pk_3mJ8sQ2vXw9LpR4tYb6NcE1dZk7HfGa5"] }),
+  })
   .meta({ id: "ApiKeyWithSecret" });

@@ -29,7 +29,9 @@ export const auditLogSchema = z
 
 export const auditLogDetailSchema = z.object({
   auditLog: auditLogSchema.extend({
-    diff: z.array(z.object({ field: z.string(), kind: z.enum(["added", "removed", "changed"]), before: z.unknown(), after: z.unknown() })).nullable(),
+    diff: z
+      .array(z.object({ field: z.string(), kind: z.enum(["added", "removed", "changed"]), before: z.unknown(), after: z.unknown() }))
+      .nullable(),
   }),
 });
 

@@ -38,7 +38,15 @@ export const couponSchema = z
   .meta({ id: "Coupon" });
 
 export const couponVerdictSchema = z.union([
-  z.object({ code: z.string(), planId: prefixedId("plan"), valid: z.literal(true), priceCents: cents, discountCents: cents, amountCents: cents, currency: z.string() }),
+  z.object({
+    code: z.string(),
+    planId: prefixedId("plan"),
+    valid: z.literal(true),
+    priceCents: cents,
+    discountCents: cents,
+    amountCents: cents,
+    currency: z.string(),
+  }),
   z.object({
     code: z.string(),
     planId: prefixedId("plan"),

@@ -9,4 +9,8 @@ const checkSchema = z.object({
   cause: z.string().optional(),
 });
 
-export const readinessSchema = z.object({ status: z.enum(["ok", "error"]), version: z.string(), checks: z.record(z.string(), checkSchema) });
+export const readinessSchema = z.object({
+  status: z.enum(["ok", "error"]),
+  version: z.string(),
+  checks: z.record(z.string(), checkSchema),
+});

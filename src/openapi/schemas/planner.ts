@@ -8,7 +8,13 @@ export const studyGoalSchema = z
     subject: z.string().nullable(),
     targetDate: isoDateTime,
     targetHours: z.number(),
-    progress: z.object({ hoursLogged: z.number(), sessions: z.number().int(), targetHours: z.number(), percent: z.number(), achieved: z.boolean() }),
+    progress: z.object({
+      hoursLogged: z.number(),
+      sessions: z.number().int(),
+      targetHours: z.number(),
+      percent: z.number(),
+      achieved: z.boolean(),
+    }),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
   })

@@ -21,6 +21,9 @@ export const isoDateTime = z.iso.datetime().meta({ examples: ["2026-12-03T08:15:
 export function page<Item extends z.ZodType>(item: Item) {
   return z.object({
     data: z.array(item),
-    nextCursor: z.string().nullable().meta({ description: "Opaque cursor of the next page; null on the last page.", examples: ["eyJpZCI6InRzdF8wMUpEOFgyVjNLIn0"] }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "Opaque cursor of the next page; null on the last page.", examples: ["eyJpZCI6InRzdF8wMUpEOFgyVjNLIn0"] }),
   });
 }

@@ -13,7 +13,12 @@ export const securityEventSchema = z
     apiKeyId: z.string().nullable(),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
-    location: z.object({ country: z.string().nullable(), city: z.string().nullable(), latitude: z.number().nullable(), longitude: z.number().nullable() }),
+    location: z.object({
+      country: z.string().nullable(),
+      city: z.string().nullable(),
+      latitude: z.number().nullable(),
+      longitude: z.number().nullable(),
+    }),
     requestId: z.string().nullable(),
     details: z.looseObject({}),
     resolutionNote: z.string().nullable(),

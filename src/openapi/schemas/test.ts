@@ -35,6 +35,11 @@ export const testSchema = testSummarySchema
   .extend({
     questionCount: z.number().int(),
     maxScore: z.number(),
-    sections: z.array(z.object({ ...sectionFields, questionIds: z.array(prefixedId("question")).optional().meta({ description: "For the test's managers only." }) })),
+    sections: z.array(
+      z.object({
+        ...sectionFields,
+        questionIds: z.array(prefixedId("question")).optional().meta({ description: "For the test's managers only." }),
+      }),
+    ),
   })
   .meta({ id: "Test" });

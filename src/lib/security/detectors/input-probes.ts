@@ -26,7 +26,11 @@ const RULES: ProbeRule[] = [
   { type: "xss_attempt", name: "script_url", pattern: /\b(?:javascript|vbscript|livescript)\s{0,5}:|\bdata\s{0,5}:\s{0,5}text\/html/i },
   { type: "xss_attempt", name: "embedding_tag", pattern: /<\s{0,5}(?:iframe|object|embed|frameset|base|applet)\b/i },
   { type: "xss_attempt", name: "svg_handler", pattern: /<\s{0,5}svg\b[^<>]{0,300}?\bon[a-z]{3,25}\s{0,5}=/i },
-  { type: "xss_attempt", name: "dom_sink", pattern: /\bdocument\s{0,5}\.\s{0,5}(?:cookie|domain|write\s{0,5}\()|\bString\s{0,5}\.\s{0,5}fromCharCode\s{0,5}\(/i },
+  {
+    type: "xss_attempt",
+    name: "dom_sink",
+    pattern: /\bdocument\s{0,5}\.\s{0,5}(?:cookie|domain|write\s{0,5}\()|\bString\s{0,5}\.\s{0,5}fromCharCode\s{0,5}\(/i,
+  },
   {
     type: "xss_attempt",
     name: "alert_probe",
@@ -43,7 +47,11 @@ const RULES: ProbeRule[] = [
     name: "quoted_tautology",
     pattern: /['"`]\s{0,5}\)?\s{0,5}(?:or|and|\|\||&&)\s{1,5}\(?\s{0,5}(['"`]?)(\w{1,20})\1\s{0,5}(?:=|<>|!=|\blike\b)\s{0,5}(['"`]?)\2\b/i,
   },
-  { type: "sql_injection_attempt", name: "leading_tautology", pattern: /^\s{0,5}-?\d{0,20}\s{1,5}(?:or|and)\s{1,5}(\d{1,10})\s{0,5}=\s{0,5}\1\b/i },
+  {
+    type: "sql_injection_attempt",
+    name: "leading_tautology",
+    pattern: /^\s{0,5}-?\d{0,20}\s{1,5}(?:or|and)\s{1,5}(\d{1,10})\s{0,5}=\s{0,5}\1\b/i,
+  },
   {
     type: "sql_injection_attempt",
     name: "stacked_query",
@@ -58,7 +66,8 @@ const RULES: ProbeRule[] = [
   {
     type: "sql_injection_attempt",
     name: "schema_probe",
-    pattern: /\binformation_schema\s{0,5}\.|\bsqlite_(?:master|schema)\b|\bxp_cmdshell\b|\bload_file\s{0,5}\(|\binto\s{1,5}(?:out|dump)file\b|@@version\b/i,
+    pattern:
+      /\binformation_schema\s{0,5}\.|\bsqlite_(?:master|schema)\b|\bxp_cmdshell\b|\bload_file\s{0,5}\(|\binto\s{1,5}(?:out|dump)file\b|@@version\b/i,
   },
 ];
 

@@ -21,7 +21,10 @@ export async function detectRapidActions(
   const row = await c.var.db
     .insert(securityCounters)
     .values({ key: `actions:${input.actorId}`, windowStart, count: 1, expiresAt: windowStart + 2 * RAPID_ACTIONS.windowMs })
-    .onConflictDoUpdate({ target: [securityCounters.key, securityCounters.windowStart], set: { count: sql`${securityCounters.count} + 1` } })
+    .onConflictDoUpdate({
+      target: [securityCounters.key, securityCounters.windowStart],
+      set: { count: sql`${securityCounters.count} + 1` },
+    })
     .returning({ count: securityCounters.count })
     .get();
   if (row?.count !== RAPID_ACTIONS.limit) return false;
