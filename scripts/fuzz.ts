@@ -34,8 +34,9 @@ const { values: args } = parseArgs({
   },
 });
 
-const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.random() * 2 ** 31);
-if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${args.seed}`);
+const seedArg = args.seed ?? process.env.FUZZ_SEED;
+const seed = seedArg !== undefined && seedArg !== "" ? Number(seedArg) : Math.floor(Math.random() * 2 ** 31);
+if (!Number.isInteger(seed)) throw new Error(`--seed (or FUZZ_SEED) must be an integer, got ${seedArg}`);
 const budgetSeconds = args.budget !== undefined ? Number(args.budget) : args.long ? 600 : 60;
 const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
 
@@ -155,6 +156,8 @@ async function runFuzz(): Promise<number> {
     for (const byStatus of result.statuses.values()) for (const [status, n] of byStatus) statusTotals.set(status, (statusTotals.get(status) ?? 0) + n);
     const succeeded = [...result.statuses.entries()].filter(([, byStatus]) => [...byStatus.keys()].some((s) => s < 300)).length;
     console.log(`\n${result.requests} requests in ${seconds}s over ${result.statuses.size} operations (${succeeded} answered 2xx at least once)`);
+    const shallow = [...result.statuses.entries()].filter(([, byStatus]) => ![...byStatus.keys()].some((s) => s < 300)).map(([op]) => op);
+    if (shallow.length) console.log(`never answered 2xx this run (${shallow.length}): ${shallow.sort().join(", ")}`);
     console.log(`statuses: ${[...statusTotals.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(" ")}`);
     const slowest = [...result.millis.entries()].map(([op, ms]) => [op, ms / [...result.statuses.get(op)!.values()].reduce((a, b) => a + b, 0)] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
     console.log(`slowest: ${slowest.map(([op, ms]) => `${op} ${ms.toFixed(0)}ms`).join(", ")}`);
