@@ -273,12 +273,10 @@ export function buildRequest(
     for (const p of queryParams) {
       choices.push(() => {
         const bad = invalidate(p.schema ?? {}, ctx);
-        // A query value is text: a number written as text is still a number to the server.
-        if (!bad || (typeof bad.value === "number" && (p.schema?.type === "integer" || p.schema?.type === "number") && Number.isInteger(bad.value) === (p.schema.type === "integer"))) {
-          if (!bad || !/under|over/.test(bad.how)) return false;
-        }
-        if (bad.value !== null && typeof bad.value === "object") return false;
-        if (typeof bad.value === "number" && p.schema?.type === "string" && !Array.isArray(p.schema?.enum)) return false;
+        if (!bad || (bad.value !== null && typeof bad.value === "object")) return false;
+        // A query value is text: `?title=3` is a fine string, so a number only breaks a numeric or enum parameter.
+        const numeric = p.schema?.type === "integer" || p.schema?.type === "number";
+        if (typeof bad.value === "number" && !numeric && !Array.isArray(p.schema?.enum)) return false;
         query.set(p.name, queryValue(p.schema, bad.value));
         mutation = `query ${p.name}: ${bad.how}`;
         return true;
