@@ -19,6 +19,7 @@ import { startLocalServer, type LocalServer } from "../bench/lib/server";
 import { snapshotProject } from "../bench/lib/snapshot";
 import { describeRequest, fuzz, type Caller, type Failure } from "./fuzz/core";
 import { selfCheck } from "./fuzz/self-check";
+import { QUEUE_NAMES } from "../src/db/schema";
 import { buildSeedSql, SEED_PASSWORD, SEED_TESTS, SEED_USERS } from "./seed";
 
 const { values: args } = parseArgs({
@@ -139,6 +140,7 @@ async function runFuzz(): Promise<number> {
       budgetMs: budgetSeconds * 1000,
       maxRequests: args.runs ? Number(args.runs) : undefined,
       ids,
+      named: { name: QUEUE_NAMES },
       filter: args.only ? (operation) => operation.includes(args.only!) : undefined,
       stopOnFailure: args.stop,
       async afterResponse(_request, response, caller) {

@@ -55,6 +55,8 @@ export interface FuzzOptions {
   maxRequests?: number;
   /** Real ids by prefix (`tst` → […]); answers add the ids they carry. */
   ids?: Map<string, string[]>;
+  /** Known good values by parameter or property name (`name` → the queue names), used most of the time. */
+  named?: Record<string, readonly string[]>;
   /** Only operations whose "METHOD /path" this accepts. */
   filter?: (operation: string) => boolean;
   /** Called after every answer (a caller whose session the fuzz itself ended can log in again here). */
@@ -199,7 +201,7 @@ function pathValue(parameter: Json, ctx: GenContext): string {
     const pools = [...ctx.ids.entries()].filter(([, v]) => v.length);
     if (pools.length && ctx.rng.chance(0.6)) return ctx.rng.pick(ctx.rng.pick(pools)[1]);
   }
-  const generated = generate(schema, ctx);
+  const generated = generate(schema, ctx, 0, parameter.name);
   return typeof generated === "string" && generated !== "" ? generated : randomString(ctx.rng, 1, 16);
 }
 
@@ -229,7 +231,7 @@ export function buildRequest(
   const query = new URLSearchParams();
   const queryParams = parameters.filter((p) => p.in === "query");
   for (const p of queryParams) {
-    if (p.required || rng.chance(p.name === "cursor" ? 0.1 : 0.4)) query.set(p.name, queryValue(p.schema, generate(p.schema ?? {}, ctx)));
+    if (p.required || rng.chance(p.name === "cursor" ? 0.1 : 0.4)) query.set(p.name, queryValue(p.schema, generate(p.schema ?? {}, ctx, 0, p.name)));
   }
   let contentType: string | undefined;
   let body: string | undefined;
@@ -336,7 +338,7 @@ export function describeRequest(request: FuzzRequest): string {
 export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   const rng = new Rng(options.seed);
   const ids = options.ids ?? new Map<string, string[]>();
-  const ctx: GenContext = { rng, ids };
+  const ctx: GenContext = { rng, ids, named: new Map(Object.entries(options.named ?? {})) };
   const checker = new Checker(options.document);
   const operations = operationsOf(options.document).filter((o) => !options.filter || options.filter(`${o.method} ${o.path}`));
   if (!operations.length) throw new Error("no operation to fuzz");

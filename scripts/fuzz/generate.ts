@@ -153,6 +153,8 @@ export interface GenContext {
   rng: Rng;
   /** Real ids by prefix (seeded and seen in answers), used for id-shaped values most of the time. */
   ids: Map<string, string[]>;
+  /** Known good values by parameter or property name (queue names, …), used most of the time. */
+  named?: Map<string, readonly string[]>;
 }
 
 /** An id from the pool for `prefix` most of the time, else a well-formed id that names nothing. */
@@ -163,7 +165,7 @@ export function idFor(ctx: GenContext, prefix: string, realShare = 0.8): string 
 }
 
 /** A value valid against `schema` (refs already inlined), as far as this generator can tell. */
-export function generate(schema: Json, ctx: GenContext, depth = 0): unknown {
+export function generate(schema: Json, ctx: GenContext, depth = 0, name?: string): unknown {
   const { rng } = ctx;
   if (!schema || typeof schema !== "object" || Object.keys(schema).length === 0) return rng.pick([1, "x", true, null]);
   if ("const" in schema) return schema.const;
@@ -173,7 +175,7 @@ export function generate(schema: Json, ctx: GenContext, depth = 0): unknown {
   if (Array.isArray(branches)) {
     // null branches are picked less often: real values exercise more of the handler.
     const nonNull = branches.filter((b: Json) => b?.type !== "null");
-    return generate(rng.chance(0.85) && nonNull.length ? rng.pick(nonNull) : rng.pick(branches), ctx, depth);
+    return generate(rng.chance(0.85) && nonNull.length ? rng.pick(nonNull) : rng.pick(branches), ctx, depth, name);
   }
   if (Array.isArray(schema.allOf)) return generate(Object.assign({}, ...schema.allOf), ctx, depth);
   const type = Array.isArray(schema.type) ? rng.pick(schema.type) : schema.type;
@@ -193,6 +195,10 @@ export function generate(schema: Json, ctx: GenContext, depth = 0): unknown {
     case "string": {
       const prefix = idPrefixOf(schema);
       if (prefix) return idFor(ctx, prefix);
+      const known = name ? ctx.named?.get(name) : undefined;
+      if (known?.length && rng.chance(0.8)) return rng.pick(known);
+      // An unformatted field named like an email still wants one, or sign-up never gets past validation.
+      if (name && /email/i.test(name) && !schema.pattern && rng.chance(0.8)) return `fuzz.${junkId(rng, "u").slice(2).toLowerCase()}@example.com`;
       if (schema.format === "date-time") return randomDateTime(rng);
       if (schema.format === "date") return randomDate(rng);
       if (schema.format === "uri") return `https://example.com/${randomString(rng, 1, 8).replace(/[^A-Za-z0-9]/g, "x")}`;
@@ -218,7 +224,7 @@ export function generate(schema: Json, ctx: GenContext, depth = 0): unknown {
       const out: Record<string, unknown> = {};
       const required = new Set<string>(schema.required ?? []);
       for (const [name, sub] of Object.entries<Json>(schema.properties ?? {})) {
-        if (required.has(name) || rng.chance(0.6)) out[name] = generate(sub, ctx, depth + 1);
+        if (required.has(name) || rng.chance(0.6)) out[name] = generate(sub, ctx, depth + 1, name);
       }
       return out;
     }
