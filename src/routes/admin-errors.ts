@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, isNull, lt, or, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { auditInsert } from "../lib/audit/writer";
@@ -9,6 +9,7 @@ import { plainText } from "../lib/validation/text";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
+import { containsText } from "../db/contains";
 import { ERROR_SEVERITIES, errorLogs, type ErrorLog } from "../db/schema";
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
@@ -67,7 +68,7 @@ function presentError(row: ErrorLog) {
 
 const presentErrorDetail = (row: ErrorLog) => ({ ...presentError(row), stack: row.stack, headers: row.headers, body: row.body });
 
-const contains = (pattern: string) =>
+const contains = (term: string) =>
   or(
     ...[
       errorLogs.message,
@@ -77,7 +78,7 @@ const contains = (pattern: string) =>
       errorLogs.fingerprint,
       errorLogs.requestId,
       errorLogs.clientRequestId,
-    ].map((column) => sql`${column} LIKE ${pattern} ESCAPE '\\'`),
+    ].map((column) => containsText(column, term)),
   );
 
 const describe = operationsOf("Admin: errors");
@@ -100,7 +101,7 @@ export const adminErrorRoutes = new Hono<AppEnv>()
         query.to !== undefined ? lt(errorLogs.lastSeenAt, query.to) : undefined,
         query.requestId ? eq(errorLogs.requestId, query.requestId) : undefined,
         query.clientRequestId ? eq(errorLogs.clientRequestId, query.clientRequestId) : undefined,
-        query.q ? contains(`%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`) : undefined,
+        query.q ? contains(query.q) : undefined,
         after ? or(lt(errorLogs.lastSeenAt, after.c), and(eq(errorLogs.lastSeenAt, after.c), lt(errorLogs.id, after.i))) : undefined,
       ];
       const rows = await c.var.db

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, or, sql, type Column } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, or } from "drizzle-orm";
 import { Hono } from "hono";
 import { auditInsert, writeAudit } from "../lib/audit/writer";
 import { apiKeyCache } from "../lib/auth/api-keys";
@@ -13,6 +13,7 @@ import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
+import { containsText } from "../db/contains";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
@@ -21,10 +22,6 @@ import { adminUserSchema } from "../openapi/schemas/user";
 import { z } from "zod";
 
 const describe = operationsOf("Admin: users");
-
-/** `%` and `_` in a search term are literal characters, not LIKE wildcards. */
-const likeContains = (term: string) => `%${term.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-const contains = (column: Column, pattern: string) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
 
 export const adminUserRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
@@ -37,7 +34,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
     async (c) => {
       const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
       const after = cursor ? decodeCursor(cursor, idCursor).id : null;
-      const pattern = q ? likeContains(q.toLowerCase()) : null;
+      const term = q ?? null;
       const rows = await c.var.db
         .select()
         .from(users)
@@ -45,7 +42,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
           and(
             after ? lt(users.id, after) : undefined,
             role ? eq(users.role, role) : undefined,
-            pattern ? or(contains(users.email, pattern), contains(users.name, pattern)) : undefined,
+            term ? or(containsText(users.email, term), containsText(users.name, term)) : undefined,
             createdAfter ? gte(users.createdAt, Date.parse(createdAfter)) : undefined,
             createdBefore ? lte(users.createdAt, Date.parse(createdBefore)) : undefined,
           ),

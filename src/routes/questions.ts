@@ -22,6 +22,7 @@ import { questionInput, questionListQuery, questionPatch, type QuestionInput } f
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
+import { containsText } from "../db/contains";
 import { questions, tests, testSectionQuestions, testSections, type Question } from "../db/schema";
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
@@ -92,9 +93,6 @@ function questionEvent(
   );
 }
 
-/** `%`, `_` and the escape character itself match literally inside a LIKE pattern. */
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-
 export const questionRoutes = new Hono<AppEnv>()
   .use("*", rateLimit({ policy: "api" }))
   .post(
@@ -146,7 +144,7 @@ export const questionRoutes = new Hono<AppEnv>()
         if (query.topic) filters.push(eq(questions.topic, query.topic));
         if (query.type) filters.push(eq(questions.type, query.type));
         if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
-        if (query.q) filters.push(sql`${questions.body} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+        if (query.q) filters.push(containsText(questions.body, query.q));
         if (after) filters.push(lt(questions.id, after));
         const rows = await c.var.db
           .select()

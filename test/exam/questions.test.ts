@@ -147,6 +147,16 @@ describe("GET /v1/questions", () => {
     expect((await json(await get("/v1/questions?difficulty=hard&subject=Chemistry", author.headers))).data).toHaveLength(0);
   });
 
+  it("searches with a long q (the fuzzer's seed 2 found a 500): D1 caps a LIKE pattern at 50 bytes", async () => {
+    const author = await createUser({ role: "instructor" });
+    const long = "an unusually long phrase to look for in question bodies: é 日本 %_ ".repeat(3);
+    await createQuestion(author.headers, "MCQ", { subject: "Long", body: `<p>${long} and more</p>` });
+    const res = await get(`/v1/questions?q=${encodeURIComponent(long.trim())}`, author.headers);
+    expect(res.status).toBe(200);
+    expect((await json(res)).data).toHaveLength(1);
+    expect((await json(await get(`/v1/questions?q=${encodeURIComponent(`${long}x`)}`, author.headers))).data).toHaveLength(0);
+  });
+
   it("shows instructors only their own questions and admins everyone's", async () => {
     const mine = await createQuestion(instructor.headers, "MCQ", { subject: "Isolation" });
     const theirs = await createQuestion(otherInstructor.headers, "MCQ", { subject: "Isolation" });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { containsTextSql } from "../../db/contains";
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_STATUSES } from "../../db/schema";
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../validation/pagination";
 import { plainText } from "../validation/text";
@@ -105,9 +106,8 @@ export function auditWhere(filters: AuditFilters): SqlWhere {
     parts.push("created_at < ?");
   }
   if (filters.q !== undefined) {
-    const pattern = `%${filters.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    parts.push(`(${SEARCHED_COLUMNS.map((column) => `${column} LIKE ? ESCAPE '\\'`).join(" OR ")})`);
-    for (let i = 0; i < SEARCHED_COLUMNS.length; i++) params.push(pattern);
+    parts.push(`(${SEARCHED_COLUMNS.map(containsTextSql).join(" OR ")})`);
+    for (let i = 0; i < SEARCHED_COLUMNS.length; i++) params.push(filters.q);
   }
   return { sql: parts.length > 0 ? parts.join(" AND ") : "1 = 1", params };
 }
