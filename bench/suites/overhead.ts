@@ -96,14 +96,14 @@ export async function run(): Promise<void> {
     );
     const apiKey = { Authorization: `Bearer ${key}` };
 
-    const cases: { label: string; base: string; request: WrkRequest }[] = [
-      { label: "bare Worker", base: bare.server.url, request: { path: "/" } },
-      { label: "unknown route → 404 (the spine)", base: url, request: { path: "/nowhere" } },
-      { label: "GET /v1/me, API key (auth + limiter)", base: url, request: { path: "/v1/me", headers: apiKey } },
-      { label: "GET /v1/tests (list)", base: url, request: { path: "/v1/tests", headers: apiKey } },
+    const cases: { label: string; server: LocalServer; request: WrkRequest }[] = [
+      { label: "bare Worker", server: bare.server, request: { path: "/" } },
+      { label: "unknown route → 404 (the spine)", server: proctor, request: { path: "/nowhere" } },
+      { label: "GET /v1/me, API key (auth + limiter)", server: proctor, request: { path: "/v1/me", headers: apiKey } },
+      { label: "GET /v1/tests (list)", server: proctor, request: { path: "/v1/tests", headers: apiKey } },
       {
         label: "PATCH /v1/me (audited)",
-        base: url,
+        server: proctor,
         request: {
           path: "/v1/me",
           method: "PATCH",
@@ -111,10 +111,10 @@ export async function run(): Promise<void> {
           body: JSON.stringify({ name: "Overhead Bench" }),
         },
       },
-      { label: "GET /v1/tests/:id, cache hit", base: url, request: { path: `/v1/tests/${COPY_ID(1)}`, headers: apiKey } },
+      { label: "GET /v1/tests/:id, cache hit", server: proctor, request: { path: `/v1/tests/${COPY_ID(1)}`, headers: apiKey } },
       {
         label: "GET /v1/tests/:id, cache miss",
-        base: url,
+        server: proctor,
         // Each request names a copy no earlier request read: thread t reads copies t+1, t+1+threads, …
         request: {
           path: `/v1/tests/${COPY_ID(1)}`,
@@ -126,8 +126,8 @@ export async function run(): Promise<void> {
 
     const rows: Row[] = [];
     let bareRps = 0;
-    for (const { label, base, request } of cases) {
-      const server = base === url ? proctor : bare.server;
+    for (const { label, server, request } of cases) {
+      const base = server.url;
       await runWrk(base, { ...request, pathOf: undefined }, { seconds: 2, connections: CONNECTIONS }); // warm-up, never on the copies the miss row reads
       const errorsBefore = server.runtimeErrors();
       const result = await runWrk(base, request, { seconds: SECONDS, connections: CONNECTIONS });

@@ -34,7 +34,6 @@ export const adminUserRoutes = new Hono<AppEnv>()
     async (c) => {
       const { limit, cursor, role, q, createdAfter, createdBefore } = c.req.valid("query");
       const after = cursor ? decodeCursor(cursor, idCursor).id : null;
-      const term = q ?? null;
       const rows = await c.var.db
         .select()
         .from(users)
@@ -42,7 +41,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
           and(
             after ? lt(users.id, after) : undefined,
             role ? eq(users.role, role) : undefined,
-            term ? or(containsText(users.email, term), containsText(users.name, term)) : undefined,
+            q ? or(containsText(users.email, q), containsText(users.name, q)) : undefined,
             createdAfter ? gte(users.createdAt, Date.parse(createdAfter)) : undefined,
             createdBefore ? lte(users.createdAt, Date.parse(createdBefore)) : undefined,
           ),

@@ -3,6 +3,15 @@ import type { EventType } from "../../db/schema";
 
 const id = (prefix: string) => z.string().startsWith(`${prefix}_`);
 const instant = z.iso.datetime();
+/** What a question event says about the question: created and updated carry the same fields. */
+const questionPayload = z.strictObject({
+  questionId: id("qst"),
+  authorId: id("usr"),
+  type: z.string(),
+  subject: z.string(),
+  topic: z.string().nullable(),
+  difficulty: z.string(),
+});
 
 /**
  * Every event type: the version of its payload, the kind of resource it is about (`aggregate`) and
@@ -114,27 +123,13 @@ export const EVENT_CATALOGUE = {
     version: 1,
     aggregate: "question",
     description: "A question was added to the bank.",
-    schema: z.strictObject({
-      questionId: id("qst"),
-      authorId: id("usr"),
-      type: z.string(),
-      subject: z.string(),
-      topic: z.string().nullable(),
-      difficulty: z.string(),
-    }),
+    schema: questionPayload,
   },
   "question.updated": {
     version: 1,
     aggregate: "question",
     description: "A question's content changed.",
-    schema: z.strictObject({
-      questionId: id("qst"),
-      authorId: id("usr"),
-      type: z.string(),
-      subject: z.string(),
-      topic: z.string().nullable(),
-      difficulty: z.string(),
-    }),
+    schema: questionPayload,
   },
   "question.deleted": {
     version: 1,
