@@ -34,6 +34,13 @@ const flag = (fallback: "true" | "false") =>
 /** Environments where a missing secret is a deployment error rather than something to improvise. */
 const DEPLOYED: ReadonlySet<string> = new Set(["staging", "production"]);
 
+/** What `REQUIRE_VERIFIED_EMAIL` may name: the things an account with an unverified address may not do. */
+const VERIFIED_EMAIL_GATES = ["api_keys", "webhooks", "attempts", "subscriptions"] as const;
+export type VerifiedEmailGate = (typeof VERIFIED_EMAIL_GATES)[number];
+
+/** Signs unsubscribe links outside staging and production, so local links survive restarts; never secret. */
+const DEVELOPMENT_EMAIL_LINK_SECRET = "proctor-development-email-links-not-a-secret";
+
 /** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
 const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
@@ -94,6 +101,21 @@ const configSchema = z
       (value) => (value === "" ? undefined : value),
       z.string().min(MIN_DEVICE_TOKEN_SECRET_LENGTH, `at least ${MIN_DEVICE_TOKEN_SECRET_LENGTH} characters`).optional(),
     ),
+    EMAIL_FROM: z.string().min(3).max(320).default("Proctor <no-reply@proctor.localhost>"),
+    APP_URL: z.string().url().default("http://localhost:5173"),
+    PUBLIC_API_URL: z.string().url().default("http://127.0.0.1:8787"),
+    RESEND_API_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(8).optional()),
+    RESEND_BASE_URL: z.string().url().default("https://api.resend.com"),
+    RESEND_WEBHOOK_SECRET: z.preprocess(
+      (value) => (value === "" ? undefined : value),
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must be the whsec_… signing secret")
+        .optional(),
+    ),
+    EMAIL_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(32, "at least 32 characters").optional()),
+    REQUIRE_VERIFIED_EMAIL: list.pipe(z.array(z.enum(VERIFIED_EMAIL_GATES))),
+    EMAIL_RETENTION_DAYS: positiveInt(90),
     UPSTASH_REDIS_REST_URL: optionalUrl,
     UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
     HEALTH_CHECK_TOKEN: z.preprocess(
@@ -115,6 +137,9 @@ const configSchema = z
     }
     if (!s.DEVICE_TOKEN_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
       ctx.addIssue({ code: "custom", path: ["DEVICE_TOKEN_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+    }
+    if (!s.EMAIL_LINK_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+      ctx.addIssue({ code: "custom", path: ["EMAIL_LINK_SECRET"], message: `required in ${s.ENVIRONMENT}` });
     }
     if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
@@ -166,6 +191,24 @@ export type Config = {
    * its own random key; staging and production refuse to run without it.
    */
   deviceTokenSecret: string | null;
+  email: {
+    /** The From header of every message. */
+    from: string;
+    /** Without a Resend key every message goes to the local mailbox (GET /v1/admin/mailbox, /dev/mailbox). */
+    resend: { apiKey: string; baseUrl: string } | null;
+    /** Verifies Resend's delivery events (POST /v1/email/events); null: the endpoint refuses them all. */
+    webhookSecret: string | null;
+    /** Signs one-click unsubscribe links. */
+    linkSecret: string;
+    /** The client application: links in mail (verify, reset, results) point here. */
+    appUrl: string;
+    /** This API as the outside world reaches it: the unsubscribe link points here. */
+    apiUrl: string;
+    /** What an account with an unverified address may not do (empty by default: nothing is refused). */
+    requireVerified: ReadonlySet<VerifiedEmailGate>;
+    /** Messages are deleted this many days after they were queued. */
+    retentionDays: number;
+  };
   webhooks: {
     /** AES-256 key (base64) that encrypts signing secrets at rest; null: webhooks cannot be created or signed. */
     secretKey: string | null;
@@ -234,6 +277,16 @@ export function loadConfig(env: Env): Config {
     d1ReadReplication: s.D1_READ_REPLICATION === "on",
     trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
     deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
+    email: {
+      from: s.EMAIL_FROM,
+      resend: s.RESEND_API_KEY ? { apiKey: s.RESEND_API_KEY, baseUrl: s.RESEND_BASE_URL.replace(/\/+$/, "") } : null,
+      webhookSecret: s.RESEND_WEBHOOK_SECRET ?? null,
+      linkSecret: s.EMAIL_LINK_SECRET ?? DEVELOPMENT_EMAIL_LINK_SECRET,
+      appUrl: s.APP_URL.replace(/\/+$/, ""),
+      apiUrl: s.PUBLIC_API_URL.replace(/\/+$/, ""),
+      requireVerified: new Set(s.REQUIRE_VERIFIED_EMAIL),
+      retentionDays: s.EMAIL_RETENTION_DAYS,
+    },
     webhooks: {
       secretKey: s.WEBHOOK_SECRET_KEY ?? null,
       allowLoopback: s.WEBHOOK_ALLOW_LOOPBACK === "true",

@@ -50,6 +50,14 @@ export interface Env {
   WEBHOOK_DISABLE_AFTER_DAYS?: string;
   WEBHOOK_SECRET_OVERLAP_HOURS?: string;
   WEBHOOK_MAX_PAYLOAD_BYTES?: string;
+  /** Email (docs/email.md): the From header, the client app's and this API's public base URLs. */
+  EMAIL_FROM?: string;
+  APP_URL?: string;
+  PUBLIC_API_URL?: string;
+  RESEND_BASE_URL?: string;
+  /** Comma-separated things an unverified account may not do: api_keys, webhooks, attempts, subscriptions. */
+  REQUIRE_VERIFIED_EMAIL?: string;
+  EMAIL_RETENTION_DAYS?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
@@ -71,6 +79,12 @@ export interface Env {
   HEALTH_CHECK_TOKEN?: string;
   /** HMAC key for device tokens; required in staging and production (docs/identity.md). */
   DEVICE_TOKEN_SECRET?: string;
+  /** Resend's API key; unset: every message goes to the local mailbox. */
+  RESEND_API_KEY?: string;
+  /** `whsec_…`: verifies Resend's delivery events (bounces, complaints). */
+  RESEND_WEBHOOK_SECRET?: string;
+  /** Signs one-click unsubscribe links; required in staging and production. */
+  EMAIL_LINK_SECRET?: string;
   /** Base64 of 32 random bytes: encrypts webhook signing secrets at rest. Unset: webhooks are off. */
   WEBHOOK_SECRET_KEY?: string;
 }

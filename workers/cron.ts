@@ -23,9 +23,12 @@ import { pruneFinishedJobsTask } from "./tasks/prune-finished-jobs";
 import { pruneProcessedEventsTask } from "./tasks/prune-processed-events";
 import { redispatchEvents } from "./tasks/redispatch-events";
 import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
+import { pruneEmailTask } from "./tasks/prune-email";
+import { queueWeeklySummaries } from "./tasks/queue-weekly-summaries";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
+export const WEEKLY_CRON = "0 8 * * 1";
 
 interface TaskContext {
   env: Env;
@@ -58,7 +61,9 @@ export const CRON_TASKS: Record<string, CronTask[]> = {
     pruneFinishedJobsTask,
     pruneProcessedEventsTask,
     sweepOrphanFilesTask,
+    pruneEmailTask,
   ],
+  [WEEKLY_CRON]: [queueWeeklySummaries],
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { JobType } from "../src/db/schema";
 import type { JobHandler } from "./job-handler";
+import { passwordResetJob, sendEmailBatchJob, sendEmailJob, weeklySummaryJob } from "./email";
 import { eventDispatchJob } from "./event-dispatch";
 import { scoreAttemptJob } from "./scoring";
 
@@ -10,4 +11,8 @@ import { scoreAttemptJob } from "./scoring";
 export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
   "attempt.score": scoreAttemptJob,
   "event.dispatch": eventDispatchJob(),
+  "email.send": sendEmailJob,
+  "email.send_batch": sendEmailBatchJob,
+  "email.password_reset": passwordResetJob,
+  "email.weekly_summary": weeklySummaryJob,
 };

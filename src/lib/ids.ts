@@ -29,6 +29,8 @@ export const ID_PREFIXES = {
   goal: "gol",
   studySession: "sss",
   request: "req",
+  email: "eml",
+  emailToken: "etk",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -3,6 +3,8 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 /** Every event the platform emits; each has a versioned payload schema in src/lib/events/catalogue.ts. */
 export const EVENT_TYPES = [
   "user.registered",
+  "user.email_verified",
+  "user.new_device_sign_in",
   "test.published",
   "attempt.started",
   "attempt.submitted",
@@ -11,6 +13,7 @@ export const EVENT_TYPES = [
   "subscription.activated",
   "subscription.cancelled",
   "payment.succeeded",
+  "payment.failed",
   "coupon.redeemed",
   "question.created",
   "question.updated",

@@ -20,4 +20,5 @@ export * from "./attempts";
 export * from "./analytics";
 export * from "./billing";
 export * from "./planner";
+export * from "./email";
 export * from "./relations";

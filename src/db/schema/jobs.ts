@@ -4,9 +4,9 @@ import { users } from "./users";
 export const JOB_TYPES = [
   "attempt.score",
   "email.send",
-  "email.welcome",
-  "email.password_changed",
-  "email.results",
+  "email.send_batch",
+  "email.password_reset",
+  "email.weekly_summary",
   "export.audit_logs",
   "export.attempts",
   "export.questions",

@@ -24,6 +24,8 @@ export const users = sqliteTable(
     lastLoginAt: integer("last_login_at"),
     /** Device tokens issued before this moment are no longer trusted (password change, forced sign-out). */
     trustedDevicesResetAt: integer("trusted_devices_reset_at"),
+    /** When the user proved they read mail at `email` (null: not yet, or the address changed since). */
+    emailVerifiedAt: integer("email_verified_at"),
   },
   (t) => [
     index("users_role_idx").on(t.role),

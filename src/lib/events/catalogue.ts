@@ -26,6 +26,27 @@ export const EVENT_CATALOGUE = {
     description: "An account was created.",
     schema: z.strictObject({ userId: id("usr"), email: z.string(), name: z.string(), role: z.enum(["student", "instructor", "admin"]) }),
   },
+  "user.email_verified": {
+    version: 1,
+    aggregate: "user",
+    description: "A user proved they read mail at their address (a verification or email-change link).",
+    schema: z.strictObject({ userId: id("usr"), email: z.string(), verifiedAt: instant }),
+  },
+  "user.new_device_sign_in": {
+    version: 1,
+    aggregate: "user",
+    description: "A user signed in from a device or network their recent sign-ins never used.",
+    schema: z.strictObject({
+      userId: id("usr"),
+      signedInAt: instant,
+      ip: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      country: z.string().nullable(),
+      city: z.string().nullable(),
+      newDevice: z.boolean(),
+      newCountry: z.boolean(),
+    }),
+  },
   "test.published": {
     version: 1,
     aggregate: "test",
@@ -105,6 +126,18 @@ export const EVENT_CATALOGUE = {
       amountCents: z.number().int(),
       currency: z.string(),
       method: z.string(),
+    }),
+  },
+  "payment.failed": {
+    version: 1,
+    aggregate: "subscription",
+    description: "A payment for a pending subscription was declined (recorded by an admin or the payment process).",
+    schema: z.strictObject({
+      subscriptionId: id("sub"),
+      userId: id("usr"),
+      amountCents: z.number().int(),
+      currency: z.string(),
+      reason: z.string(),
     }),
   },
   "coupon.redeemed": {

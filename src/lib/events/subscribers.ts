@@ -1,3 +1,4 @@
+import { emailSubscriber } from "../email/subscriber";
 import { webhookSubscriber } from "../webhooks/subscriber";
 import type { EventSubscriber } from "./subscriber";
 
@@ -6,4 +7,4 @@ import type { EventSubscriber } from "./subscriber";
  * (`src/lib/webhooks/subscriber.ts`, later `src/lib/email/subscriber.ts`, …) and is registered here with
  * one line. Its name is stored on its delivery rows: never rename one that has run.
  */
-export const EVENT_SUBSCRIBERS: readonly EventSubscriber[] = [webhookSubscriber];
+export const EVENT_SUBSCRIBERS: readonly EventSubscriber[] = [webhookSubscriber, emailSubscriber];

@@ -11,15 +11,13 @@ const email = z.email().max(320);
  */
 export const JOB_PAYLOADS = {
   "attempt.score": z.strictObject({ attemptId: id("att") }),
-  "email.send": z.strictObject({
-    to: email,
-    subject: z.string().min(1).max(300),
-    text: z.string().max(100_000),
-    html: z.string().max(200_000).optional(),
-  }),
-  "email.welcome": z.strictObject({ userId: id("usr") }),
-  "email.password_changed": z.strictObject({ userId: id("usr") }),
-  "email.results": z.strictObject({ attemptId: id("att") }),
+  // Messages are rendered into email_messages when queued; the jobs carry their ids.
+  "email.send": z.strictObject({ messageId: id("eml") }),
+  "email.send_batch": z.strictObject({ messageIds: z.array(id("eml")).min(1).max(100) }),
+  // The reset request's lookup runs here, not in the route, so known and unknown addresses cost the route the same.
+  "email.password_reset": z.strictObject({ email, ip: z.string().max(64).nullable() }),
+  // One page of the weekly summaries, from the user after `after`; each page queues the next.
+  "email.weekly_summary": z.strictObject({ weekStart: z.iso.date(), after: id("usr").optional() }),
   "export.audit_logs": z.looseObject({ requestedBy: id("usr") }),
   "export.attempts": z.looseObject({ requestedBy: id("usr") }),
   "export.questions": z.looseObject({ requestedBy: id("usr") }),
@@ -40,9 +38,9 @@ export type JobPayload<T extends JobType> = z.infer<(typeof JOB_PAYLOADS)[T]>;
 export const JOB_QUEUE: Record<JobType, QueueName> = {
   "attempt.score": "scoring",
   "email.send": "emails",
-  "email.welcome": "emails",
-  "email.password_changed": "emails",
-  "email.results": "emails",
+  "email.send_batch": "emails",
+  "email.password_reset": "emails",
+  "email.weekly_summary": "emails",
   "export.audit_logs": "exports",
   "export.attempts": "exports",
   "export.questions": "exports",

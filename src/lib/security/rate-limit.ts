@@ -7,7 +7,7 @@ import { UpstashBackend } from "./rate-limit-upstash";
 
 export type { BlockState, LimitDecision } from "../../durable-objects/rate-limiter";
 
-export const RATE_LIMIT_POLICIES = ["api", "auth", "ai", "export", "search"] as const;
+export const RATE_LIMIT_POLICIES = ["api", "auth", "email", "ai", "export", "search"] as const;
 export type RateLimitPolicyName = (typeof RATE_LIMIT_POLICIES)[number];
 
 export const RATE_LIMIT_BACKENDS = ["durable_object", "upstash"] as const;
@@ -64,6 +64,13 @@ export const DEFAULT_POLICIES: RateLimitPolicies = {
     limit: 10,
     windowSeconds: 60,
     block: { breaches: 20, periodSeconds: 600, baseSeconds: 300, ...escalation },
+    failMode: "closed",
+  },
+  // Mail a request makes someone else receive (password reset, verification resend): per IP and per address or account.
+  email: {
+    limit: 5,
+    windowSeconds: 900,
+    block: null,
     failMode: "closed",
   },
   ai: {

@@ -9,6 +9,7 @@ import { users, type User } from "../../db/schema";
 export const userProfileColumns = {
   id: users.id,
   email: users.email,
+  emailVerifiedAt: users.emailVerifiedAt,
   name: users.name,
   role: users.role,
   bio: users.bio,
@@ -26,6 +27,7 @@ export function presentUser(user: UserProfile) {
   return {
     id: user.id,
     email: user.email,
+    emailVerifiedAt: isoOrNull(user.emailVerifiedAt),
     name: user.name,
     role: user.role,
     bio: user.bio ?? null,

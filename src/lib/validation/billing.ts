@@ -70,6 +70,8 @@ export type CouponPatch = z.infer<typeof couponPatch>;
 
 export const couponValidateInput = z.strictObject({ code: couponCode, planId });
 
+export const paymentFailureInput = z.strictObject({ reason: plainText({ max: 200 }) });
+
 export const subscriptionInput = z.strictObject({ planId, couponCode: couponCode.optional() });
 export type SubscriptionInput = z.infer<typeof subscriptionInput>;
 

@@ -6,7 +6,7 @@ const PASSWORD_MIN_LENGTH = 12;
 const PASSWORD_MAX_LENGTH = 256;
 
 /** Trimmed, lower-cased and checked; the users table stores exactly this form. */
-const emailSchema = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email("Invalid email address"));
+export const emailSchema = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email("Invalid email address"));
 
 const nameSchema = plainText({ max: 100 });
 
@@ -29,7 +29,7 @@ export function passwordPolicyViolations(password: string, email?: string): stri
   return violations;
 }
 
-const passwordField = z.string().max(PASSWORD_MAX_LENGTH);
+export const passwordField = z.string().max(PASSWORD_MAX_LENGTH);
 
 export const registerBody = z
   .strictObject({

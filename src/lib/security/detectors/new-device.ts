@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { UserLogin } from "../../../db/schema";
 import type { AppEnv } from "../../../env";
+import { iso } from "../../clock";
+import { eventStatements } from "../../events/emit";
 import { writeSecurityEvent } from "../events";
 
 /** The sign-in being judged, in the shape of a user_logins row. */
@@ -34,5 +36,23 @@ export async function detectNewDevice(
       loginsCompared: previous.length,
     },
   });
+  // The account's owner hears of it too (the email subscriber mails a "new sign-in" notice).
+  const db = c.var.db;
+  const signedIn = eventStatements(db, input.userId, {
+    type: "user.new_device_sign_in",
+    aggregateId: input.userId,
+    data: {
+      userId: input.userId,
+      signedInAt: iso(current.createdAt),
+      ip: current.ip,
+      userAgent: c.var.requestContext.userAgent?.slice(0, 300) ?? null,
+      country: current.country,
+      city: current.city,
+      newDevice,
+      newCountry,
+    },
+  });
+  await db.batch(signedIn.statements);
+  await signedIn.send(c.env);
   return true;
 }

@@ -1,0 +1,98 @@
+import { eq } from "drizzle-orm";
+import { loadConfig } from "../src/config";
+import { jobs, users } from "../src/db/schema";
+import { deliverEmails } from "../src/lib/email/deliver";
+import { emailLinks } from "../src/lib/email/links";
+import { emailMessageRow, insertMessageStatement, messagesLanded, queueTokenEmail } from "../src/lib/email/outbox";
+import { EMAIL_TOKEN_LIFETIME_MS } from "../src/lib/email/tokens";
+import { WEEKLY_SUMMARY_PAGE_SIZE, weeklySummaryPage } from "../src/lib/email/weekly-summary";
+import { guardedInsert } from "../src/lib/guarded-insert";
+import { enqueueStatements } from "../src/lib/queue";
+import type { JobPayload } from "../src/lib/queue/job-types";
+import { PermanentJobError, type JobContext, type JobHandler } from "./job-handler";
+
+/** 429, 5xx and timeouts retry with the job's backoff; any other refusal fails the job (and the message) at once. */
+async function deliver(ctx: JobContext, messageIds: string[]) {
+  const outcome = await deliverEmails(ctx.db, loadConfig(ctx.env), messageIds, ctx.attempt >= ctx.job.maxAttempts);
+  if (outcome.failure) {
+    throw outcome.failure.retryable ? new Error(outcome.failure.error) : new PermanentJobError(outcome.failure.error);
+  }
+  return { sent: outcome.sent, suppressed: outcome.suppressed };
+}
+
+export const sendEmailJob: JobHandler<JobPayload<"email.send">> = (ctx) => deliver(ctx as JobContext, [ctx.payload.messageId]);
+
+export const sendEmailBatchJob: JobHandler<JobPayload<"email.send_batch">> = (ctx) => deliver(ctx as JobContext, ctx.payload.messageIds);
+
+/**
+ * A password reset asked for by address. Unknown addresses end here, with nothing sent: the route
+ * answered the same 202 before this ran. The token and the mail land in one batch, once per job.
+ */
+export const passwordResetJob: JobHandler<JobPayload<"email.password_reset">> = async (ctx) => {
+  const { db, env, job, payload } = ctx;
+  const user = await db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(eq(users.email, payload.email))
+    .get();
+  if (!user) return { queued: false };
+  const config = loadConfig(env);
+  const queued = await queueTokenEmail(env, db, config, {
+    template: "password_reset",
+    purpose: "password_reset",
+    to: user.email,
+    userId: user.id,
+    dedupeKey: `job:${job.id}`,
+    data: (token) => ({
+      name: user.name,
+      resetUrl: emailLinks(config).resetPassword(token),
+      expiresInMinutes: EMAIL_TOKEN_LIFETIME_MS.password_reset / 60_000,
+      ip: payload.ip,
+    }),
+  });
+  return { queued };
+};
+
+/**
+ * One page of weekly summaries: renders each opted-in user's mail, sends the page as one batch job,
+ * then queues the next page. Dedupe keys make a re-run of a page queue nothing twice.
+ */
+export const weeklySummaryJob: JobHandler<JobPayload<"email.weekly_summary">> = async (ctx) => {
+  const { db, env, payload } = ctx;
+  const config = loadConfig(env);
+  const summaries = await weeklySummaryPage(db, payload.weekStart, payload.after);
+  if (summaries.length === 0) return { queued: 0 };
+  const rows = await Promise.all(
+    summaries.map((summary) =>
+      emailMessageRow(config, {
+        template: "weekly_summary",
+        to: summary.email,
+        userId: summary.userId,
+        data: summary.data,
+        dedupeKey: `weekly:${payload.weekStart}:${summary.userId}`,
+      }),
+    ),
+  );
+  const batch = enqueueStatements(db, "email.send_batch", { messageIds: rows.map((row) => row.id) }, { maxAttempts: 8 });
+  const last = summaries.at(-1)!.userId;
+  const next =
+    summaries.length === WEEKLY_SUMMARY_PAGE_SIZE
+      ? enqueueStatements(
+          db,
+          "email.weekly_summary",
+          { weekStart: payload.weekStart, after: last },
+          { idempotencyKey: `weekly:${payload.weekStart}:after:${last}` },
+        )
+      : null;
+  const [first, ...rest] = rows.map((row) => insertMessageStatement(db, row));
+  await db.batch([
+    first!,
+    ...rest,
+    // The send job lands only if some message did (a re-run of the page inserts none).
+    guardedInsert(db, jobs, batch.job, messagesLanded(rows.map((row) => row.id))),
+    ...(next ? next.statements : []),
+  ]);
+  await batch.send(env);
+  await next?.send(env);
+  return { queued: rows.length, next: next ? last : null };
+};
