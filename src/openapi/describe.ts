@@ -44,6 +44,17 @@ interface RawResponse {
   headers?: Record<string, unknown>;
 }
 
+/** A JSON body, or the same resource rendered in other media types, as the request chooses (`?format=`). */
+export function negotiatedResponse(description: string, schema: ZodType, mediaTypes: string[]): RawResponse {
+  return {
+    description,
+    content: {
+      ...(jsonContent(schema) as Record<string, unknown>),
+      ...Object.fromEntries(mediaTypes.map((type) => [type, fileResponse(description, type).content![type]])),
+    },
+  };
+}
+
 /** A file answered as-is (an image, a download), of the given media type. */
 export function fileResponse(description: string, mediaType = "application/octet-stream"): RawResponse {
   return { description, content: { [mediaType]: { schema: { type: "string", contentMediaType: mediaType } } } };

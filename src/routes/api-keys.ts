@@ -24,6 +24,7 @@ import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
 import { apiKeySchema, apiKeyWithSecretSchema } from "../openapi/schemas/api-key";
 import { page } from "../openapi/schemas/primitives";
+import { requireVerifiedEmail } from "../middleware/verified-email";
 
 const describe = operationsOf("API keys");
 
@@ -128,7 +129,9 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       summary: "Create an API key",
       description: "The secret is in this response only. A key holds at most the scopes of the credential creating it.",
       responses: { 201: ["The key, with its secret", apiKeyWithSecretSchema] },
+      errors: ["email_not_verified"],
     }),
+    requireVerifiedEmail("api_keys"),
     validate("json", apiKeyCreateBody),
     async (c) => {
       const auth = authOf(c);

@@ -40,6 +40,7 @@ import {
   submittedAttemptSchema,
 } from "../openapi/schemas/attempt";
 import { page } from "../openapi/schemas/primitives";
+import { requireVerifiedEmail } from "../middleware/verified-email";
 
 type Access = "taker" | "manager";
 
@@ -91,9 +92,10 @@ export const testAttemptRoutes = new Hono<AppEnv>()
     describe({
       summary: "Start an attempt of a published test",
       responses: { 201: ["The attempt with its questions", attemptSchema] },
-      errors: ["not_found", "conflict"],
+      errors: ["not_found", "conflict", "email_not_verified"],
     }),
     requireScope("attempts:write"),
+    requireVerifiedEmail("attempts"),
     async (c) => {
       const auth = caller(c);
       const db = c.var.db;

@@ -18,6 +18,7 @@ import { loginSighting, onLoginFailed, onLoginSucceeded } from "../lib/security/
 import { makeKey } from "../lib/security/rate-limit";
 import { emailInBody, rateLimit } from "../middleware/rate-limit";
 import { sessions, userLogins, users, type NewUser, type User } from "../db/schema";
+import { isUniqueViolation } from "../db/unique-violation";
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
 import { loginResultSchema, userSchema } from "../openapi/schemas/user";
@@ -26,14 +27,6 @@ import { z } from "zod";
 const CSRF_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 const describe = operationsOf("Auth");
-
-/** D1 reports a unique-index violation in the message of the error or of its cause (Drizzle wraps it). */
-function isUniqueViolation(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
-    if (/UNIQUE constraint failed/i.test(current.message)) return true;
-  }
-  return false;
-}
 
 /**
  * Password guessing is limited per IP and per account. A client presenting a device token this account
@@ -81,6 +74,7 @@ export const authRoutes = new Hono<AppEnv>()
         updatedAt: now,
         lastLoginAt: null,
         trustedDevicesResetAt: null,
+        emailVerifiedAt: null,
       };
       const registered = eventStatements(
         db,

@@ -1,7 +1,9 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
+import { accountEmailRoutes, myEmailRoutes } from "./account-email";
 import { adminCacheRoutes } from "./admin-cache";
+import { adminEmailTemplateRoutes, adminMailboxRoutes, adminSuppressionRoutes } from "./admin-email";
 import { adminErrorRoutes } from "./admin-errors";
 import { adminEventRoutes } from "./admin-events";
 import { adminMetricRoutes } from "./admin-metrics";
@@ -16,9 +18,12 @@ import { attemptRoutes, myAttemptRoutes, testAttemptRoutes } from "./attempts";
 import { authRoutes } from "./auth";
 import { contractRoutes } from "./contract";
 import { couponRoutes } from "./coupons";
+import { devMailboxRoutes } from "./dev-mailbox";
+import { emailRoutes } from "./email";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
+import { notificationRoutes } from "./notifications";
 import { plannerRoutes } from "./planner";
 import { planRoutes } from "./plans";
 import { questionRoutes } from "./questions";
@@ -41,8 +46,12 @@ export function registerRoutes(app: Hono<AppEnv>) {
   return app
     .route("/health", healthRoutes)
     .route("/v1/auth", authRoutes)
+    .route("/v1/auth", accountEmailRoutes)
     .route("/v1/me", meRoutes)
     .route("/v1/me", myAttemptRoutes)
+    .route("/v1/me", myEmailRoutes)
+    .route("/v1/me/notifications", notificationRoutes)
+    .route("/v1/email", emailRoutes)
     .route("/v1/api-keys", apiKeyRoutes)
     .route("/v1/questions", questionRoutes)
     .route("/v1/tests", testRoutes)
@@ -66,5 +75,9 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/admin/security-events", adminSecurityEventRoutes)
     .route("/v1/admin/cache", adminCacheRoutes)
     .route("/v1/admin/events", adminEventRoutes)
+    .route("/v1/admin/mailbox", adminMailboxRoutes)
+    .route("/v1/admin/email-suppressions", adminSuppressionRoutes)
+    .route("/v1/admin/email-templates", adminEmailTemplateRoutes)
+    .route("/dev/mailbox", devMailboxRoutes)
     .route("/", contractRoutes);
 }

@@ -10,7 +10,7 @@ import { caller, canManage, isAdmin } from "../lib/exam/access";
 import { changesOf } from "../lib/exam/attempts";
 import { guardedInsert } from "../lib/guarded-insert";
 import { newId } from "../lib/ids";
-import { subscriptionInput, subscriptionListQuery } from "../lib/validation/billing";
+import { paymentFailureInput, subscriptionInput, subscriptionListQuery } from "../lib/validation/billing";
 import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
@@ -20,6 +20,7 @@ import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
 import { subscriptionSchema } from "../openapi/schemas/billing";
 import { page } from "../openapi/schemas/primitives";
+import { requireVerifiedEmail } from "../middleware/verified-email";
 
 function couponProblem(verdict: Extract<CouponVerdict, { valid: false }>): ApiError {
   return new ApiError(
@@ -51,9 +52,10 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     describe({
       summary: "Subscribe to a plan, optionally with a coupon",
       responses: { 201: ["The subscription, PENDING until activated", subscriptionSchema] },
-      errors: ["not_found", "conflict", "unprocessable"],
+      errors: ["not_found", "conflict", "unprocessable", "email_not_verified"],
     }),
     requireScope("billing:write"),
+    requireVerifiedEmail("subscriptions"),
     validate("json", subscriptionInput),
     async (c) => {
       const auth = caller(c);
@@ -287,6 +289,46 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       if (changesOf(results.at(-1)) !== 1) throw new ApiError("conflict", "The subscription changed meanwhile; reload it.");
       c.executionCtx.waitUntil(Promise.all([subscriptionActivated.send(c.env), paymentSucceeded.send(c.env)]));
       return c.json(presentSubscription({ ...existing, ...activated }));
+    },
+  )
+  .post(
+    "/:id/payment-failures",
+    describe({
+      summary: "Record a declined payment for a pending subscription (admins)",
+      description: "The subscription stays PENDING; a `payment.failed` event tells the subscriber (and mails them).",
+      responses: { 202: ["Recorded", subscriptionSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    requireScope("admin:write"),
+    requireRole("admin"),
+    validate("json", paymentFailureInput),
+    async (c) => {
+      const db = c.var.db;
+      const { reason } = c.req.valid("json");
+      const existing = await db.query.subscriptions.findFirst({ where: eq(subscriptions.id, c.req.param("id")) });
+      if (!existing) throw ApiError.notFound("subscription");
+      if (existing.status !== "PENDING")
+        throw new ApiError("conflict", `Only a PENDING subscription awaits payment; this one is ${existing.status}.`);
+      const auth = caller(c);
+      const failure = { userId: existing.userId, amountCents: existing.amountCents, currency: existing.currency, reason };
+      const paymentFailed = eventStatements(db, auth.userId, {
+        type: "payment.failed",
+        aggregateId: existing.id,
+        data: { subscriptionId: existing.id, ...failure },
+        when: stillIn(existing.id, "PENDING"),
+      });
+      const [audit] = await db.batch([
+        guardedInsert(
+          db,
+          auditLogs,
+          auditEntry(c, { action: "payment.failed", target: { type: "subscription", id: existing.id }, metadata: failure }),
+          stillIn(existing.id, "PENDING"),
+        ),
+        ...paymentFailed.statements,
+      ]);
+      if (changesOf(audit) !== 1) throw new ApiError("conflict", "The subscription changed meanwhile; reload it.");
+      c.executionCtx.waitUntil(paymentFailed.send(c.env));
+      return c.json(presentSubscription(existing), 202);
     },
   )
   .post(

@@ -19,6 +19,7 @@ import { eventDeliveries, webhookDeliveries, webhooks, type Webhook } from "../d
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
 import { page } from "../openapi/schemas/primitives";
+import { requireVerifiedEmail } from "../middleware/verified-email";
 import {
   webhookDeliverySchema,
   webhookQueuedSchema,
@@ -78,9 +79,10 @@ export const webhookRoutes = new Hono<AppEnv>()
       summary: "Register a webhook endpoint",
       description: "The signing secret is in this response only (docs/webhooks.md).",
       responses: { 201: ["The endpoint, with its secret", webhookWithSecretSchema] },
-      errors: ["conflict"],
+      errors: ["conflict", "email_not_verified"],
     }),
     manage,
+    requireVerifiedEmail("webhooks"),
     validate("json", webhookCreateBody),
     async (c) => {
       const input = c.req.valid("json");

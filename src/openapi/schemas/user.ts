@@ -10,6 +10,8 @@ export const userSchema = z
   .object({
     id: prefixedId("user"),
     email: z.email(),
+    /** When the user proved they read mail at `email`; null until then (and again after an address change). */
+    emailVerifiedAt: isoDateTime.nullable(),
     name: z.string(),
     role: roleSchema,
     bio: z.string().nullable(),
