@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
 
@@ -6,7 +7,9 @@ import type { TestProject } from "vitest/node";
  * endpoints). It records every request it gets; tests read them back with `GET /__captured?prefix=<path>`.
  * What it answers is chosen by the path: `/fail` → 500; `/status/<code>` → that status (a 3xx with a
  * `Location`); `/fail-times/<n>` → 500 to the first n requests to that exact path, then 200;
- * `/big` → a 10 KB body.
+ * `/big` → a 10 KB body; `/status-times/<code>/<n>` → that status to the first n requests to that exact
+ * path, then 200. A 2xx to a path ending in `/emails` or `/emails/batch` answers like Resend: `{ id }`,
+ * or `{ data: [{ id }, …] }` with one id per message posted.
  */
 export interface CapturedRequest {
   method: string;
@@ -24,6 +27,13 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
+}
+
+/** Resend's success bodies: an id per message. */
+function resendAnswer(path: string, body: string): string {
+  if (!path.endsWith("/batch")) return JSON.stringify({ id: randomUUID() });
+  const sent: unknown = JSON.parse(body || "[]");
+  return JSON.stringify({ data: (Array.isArray(sent) ? sent : []).map(() => ({ id: randomUUID() })) });
 }
 
 let server: Server | undefined;
@@ -45,15 +55,30 @@ export default async function setup(project: TestProject) {
     if (captured.length > 10_000) captured.splice(0, captured.length - 10_000);
     const chosen = url.pathname.match(/\/status\/(\d{3})(?:\/|$)/);
     const times = url.pathname.match(/\/fail-times\/(\d+)(?:\/|$)/);
+    const statusTimes = url.pathname.match(/\/status-times\/(\d{3})\/(\d+)(?:\/|$)/);
     const seen = captured.filter((entry) => entry.path === url.pathname).length;
     const failing = times ? seen <= Number(times[1]) : url.pathname.includes("/fail");
-    const status = chosen ? Number(chosen[1]) : failing ? 500 : 200;
+    const status = statusTimes
+      ? seen <= Number(statusTimes[2])
+        ? Number(statusTimes[1])
+        : 200
+      : chosen
+        ? Number(chosen[1])
+        : failing
+          ? 500
+          : 200;
     res.writeHead(status, {
       "Content-Type": "application/json",
       ...(status >= 300 && status < 400 ? { Location: "http://127.0.0.1:9/elsewhere" } : {}),
     });
     res.end(
-      url.pathname.includes("/big") ? JSON.stringify({ filler: "x".repeat(10_240) }) : failing ? '{"error":"failing on purpose"}' : "{}",
+      status < 300 && /\/emails(\/batch)?$/.test(url.pathname)
+        ? resendAnswer(url.pathname, body)
+        : url.pathname.includes("/big")
+          ? JSON.stringify({ filler: "x".repeat(10_240) })
+          : failing
+            ? '{"error":"failing on purpose"}'
+            : "{}",
     );
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));

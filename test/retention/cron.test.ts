@@ -14,6 +14,7 @@ describe("the daily retention cron", () => {
       "prune-finished-jobs",
       "prune-processed-events",
       "sweep-orphan-files",
+      "prune-email",
     ]);
     expect(Object.keys(outcome)).toEqual(CRON_TASKS[RETENTION_CRON]!.map((task) => task.name));
     for (const [task, result] of Object.entries(outcome)) expect(result, task).not.toHaveProperty("error");

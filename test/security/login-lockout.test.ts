@@ -184,7 +184,13 @@ describe("the signing secret", () => {
         await request(
           "/health",
           {},
-          { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "p".repeat(32), WEBHOOK_ALLOW_LOOPBACK: "false" },
+          {
+            ...env,
+            ENVIRONMENT: "production",
+            DEVICE_TOKEN_SECRET: "p".repeat(32),
+            EMAIL_LINK_SECRET: "e".repeat(32),
+            WEBHOOK_ALLOW_LOOPBACK: "false",
+          },
         )
       ).status,
     ).not.toBe(500);
