@@ -5,7 +5,7 @@ import { deliverEmails } from "../src/lib/email/deliver";
 import { emailLinks } from "../src/lib/email/links";
 import { emailMessageRow, insertMessageStatement, messagesLanded, queueTokenEmail } from "../src/lib/email/outbox";
 import { EMAIL_TOKEN_LIFETIME_MS } from "../src/lib/email/tokens";
-import { WEEKLY_SUMMARY_PAGE_SIZE, weeklySummaryPage } from "../src/lib/email/weekly-summary";
+import { WEEKLY_SUMMARY_PAGE_SIZE, weeklySummaryPage, type WeeklySummary } from "../src/lib/email/weekly-summary";
 import { guardedInsert } from "../src/lib/guarded-insert";
 import { enqueueStatements } from "../src/lib/queue";
 import type { JobPayload } from "../src/lib/queue/job-types";
@@ -53,15 +53,13 @@ export const passwordResetJob: JobHandler<JobPayload<"email.password_reset">> = 
   return { queued };
 };
 
-/**
- * One page of weekly summaries: renders each opted-in user's mail, sends the page as one batch job,
- * then queues the next page. Dedupe keys make a re-run of a page queue nothing twice.
- */
-export const weeklySummaryJob: JobHandler<JobPayload<"email.weekly_summary">> = async (ctx) => {
-  const { db, env, payload } = ctx;
+/** Pages one job renders before it hands the rest to the next job (1,000 recipients: well inside a consumer's time). */
+const SUMMARY_PAGES_PER_JOB = 10;
+
+/** Renders one page of summaries into messages and queues them as one batch send. Returns how many were new. */
+async function queueSummaryPage(ctx: JobContext, weekStart: string, summaries: WeeklySummary[]): Promise<number> {
+  const { db, env } = ctx;
   const config = loadConfig(env);
-  const summaries = await weeklySummaryPage(db, payload.weekStart, payload.after);
-  if (summaries.length === 0) return { queued: 0 };
   const rows = await Promise.all(
     summaries.map((summary) =>
       emailMessageRow(config, {
@@ -69,30 +67,43 @@ export const weeklySummaryJob: JobHandler<JobPayload<"email.weekly_summary">> = 
         to: summary.email,
         userId: summary.userId,
         data: summary.data,
-        dedupeKey: `weekly:${payload.weekStart}:${summary.userId}`,
+        dedupeKey: `weekly:${weekStart}:${summary.userId}`,
       }),
     ),
   );
   const batch = enqueueStatements(db, "email.send_batch", { messageIds: rows.map((row) => row.id) }, { maxAttempts: 8 });
-  const last = summaries.at(-1)!.userId;
-  const next =
-    summaries.length === WEEKLY_SUMMARY_PAGE_SIZE
-      ? enqueueStatements(
-          db,
-          "email.weekly_summary",
-          { weekStart: payload.weekStart, after: last },
-          { idempotencyKey: `weekly:${payload.weekStart}:after:${last}` },
-        )
-      : null;
   const [first, ...rest] = rows.map((row) => insertMessageStatement(db, row));
-  await db.batch([
+  const results = await db.batch([
     first!,
     ...rest,
     // The send job lands only if some message did (a re-run of the page inserts none).
     guardedInsert(db, jobs, batch.job, messagesLanded(rows.map((row) => row.id))),
-    ...(next ? next.statements : []),
   ]);
   await batch.send(env);
-  await next?.send(env);
-  return { queued: rows.length, next: next ? last : null };
+  return results.slice(0, rows.length).reduce((sum, result) => sum + result.meta.changes, 0);
+}
+
+/**
+ * The weekly summaries, SUMMARY_PAGES_PER_JOB pages of opted-in users per job, each page one batch
+ * send; then the next job carries on after the last user. Dedupe keys make a re-run queue nothing twice.
+ */
+export const weeklySummaryJob: JobHandler<JobPayload<"email.weekly_summary">> = async (ctx) => {
+  const { db, env, payload } = ctx;
+  let after = payload.after;
+  let queued = 0;
+  for (let page = 0; page < SUMMARY_PAGES_PER_JOB; page++) {
+    const summaries = await weeklySummaryPage(db, payload.weekStart, after);
+    if (summaries.length > 0) queued += await queueSummaryPage(ctx as JobContext, payload.weekStart, summaries);
+    if (summaries.length < WEEKLY_SUMMARY_PAGE_SIZE) return { queued, next: null };
+    after = summaries.at(-1)!.userId;
+  }
+  const next = enqueueStatements(
+    db,
+    "email.weekly_summary",
+    { weekStart: payload.weekStart, after },
+    { idempotencyKey: `weekly:${payload.weekStart}:after:${after}` },
+  );
+  await db.batch(next.statements);
+  await next.send(env);
+  return { queued, next: after };
 };

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { emailSuppressions, jobs, notificationPreferences } from "../../src/db/schema";
+import { emailSuppressions, jobs, notificationPreferences, users } from "../../src/db/schema";
+import { newId } from "../../src/lib/ids";
 import { queueEmail } from "../../src/lib/email/outbox";
 import { createUser, uniqueEmail } from "../helpers/auth";
 import { jobRow } from "../jobs/helpers";
@@ -186,5 +187,22 @@ describe("the weekly summary", () => {
     await enqueue(bindings.env, "email.weekly_summary", { weekStart });
     await drainEmailJobs(bindings);
     expect((await resendReceived(bindings.resendUrl!)).length).toBe(requests.length);
+  });
+
+  it("pages of 100 recipients go out as full batch calls (D1's 100-parameter limit is not in the way)", async () => {
+    const bindings = resendBindings();
+    const now = Date.now();
+    const crowd = Array.from({ length: 130 }, (_, i) => ({ id: newId("user", now + i), email: uniqueEmail(`crowd${i}`) }));
+    for (const user of crowd) {
+      await db.insert(users).values({ ...user, name: "Crowd", passwordHash: "x", createdAt: now, updatedAt: now });
+      await db.insert(notificationPreferences).values({ userId: user.id, weeklySummary: true, updatedAt: now });
+    }
+    const { enqueue } = await import("../../src/lib/queue");
+    await enqueue(bindings.env, "email.weekly_summary", { weekStart: "2001-01-08" });
+    await drainEmailJobs(bindings);
+    const batches = (await resendReceived(bindings.resendUrl!)).map((r) => JSON.parse(r.body) as { to: string[] }[]);
+    expect(batches.map((batch) => batch.length)).toContain(100);
+    const recipients = new Set(batches.flat().map((message) => message.to[0]));
+    for (const user of crowd) expect(recipients).toContain(user.email);
   });
 });

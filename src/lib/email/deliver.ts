@@ -1,6 +1,7 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db";
+import { inList } from "../../db/in-list";
 import { emailMessages, emailSuppressions, type EmailMessage } from "../../db/schema";
 import { clock } from "../clock";
 import { sha256Hex } from "../auth/tokens";
@@ -14,7 +15,7 @@ export interface DeliveryOutcome {
   failure?: ResendFailure;
 }
 
-const stillQueued = (ids: string[]) => and(inArray(emailMessages.id, ids), eq(emailMessages.status, "queued"));
+const stillQueued = (ids: string[]) => and(inList(emailMessages.id, ids), eq(emailMessages.status, "queued"));
 
 function outgoing(config: Config, row: EmailMessage): OutgoingEmail {
   return {
@@ -46,7 +47,7 @@ export async function deliverEmails(db: Database, config: Config, messageIds: st
       await db
         .select({ email: emailSuppressions.email })
         .from(emailSuppressions)
-        .where(inArray(emailSuppressions.email, [...new Set(rows.map((row) => row.toAddress))]))
+        .where(inList(emailSuppressions.email, [...new Set(rows.map((row) => row.toAddress))]))
     ).map((row) => row.email),
   );
   const suppressed = rows.filter((row) => blocked.has(row.toAddress));

@@ -1,6 +1,7 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db";
+import { inList } from "../../db/in-list";
 import { emailMessages, jobs, type EmailMessage, type EmailTokenPurpose } from "../../db/schema";
 import type { Env } from "../../env";
 import { clock } from "../clock";
@@ -63,7 +64,7 @@ export const insertMessageStatement = (db: Database, row: EmailMessage) =>
 
 /** True once any of these messages is in the table: the guard of the job that sends them. */
 export const messagesLanded = (messageIds: string[]) =>
-  sql`exists (select 1 from ${emailMessages} where ${inArray(emailMessages.id, messageIds)})`;
+  sql`exists (select 1 from ${emailMessages} where ${inList(emailMessages.id, messageIds)})`;
 
 export interface PreparedEmail {
   message: EmailMessage;

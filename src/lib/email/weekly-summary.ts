@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, isNotNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db";
+import { inList } from "../../db/in-list";
 import { attempts, notificationPreferences, studyGoals, studySessions, tests, users } from "../../db/schema";
 import { iso } from "../clock";
 
@@ -57,7 +58,7 @@ export async function weeklySummaryPage(db: Database, weekStart: string, after: 
       .from(studySessions)
       .where(
         and(
-          inArray(studySessions.userId, ids),
+          inList(studySessions.userId, ids),
           gte(studySessions.startedAt, from),
           lt(studySessions.startedAt, to),
           isNotNull(studySessions.endedAt),
@@ -67,7 +68,7 @@ export async function weeklySummaryPage(db: Database, weekStart: string, after: 
     db
       .select()
       .from(studyGoals)
-      .where(and(inArray(studyGoals.userId, ids), gte(studyGoals.targetDate, from)))
+      .where(and(inList(studyGoals.userId, ids), gte(studyGoals.targetDate, from)))
       .orderBy(asc(studyGoals.targetDate)),
     db
       .select({
@@ -75,14 +76,14 @@ export async function weeklySummaryPage(db: Database, weekStart: string, after: 
         hours: sql<number>`coalesce(sum(${studySessions.endedAt} - ${studySessions.startedAt}), 0) / 3600000.0`,
       })
       .from(studySessions)
-      .where(and(inArray(studySessions.userId, ids), isNotNull(studySessions.goalId), isNotNull(studySessions.endedAt)))
+      .where(and(inList(studySessions.userId, ids), isNotNull(studySessions.goalId), isNotNull(studySessions.endedAt)))
       .groupBy(studySessions.goalId),
     db
       .select({ userId: attempts.userId, title: tests.title, score: attempts.score, maxScore: attempts.maxScore })
       .from(attempts)
       .innerJoin(tests, eq(tests.id, attempts.testId))
       .where(
-        and(inArray(attempts.userId, ids), eq(attempts.status, "SCORED"), gte(attempts.submittedAt, from), lt(attempts.submittedAt, to)),
+        and(inList(attempts.userId, ids), eq(attempts.status, "SCORED"), gte(attempts.submittedAt, from), lt(attempts.submittedAt, to)),
       )
       .orderBy(asc(attempts.submittedAt)),
   ]);
