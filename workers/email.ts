@@ -11,13 +11,24 @@ import { enqueueStatements } from "../src/lib/queue";
 import type { JobPayload } from "../src/lib/queue/job-types";
 import { PermanentJobError, type JobContext, type JobHandler } from "./job-handler";
 
-/** 429, 5xx and timeouts retry with the job's backoff; any other refusal fails the job (and the message) at once. */
+/**
+ * 429, 5xx and timeouts retry with the job's backoff; any other refusal fails the job (and the
+ * message) at once, except a refused batch, whose messages each get a job of their own.
+ */
 async function deliver(ctx: JobContext, messageIds: string[]) {
   const outcome = await deliverEmails(ctx.db, loadConfig(ctx.env), messageIds, ctx.attempt >= ctx.job.maxAttempts);
   if (outcome.failure) {
     throw outcome.failure.retryable ? new Error(outcome.failure.error) : new PermanentJobError(outcome.failure.error);
   }
-  return { sent: outcome.sent, suppressed: outcome.suppressed };
+  if (outcome.sendAlone) {
+    const alone = outcome.sendAlone.map((messageId) =>
+      enqueueStatements(ctx.db, "email.send", { messageId }, { idempotencyKey: `email:${messageId}`, maxAttempts: 8 }),
+    );
+    const [first, ...rest] = alone.flatMap((job) => job.statements);
+    await ctx.db.batch([first!, ...rest]);
+    await Promise.all(alone.map((job) => job.send(ctx.env)));
+  }
+  return { sent: outcome.sent, suppressed: outcome.suppressed, sentAlone: outcome.sendAlone?.length ?? 0 };
 }
 
 export const sendEmailJob: JobHandler<JobPayload<"email.send">> = (ctx) => deliver(ctx as JobContext, [ctx.payload.messageId]);

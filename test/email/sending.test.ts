@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { emailSuppressions, jobs, notificationPreferences, users } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
-import { queueEmail } from "../../src/lib/email/outbox";
+import { emailMessageRow, insertMessageStatement, queueEmail } from "../../src/lib/email/outbox";
 import { createUser, uniqueEmail } from "../helpers/auth";
 import { jobRow } from "../jobs/helpers";
 import {
@@ -204,5 +204,26 @@ describe("the weekly summary", () => {
     expect(batches.map((batch) => batch.length)).toContain(100);
     const recipients = new Set(batches.flat().map((message) => message.to[0]));
     for (const user of crowd) expect(recipients).toContain(user.email);
+  });
+
+  it("a batch Resend refuses as a whole is split: each message is sent alone, so only a bad one fails", async () => {
+    const bindings = resendBindings("status-times/422/1");
+    const config = loadConfig(bindings.env);
+    const rows = await Promise.all(
+      [0, 1, 2].map((i) =>
+        emailMessageRow(config, { template: "welcome", to: uniqueEmail(`split${i}`), userId: null, data: { name: "Ada" } }),
+      ),
+    );
+    await db.batch([insertMessageStatement(db, rows[0]!), insertMessageStatement(db, rows[1]!), insertMessageStatement(db, rows[2]!)]);
+    const { enqueue } = await import("../../src/lib/queue");
+    await enqueue(bindings.env, "email.send_batch", { messageIds: rows.map((row) => row.id) });
+    await drainEmailJobs(bindings);
+    const requests = await resendReceived(bindings.resendUrl!);
+    expect(requests.filter((r) => r.path.endsWith("/emails/batch"))).toHaveLength(1);
+    expect(requests.filter((r) => r.path.endsWith("/emails"))).toHaveLength(3);
+    // The receiver refuses the first request to each path: the first lone message is the "bad" one.
+    const statuses = await Promise.all(rows.map(async (row) => (await messageRow(row.id)).status));
+    expect(statuses.filter((status) => status === "sent")).toHaveLength(2);
+    expect(statuses.filter((status) => status === "failed")).toHaveLength(1);
   });
 });

@@ -13,6 +13,11 @@ export interface DeliveryOutcome {
   suppressed: number;
   /** Present when the provider refused or could not be reached; the caller decides whether to retry. */
   failure?: ResendFailure;
+  /**
+   * A batch Resend refused as a whole (one bad address fails every message of it): these messages,
+   * still queued, should each be sent on its own so only the bad one fails.
+   */
+  sendAlone?: string[];
 }
 
 const stillQueued = (ids: string[]) => and(inList(emailMessages.id, ids), eq(emailMessages.status, "queued"));
@@ -79,6 +84,13 @@ export async function deliverEmails(db: Database, config: Config, messageIds: st
         );
   const done = clock.now();
   if (!result.ok) {
+    if (!result.retryable && sending.length > 1) {
+      await db
+        .update(emailMessages)
+        .set({ lastError: `${result.error} (in a batch; sent alone next)`, updatedAt: done })
+        .where(stillQueued(ids));
+      return { sent: 0, suppressed: suppressed.length, sendAlone: ids };
+    }
     const failed = !result.retryable || lastAttempt;
     await db
       .update(emailMessages)
