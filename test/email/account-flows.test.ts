@@ -146,10 +146,12 @@ describe("password reset", () => {
     expect(await messagesTo(unknown)).toHaveLength(0);
   });
 
-  it("the mailed token sets a new password once, ends every session and mails a notice", async () => {
+  it("the mailed token sets a new password once, ends every session, revokes keys when asked and mails a notice", async () => {
     const bindings = mailboxBindings();
     const { email, request } = await register(bindings);
     const session = await signIn(request, email);
+    const created = await request("/v1/api-keys", jsonInit("POST", { name: "laptop", scopes: ["profile:read"] }, session.headers));
+    const apiKey = { Authorization: `Bearer ${((await created.json()) as { key: string }).key}` };
     await request("/v1/auth/password-reset", jsonInit("POST", { email }, clientIp()));
     await runCapturedJobs(bindings);
     await runCapturedJobs(bindings);
@@ -159,10 +161,14 @@ describe("password reset", () => {
     const weak = await request("/v1/auth/password-reset/confirm", jsonInit("POST", { token, password: "short" }));
     expect((await problemOf(weak)).code).toBe("validation_failed");
 
-    const reset = await request("/v1/auth/password-reset/confirm", jsonInit("POST", { token, password: NEW_PASSWORD }));
+    const reset = await request(
+      "/v1/auth/password-reset/confirm",
+      jsonInit("POST", { token, password: NEW_PASSWORD, revokeApiKeys: true }),
+    );
     expect(reset.status, await reset.clone().text()).toBe(200);
-    expect(((await reset.json()) as { revokedSessions: number }).revokedSessions).toBeGreaterThanOrEqual(1);
+    expect(await reset.json()).toMatchObject({ revokedSessions: 1, revokedApiKeys: 1 });
     expect((await request("/v1/me", { headers: session.headers })).status).toBe(401);
+    expect((await request("/v1/me", { headers: apiKey })).status).toBe(401);
     expect((await signIn(request, email)).status).toBe(401);
     expect((await signIn(request, email, NEW_PASSWORD)).status).toBe(200);
 
