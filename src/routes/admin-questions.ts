@@ -18,6 +18,7 @@ import { questions, uploads, type NewQuestion } from "../db/schema";
 import type { AppEnv } from "../env";
 import { operationsOf } from "../openapi/describe";
 import { prefixedId } from "../openapi/schemas/primitives";
+import { indexQuestionsById } from "../lib/search/indexer";
 
 const MAX_IMPORT_FILE_BYTES = 2 * 1024 * 1024;
 const describe = operationsOf("Admin: questions");
@@ -112,6 +113,11 @@ export const adminQuestionRoutes = new Hono<AppEnv>().use("*", rateLimit({ polic
       ...inserts,
     ]);
     cache.tagsInvalidated(bumped);
-    return c.json({ imported: values.length, ids: values.map((value) => value.id) }, 201);
+    const ids = values.map((value) => value.id);
+    // An import emits no event per question: its rows go into the search index from here.
+    c.executionCtx.waitUntil(
+      indexQuestionsById(db, ids).catch((error: unknown) => c.var.logger.error("imported questions not indexed", { error: String(error) })),
+    );
+    return c.json({ imported: values.length, ids }, 201);
   },
 );

@@ -8,6 +8,7 @@ import { adminErrorRoutes } from "./admin-errors";
 import { adminEventRoutes } from "./admin-events";
 import { adminMetricRoutes } from "./admin-metrics";
 import { adminQuestionRoutes } from "./admin-questions";
+import { adminSearchRoutes } from "./admin-search";
 import { adminQueueRoutes } from "./admin-queues";
 import { adminRateLimitRoutes } from "./admin-rate-limits";
 import { adminSecurityEventRoutes } from "./admin-security-events";
@@ -27,6 +28,7 @@ import { notificationRoutes } from "./notifications";
 import { plannerRoutes } from "./planner";
 import { planRoutes } from "./plans";
 import { questionRoutes } from "./questions";
+import { searchRoutes } from "./search";
 import { subscriptionRoutes } from "./subscriptions";
 import { testRoutes } from "./tests";
 import { uploadRoutes } from "./uploads";
@@ -54,6 +56,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/email", emailRoutes)
     .route("/v1/api-keys", apiKeyRoutes)
     .route("/v1/questions", questionRoutes)
+    .route("/v1/search", searchRoutes)
     .route("/v1/tests", testRoutes)
     .route("/v1/tests", testAttemptRoutes)
     .route("/v1/tests", analyticsRoutes)
@@ -75,6 +78,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/admin/security-events", adminSecurityEventRoutes)
     .route("/v1/admin/cache", adminCacheRoutes)
     .route("/v1/admin/events", adminEventRoutes)
+    .route("/v1/admin/search", adminSearchRoutes)
     .route("/v1/admin/mailbox", adminMailboxRoutes)
     .route("/v1/admin/email-suppressions", adminSuppressionRoutes)
     .route("/v1/admin/email-templates", adminEmailTemplateRoutes)

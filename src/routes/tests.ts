@@ -66,6 +66,22 @@ function publishedEvent(c: Context<AppEnv>, test: Pick<Test, "id" | "authorId" |
   );
 }
 
+/** `test.created` / `test.updated` / `test.deleted` for the change's batch (search indexing and webhooks follow them). */
+function changeEvent(
+  c: Context<AppEnv>,
+  type: "test.created" | "test.updated" | "test.deleted",
+  test: Pick<Test, "id" | "authorId" | "title" | "published">,
+  now: number,
+) {
+  const about = { aggregateId: test.id, ownerId: test.authorId };
+  const actor = caller(c).userId;
+  if (type === "test.deleted") {
+    return eventStatements(c.var.db, actor, { type, ...about, data: { testId: test.id, authorId: test.authorId } }, now);
+  }
+  const data = { testId: test.id, authorId: test.authorId, title: test.title, published: test.published };
+  return eventStatements(c.var.db, actor, { type, ...about, data }, now);
+}
+
 /** A live test the caller manages, or 404. */
 async function findManagedTest(c: Context<AppEnv>, id: string): Promise<Test> {
   const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, id), isNull(tests.deletedAt)) });
@@ -100,10 +116,12 @@ export const testRoutes = new Hono<AppEnv>()
       };
       const db = c.var.db;
       const published = test.published ? publishedEvent(c, test, now) : null;
+      const created = changeEvent(c, "test.created", test, now);
       const [bumped] = await db.batch([
         invalidationStatement(db, [TEST_LIST_TAG]),
         db.insert(tests).values(test),
         ...sectionStatements(db, test.id, input.sections, now),
+        ...created.statements,
         ...(published?.statements ?? []),
         auditInsert(c, {
           action: "test.created",
@@ -112,9 +130,9 @@ export const testRoutes = new Hono<AppEnv>()
         }),
       ]);
       cache.tagsInvalidated(bumped);
-      if (published) c.executionCtx.waitUntil(published.send(c.env));
-      const created = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
-      return c.json(presentTest(created, await loadSections(db, test.id)), 201, { Location: `/v1/tests/${test.id}` });
+      c.executionCtx.waitUntil(Promise.all([created.send(c.env), published?.send(c.env)]));
+      const row = (await db.query.tests.findFirst({ where: eq(tests.id, test.id) }))!;
+      return c.json(presentTest(row, await loadSections(db, test.id)), 201, { Location: `/v1/tests/${test.id}` });
     },
   )
   .get(
@@ -190,9 +208,11 @@ export const testRoutes = new Hono<AppEnv>()
         changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;
       }
       const published = changes.published && !existing.published ? publishedEvent(c, { ...existing, ...changes }, now) : null;
+      const updatedEvent = changeEvent(c, "test.updated", { ...existing, ...changes }, now);
       const [bumped] = await db.batch([
         invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
         db.update(tests).set(changes).where(eq(tests.id, existing.id)),
+        ...updatedEvent.statements,
         ...(published?.statements ?? []),
         ...(patch.sections
           ? [
@@ -209,7 +229,7 @@ export const testRoutes = new Hono<AppEnv>()
         }),
       ]);
       cache.tagsInvalidated(bumped);
-      if (published) c.executionCtx.waitUntil(published.send(c.env));
+      c.executionCtx.waitUntil(Promise.all([updatedEvent.send(c.env), published?.send(c.env)]));
       const updated = (await db.query.tests.findFirst({ where: eq(tests.id, existing.id) }))!;
       return c.json(presentTest(updated, await loadSections(db, existing.id)));
     },
@@ -245,12 +265,15 @@ export const testRoutes = new Hono<AppEnv>()
       const existing = await findManagedTest(c, c.req.param("id"));
       const now = clock.now();
       const db = c.var.db;
+      const deleted = changeEvent(c, "test.deleted", existing, now);
       const [bumped] = await db.batch([
         invalidationStatement(db, [TEST_LIST_TAG, testTag(existing.id)]),
         db.update(tests).set({ deletedAt: now, updatedAt: now }).where(eq(tests.id, existing.id)),
         auditInsert(c, { action: "test.deleted", target: { type: "test", id: existing.id } }),
+        ...deleted.statements,
       ]);
       cache.tagsInvalidated(bumped);
+      c.executionCtx.waitUntil(deleted.send(c.env));
       return c.body(null, 204);
     },
   );

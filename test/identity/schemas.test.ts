@@ -106,9 +106,10 @@ describe("AI requests", () => {
 
 describe("search", () => {
   it("requires text, bounds it and rejects control characters", () => {
-    expect(searchQuery.parse({ q: " kinematics " })).toMatchObject({ q: "kinematics", index: "questions", limit: 20 });
+    expect(searchQuery.parse({ q: " kinematics " })).toMatchObject({ q: "kinematics", limit: 20 });
     bad(searchQuery, { q: "" });
-    bad(searchQuery, { q: "x".repeat(201) });
+    bad(searchQuery, { q: "x".repeat(513) });
+    bad(searchQuery, { q: "a", type: "users" });
     bad(searchQuery, { q: "a\u0000b" });
     bad(searchQuery, { q: "a", difficulty: "impossible" });
   });

@@ -22,3 +22,4 @@ export * from "./billing";
 export * from "./planner";
 export * from "./email";
 export * from "./relations";
+export * from "./search";

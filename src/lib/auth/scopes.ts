@@ -2,8 +2,8 @@ import type { Role } from "../../db/schema";
 
 /**
  * The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's.
- * `exports:create`, `ai:use` and `search:read` guard no route yet: the export, AI and search features
- * will (keys may already hold them).
+ * `exports:create` and `ai:use` guard no route yet: the export and AI features will (keys may already
+ * hold them).
  */
 export const SCOPES = {
   "profile:read": "Read own profile and sessions",

@@ -4,7 +4,7 @@ import type { Database } from "../../db";
 import { attempts, plans, questions, subscriptions, tests, users, webhooks, type DomainEvent, type EventType } from "../../db/schema";
 import type { Env } from "../../env";
 import type { EventData } from "../events/catalogue";
-import { decodeEntities } from "../security/sanitize";
+import { htmlToPlainText, truncate } from "../plain-text";
 import { emailLinks } from "./links";
 import { queueEmail, queueTokenEmail } from "./outbox";
 import type { EmailTemplateName } from "./templates";
@@ -34,14 +34,6 @@ interface TriggerContext {
 type Trigger<T extends EventType> = (ctx: TriggerContext, data: EventData<T>) => Promise<Mail[]>;
 
 const EXCERPT_CHARS = 200;
-
-/** A question's sanitised HTML as one line of plain text. */
-function plainExcerpt(html: string): string {
-  const text = decodeEntities(html.replace(/<[^>]*>/g, " "))
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text;
-}
 
 /** The verification mail, by itself: registration sends it, and so does POST /v1/auth/verify-email/resend. */
 export function verificationEmail(config: Config, user: { id: string; email: string; name: string }, dedupeKey?: string) {
@@ -103,7 +95,7 @@ const onGraded: Trigger<"attempt.graded"> = async ({ db, config }, data) => {
       data: (user) => ({
         name: user.name,
         testTitle: test.title,
-        questionExcerpt: plainExcerpt(question.body),
+        questionExcerpt: truncate(htmlToPlainText(question.body), EXCERPT_CHARS),
         marks: data.gradedMarks,
         maxMarks: question.marks,
         resultUrl: emailLinks(config).attemptResult(data.attemptId),

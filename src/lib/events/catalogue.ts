@@ -13,6 +13,9 @@ const questionPayload = z.strictObject({
   difficulty: z.string(),
 });
 
+/** What a test event says about the test: created and updated carry the same fields. */
+const testPayload = z.strictObject({ testId: id("tst"), authorId: id("usr"), title: z.string(), published: z.boolean() });
+
 /**
  * Every event type: the version of its payload, the kind of resource it is about (`aggregate`) and
  * the payload's schema. Within a version, fields are only ever added; removing or changing a field
@@ -46,6 +49,24 @@ export const EVENT_CATALOGUE = {
       newDevice: z.boolean(),
       newCountry: z.boolean(),
     }),
+  },
+  "test.created": {
+    version: 1,
+    aggregate: "test",
+    description: "A test was created (published or as a draft).",
+    schema: testPayload,
+  },
+  "test.updated": {
+    version: 1,
+    aggregate: "test",
+    description: "A test's title, description, settings or sections changed.",
+    schema: testPayload,
+  },
+  "test.deleted": {
+    version: 1,
+    aggregate: "test",
+    description: "A test was removed.",
+    schema: z.strictObject({ testId: id("tst"), authorId: id("usr") }),
   },
   "test.published": {
     version: 1,

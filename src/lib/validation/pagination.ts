@@ -16,7 +16,7 @@ export interface Page<T> {
 }
 
 /** Cursors are opaque to clients: base64url JSON of the sort key of the last row returned. */
-function encodeCursor(key: Record<string, string | number>): string {
+export function encodeCursor(key: Record<string, string | number>): string {
   const bytes = new TextEncoder().encode(JSON.stringify(key));
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);

@@ -1,20 +1,25 @@
 import { z } from "zod";
 import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
-import { paginationQuery } from "./pagination";
 import { plainText } from "./text";
 
-const SEARCH_INDEXES = ["questions", "tests"] as const;
-
 /**
- * `GET /v1/search?q=…`: free text plus filters. The text is matched as plain words by the search
- * backend (FTS5 or Meilisearch), never spliced into a query, so it only follows the plain-text rule.
+ * `GET /v1/search?q=…`: free text plus filters. The text follows the plain-text rule here and is then
+ * parsed into a safe index query (src/lib/search/query.ts), never spliced into one.
  */
-export const searchQuery = paginationQuery.extend({
-  q: plainText({ max: 200 }),
-  index: z.enum(SEARCH_INDEXES).default("questions"),
+export const searchQuery = z.object({
+  q: plainText({ max: 512 }),
+  /** Omitted: both. */
+  type: z.enum(["questions", "tests"]).optional(),
   subject: plainText({ max: 100 }).optional(),
   topic: plainText({ max: 100 }).optional(),
-  type: z.enum(QUESTION_TYPES).optional(),
   difficulty: z.enum(DIFFICULTIES).optional(),
+  questionType: z.enum(QUESTION_TYPES).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  cursor: z.string().max(200).optional(),
 });
 export type SearchQuery = z.infer<typeof searchQuery>;
+
+export const suggestQuery = z.object({
+  q: plainText({ max: 100 }),
+  limit: z.coerce.number().int().min(1).max(20).default(8),
+});
