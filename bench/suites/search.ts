@@ -50,11 +50,13 @@ function bankSql(next: () => number, words: string[], now: number): { sql: strin
   const lines = [
     `INSERT INTO users (id, email, name, role, password_hash, timezone, created_at, updated_at) VALUES ('${authorId}', 'bench-author@bench.test', 'Author', 'instructor', 'x', 'UTC', ${now}, ${now});`,
   ];
-  for (let start = 0; start < QUESTIONS; start += 500) {
+  for (let start = 0; start < QUESTIONS; start += 100) {
     const rows: string[] = [];
-    for (let i = start; i < Math.min(QUESTIONS, start + 500); i++) {
+    for (let i = start; i < Math.min(QUESTIONS, start + 100); i++) {
       const body = Array.from({ length: 12 + Math.floor(next() * 12) }, () => pick(next, words)).join(" ");
-      const options = JSON.stringify(Array.from({ length: 4 }, () => pick(next, words)));
+      const choices = new Set<string>();
+      while (choices.size < 4) choices.add(pick(next, words));
+      const options = JSON.stringify([...choices]);
       rows.push(
         `('${newId("question", now + i)}', '${authorId}', 'MCQ', '<p>${body}</p>', '${options}', '{"correctOption":0}', '${DIFFICULTIES[i % 3]}', '${SUBJECTS[i % 5]}', 'Topic ${i % 40}', ${now}, ${now})`,
       );
