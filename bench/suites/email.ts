@@ -1,11 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { newId } from "../../src/lib/ids";
+import { seedLocalD1 } from "../lib/seed";
 import { startLocalServer } from "../lib/server";
 import { snapshotProject } from "../lib/snapshot";
 import { percentile, printTable } from "../lib/table";
@@ -82,19 +80,7 @@ export async function run(): Promise<void> {
     },
     {
       cwd: snapshot,
-      beforeStart(state) {
-        const dir = mkdtempSync(join(tmpdir(), "proctor-email-seed-"));
-        try {
-          writeFileSync(join(dir, "seed.sql"), summaryRecipientsSql(SUMMARY_RECIPIENTS, Date.now()));
-          execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--file", join(dir, "seed.sql")], {
-            cwd: snapshot,
-            stdio: "ignore",
-            env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-          });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
+      beforeStart: (state) => seedLocalD1(state, summaryRecipientsSql(SUMMARY_RECIPIENTS, Date.now()), snapshot),
     },
   );
   try {

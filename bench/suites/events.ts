@@ -1,12 +1,10 @@
+import { rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { buildSeedSql, SEED_PASSWORD, SEED_QUESTIONS, SEED_USERS } from "../../scripts/seed";
+import { seedLocalD1 } from "../lib/seed";
 import { startLocalServer } from "../lib/server";
 import { snapshotProject } from "../lib/snapshot";
 import { percentile, printTable } from "../lib/table";
@@ -69,18 +67,7 @@ export async function run(): Promise<void> {
     },
     {
       cwd: snapshot,
-      async beforeStart(state) {
-        const dir = mkdtempSync(join(tmpdir(), "proctor-events-seed-"));
-        try {
-          writeFileSync(join(dir, "seed.sql"), await buildSeedSql(Date.now()));
-          execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--file", join(dir, "seed.sql")], {
-            stdio: "ignore",
-            env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-          });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
+      beforeStart: async (state) => seedLocalD1(state, await buildSeedSql(Date.now())),
     },
   );
   try {

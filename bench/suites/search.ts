@@ -1,8 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { newId } from "../../src/lib/ids";
+import { seedLocalD1 } from "../lib/seed";
 import { startLocalServer } from "../lib/server";
 import { snapshotProject } from "../lib/snapshot";
 import { percentile, printTable } from "../lib/table";
@@ -98,19 +96,7 @@ export async function run(): Promise<void> {
     },
     {
       cwd: snapshot,
-      beforeStart(state) {
-        const dir = mkdtempSync(join(tmpdir(), "proctor-search-seed-"));
-        try {
-          writeFileSync(join(dir, "bank.sql"), bankSql(next, words, Date.now()).sql);
-          execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--file", join(dir, "bank.sql")], {
-            cwd: snapshot,
-            stdio: "ignore",
-            env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-          });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
+      beforeStart: (state) => seedLocalD1(state, bankSql(next, words, Date.now()).sql, snapshot),
     },
   );
   try {

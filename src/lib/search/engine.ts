@@ -128,8 +128,9 @@ interface HitRow {
   resource_id: string;
   kind: SearchKind;
   title: string;
-  body: string;
-  tags: string;
+  /** Selected by the fuzzy search only (it weighs the words itself). */
+  body?: string;
+  tags?: string;
   snippet: string;
   rank: number;
   subject: string | null;
@@ -205,7 +206,7 @@ export function d1SearchEngine(d1: D1Queryable): SearchEngine {
       )
       .bind(match, ...access.params, ...filters.params, FUZZY_CANDIDATES)
       .all<HitRow>();
-    const kept = results.filter((row) => closeEnough(request.terms, `${row.title} ${row.body} ${row.tags}`));
+    const kept = results.filter((row) => closeEnough(request.terms, `${row.title} ${row.body ?? ""} ${row.tags ?? ""}`));
     const facet = (pick: (row: HitRow) => string | null) => {
       const counts: Record<string, number> = {};
       for (const row of kept) {
