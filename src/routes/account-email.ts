@@ -1,12 +1,13 @@
-import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, ne, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { apiKeys, auditLogs, sessions, users } from "../db/schema";
+import { auditLogs, users } from "../db/schema";
 import { isUniqueViolation } from "../db/unique-violation";
 import type { AppEnv } from "../env";
 import { auditEntry, auditInsert, writeAudit } from "../lib/audit/writer";
 import { hashPassword, verifyPassword } from "../lib/auth/password";
-import { forgetCachedCredentials } from "../lib/auth/revocation";
+import { forgetCachedCredentials, revokeAllApiKeysStatement } from "../lib/auth/revocation";
+import { revokeOtherSessionsStatement } from "../lib/auth/sessions";
 import { clock, iso } from "../lib/clock";
 import { emailLinks } from "../lib/email/links";
 import { prepareEmail, prepareTokenEmail, queueEmail } from "../lib/email/outbox";
@@ -53,18 +54,6 @@ async function tokenOwner(c: Context<AppEnv>, token: { userId: string; email: st
   if (!user || (sameEmail && user.email !== token.email)) throw invalidToken();
   return user;
 }
-
-const revokeSessions = (c: Context<AppEnv>, userId: string, now: number, guard: SQL) =>
-  c.var.db
-    .update(sessions)
-    .set({ revokedAt: now })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), guard));
-
-const revokeKeys = (c: Context<AppEnv>, userId: string, now: number, guard: SQL) =>
-  c.var.db
-    .update(apiKeys)
-    .set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now })
-    .where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt), guard));
 
 /** `user.email_verified`, written only if the token is still unused when the batch runs. */
 const emailVerifiedEvent = (c: Context<AppEnv>, userId: string, email: string, now: number, unused: SQL) =>
@@ -217,8 +206,8 @@ export const accountEmailRoutes = new Hono<AppEnv>()
             emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
           })
           .where(and(eq(users.id, user.id), unused)),
-        revokeSessions(c, user.id, now, unused),
-        revokeKeys(c, user.id, now, revokeApiKeys ? unused : sql`0`),
+        revokeOtherSessionsStatement(db, user.id, undefined, now, unused),
+        revokeAllApiKeysStatement(db, user.id, now, revokeApiKeys && unused),
         consumeStatement(db, token.id, now),
       ]);
       if (changesOf(results.at(-1)) !== 1) throw invalidToken();

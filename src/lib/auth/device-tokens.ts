@@ -6,6 +6,7 @@ import { base64UrlDecode, base64UrlEncode, randomBytes } from "./tokens";
 import { users } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { awaitShared } from "../await-shared";
+import { hmacKey } from "./hmac-key";
 
 /**
  * Device tokens (OWASP's "device cookies"): a successful login hands the client a token signed for
@@ -23,7 +24,6 @@ const NONCE_BYTES = 16;
 const DEVICE_TOKEN_SHAPE = /^dt_(usr_[0-9A-Z]{26})\.(\d{13})\.(\d{13})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 const encoder = new TextEncoder();
-const importedKeys = new Map<string, Promise<CryptoKey>>();
 let isolateKey: Promise<CryptoKey> | undefined;
 
 /**
@@ -31,17 +31,9 @@ let isolateKey: Promise<CryptoKey> | undefined;
  * production) this isolate makes a random key: its tokens stop being trusted when the isolate ends.
  */
 function signingKey(secret: string | null): Promise<CryptoKey> {
-  const algorithm = { name: "HMAC", hash: "SHA-256" };
-  if (secret === null) {
-    isolateKey ??= crypto.subtle.generateKey(algorithm, false, ["sign", "verify"]) as Promise<CryptoKey>;
-    return awaitShared(isolateKey);
-  }
-  let key = importedKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), algorithm, false, ["sign", "verify"]);
-    importedKeys.set(secret, key);
-  }
-  return awaitShared(key);
+  if (secret !== null) return hmacKey(secret);
+  isolateKey ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>;
+  return awaitShared(isolateKey);
 }
 
 const signedText = (email: string, body: string) => encoder.encode(`${SIGNATURE_DOMAIN}\n${email}\n${body}`);

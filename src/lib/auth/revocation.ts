@@ -18,13 +18,14 @@ export function credentialStillLive(auth: AuthContext): SQL {
 
 /**
  * Revokes every live API key of a user (un-executed statement, for the caller's batch); with
- * `when = false` it matches nothing, so a batch can keep one shape whether or not keys go.
+ * `when = false` it matches nothing, so a batch can keep one shape whether or not keys go, and with
+ * SQL it revokes only if that holds when the batch runs (a token still unused).
  */
-export function revokeAllApiKeysStatement(db: Database, userId: string, now: number, when = true) {
+export function revokeAllApiKeysStatement(db: Database, userId: string, now: number, when: boolean | SQL = true) {
   return db
     .update(apiKeys)
     .set({ revokedAt: now, previousKeyExpiresAt: null, updatedAt: now })
-    .where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt), when ? undefined : sql`0`));
+    .where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt), when === true ? undefined : when === false ? sql`0` : when));
 }
 
 /**

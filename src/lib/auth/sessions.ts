@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, isNull, ne, type SQL } from "drizzle-orm";
 import { clock } from "../clock";
 import { newId } from "../ids";
 import { CredentialCache } from "./credential-cache";
@@ -74,11 +74,13 @@ export function revokeSessionStatement(db: Database, sessionId: string, now: num
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
 }
 
-/** Revokes every live session of a user except `keepSessionId` (un-executed, for the caller's batch). */
-export function revokeOtherSessionsStatement(db: Database, userId: string, keepSessionId: string | undefined, now: number) {
-  const live = and(eq(sessions.userId, userId), isNull(sessions.revokedAt));
+/**
+ * Revokes every live session of a user except `keepSessionId` (un-executed, for the caller's batch);
+ * with `when`, only if that holds when the batch runs.
+ */
+export function revokeOtherSessionsStatement(db: Database, userId: string, keepSessionId: string | undefined, now: number, when?: SQL) {
   return db
     .update(sessions)
     .set({ revokedAt: now })
-    .where(keepSessionId ? and(live, ne(sessions.id, keepSessionId)) : live);
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), keepSessionId ? ne(sessions.id, keepSessionId) : undefined, when));
 }

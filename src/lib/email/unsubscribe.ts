@@ -1,4 +1,4 @@
-import { awaitShared } from "../await-shared";
+import { hmacKey } from "../auth/hmac-key";
 import { base64UrlDecode, base64UrlEncode } from "../auth/tokens";
 import { NOTIFICATION_KINDS, type NotificationKind } from "./preferences";
 
@@ -10,21 +10,10 @@ import { NOTIFICATION_KINDS, type NotificationKind } from "./preferences";
 const DOMAIN = "proctor-unsubscribe/v1";
 const TOKEN_SHAPE = /^(usr_[0-9A-Z]{26})\.([A-Za-z]{1,40})\.([A-Za-z0-9_-]{43})$/;
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function keyFor(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    keys.set(secret, key);
-  }
-  return awaitShared(key);
-}
-
 const signed = (userId: string, kind: string) => encoder.encode(`${DOMAIN}\n${userId}\n${kind}`);
 
 export async function unsubscribeToken(secret: string, userId: string, kind: NotificationKind): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await keyFor(secret), signed(userId, kind));
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), signed(userId, kind));
   return `${userId}.${kind}.${base64UrlEncode(new Uint8Array(mac))}`;
 }
 
@@ -34,6 +23,6 @@ export async function readUnsubscribeToken(secret: string, token: string): Promi
   if (!match) return null;
   const [, userId, kind, signature] = match as unknown as [string, string, string, string];
   if (!(NOTIFICATION_KINDS as readonly string[]).includes(kind)) return null;
-  const ok = await crypto.subtle.verify("HMAC", await keyFor(secret), base64UrlDecode(signature), signed(userId, kind));
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), base64UrlDecode(signature), signed(userId, kind));
   return ok ? { userId, kind: kind as NotificationKind } : null;
 }

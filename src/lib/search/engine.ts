@@ -1,5 +1,6 @@
 import type { Role, SearchKind } from "../../db/schema";
 import type { D1Queryable } from "../../db";
+import { escapeHtml } from "../security/sanitize";
 import { trigramsOf } from "./query";
 
 /** Who is searching: access is part of the query, so nothing unreadable shapes a result, a count or a facet. */
@@ -74,10 +75,6 @@ const SNIPPET_TOKENS = 16;
 // Snippet markers no document contains (control characters are refused on input), swapped for <mark> after escaping.
 const OPEN = "\u0002";
 const CLOSE = "\u0003";
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
 
 const highlight = (snippet: string) => escapeHtml(snippet).replaceAll(OPEN, "<mark>").replaceAll(CLOSE, "</mark>");
 

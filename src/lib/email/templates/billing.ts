@@ -7,8 +7,14 @@ import { defineTemplate } from "./template";
 
 /** Mail about paying for a subscription. */
 
-/** An ISO 4217 code, as plans store it. */
-const currency = z.string().regex(/^[A-Z]{3}$/);
+/** Who paid what for which plan: the fields both billing mails carry. */
+const payment = {
+  name: displayName,
+  planName: title,
+  amountCents: z.number().int().nonnegative(),
+  /** An ISO 4217 code, as plans store it. */
+  currency: z.string().regex(/^[A-Z]{3}$/),
+};
 
 export const subscriptionReceipt = defineTemplate({
   name: "subscription_receipt",
@@ -17,10 +23,7 @@ export const subscriptionReceipt = defineTemplate({
   sensitive: false,
   preference: null,
   data: z.strictObject({
-    name: displayName,
-    planName: title,
-    amountCents: z.number().int().nonnegative(),
-    currency,
+    ...payment,
     method: text(100),
     subscriptionId: text(100),
     startsAt: isoDateTime,
@@ -68,10 +71,7 @@ export const paymentFailed = defineTemplate({
   sensitive: false,
   preference: null,
   data: z.strictObject({
-    name: displayName,
-    planName: title,
-    amountCents: z.number().int().nonnegative(),
-    currency,
+    ...payment,
     reason: text(500),
     retryUrl: httpUrl,
   }),
