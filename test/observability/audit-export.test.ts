@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { csvCell, csvRow } from "../../src/lib/audit/csv";
+import { csvCell, csvRow, unguardCsvText } from "../../src/lib/csv";
 import { EXPORT_CHUNK_ROWS } from "../../src/lib/audit/export";
 import { createUser } from "../helpers/auth";
 import { call, problemOf } from "../helpers/http";
@@ -54,6 +54,14 @@ describe("CSV cells", () => {
     expect(csvCell(-5)).toBe("-5");
     expect(csvCell(null)).toBe("");
     expect(csvRow(["a", 1, null])).toBe("a,1,\r\n");
+  });
+
+  it("the formula guard is reversible, so an importer gets the original text back", () => {
+    for (const text of ["=1+1", "-5 degrees", "'=already quoted", "''=twice", "'plain", "plain", "@home", "\tx"]) {
+      expect(unguardCsvText(parseCsv(csvRow([text]))[0]![0]!), text).toBe(text);
+    }
+    expect(csvCell("'=x")).toBe("''=x");
+    expect(csvCell("'plain")).toBe("'plain");
   });
 });
 

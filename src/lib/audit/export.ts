@@ -1,5 +1,5 @@
 import type { D1Queryable } from "../../db";
-import { csvRow } from "./csv";
+import { csvRow } from "../csv";
 import { auditWhere, type AuditFilters, type ExportFormat } from "./filters";
 import { AUDIT_SELECT, presentAuditLog, type AuditRow } from "./present";
 

@@ -1,10 +1,10 @@
 import type { FieldError } from "../errors";
-import { parseCsv } from "./csv";
+import { parseCsv, unguardCsvText } from "../csv";
 import { prepareQuestion } from "./questions";
 import type { QuestionInput } from "../validation/questions";
 
 /** Columns a CSV import understands; list-valued cells separate items with `|`. */
-const CSV_COLUMNS = [
+export const QUESTION_CSV_COLUMNS = [
   "type",
   "body",
   "options",
@@ -25,14 +25,17 @@ const CSV_COLUMNS = [
 const NUMBER_COLUMNS = new Set(["correctOption", "answer", "min", "max", "marks", "negativeMarks"]);
 const LIST_COLUMNS = new Set(["options", "correctOptions"]);
 
-/** A number when the cell reads as one; otherwise the text itself, so validation names the bad cell. */
+/**
+ * A number when the cell reads as one; otherwise the text itself, so validation names the bad cell.
+ * Text a spreadsheet-safe export prefixed with `'` (src/lib/csv.ts) gets its original back.
+ */
 function cellValue(column: string, cell: string): unknown {
   if (LIST_COLUMNS.has(column)) {
-    const items = cell.split("|").map((item) => item.trim());
+    const items = cell.split("|").map((item) => unguardCsvText(item.trim()));
     return column === "correctOptions" ? items.map((item) => (item !== "" && Number.isFinite(Number(item)) ? Number(item) : item)) : items;
   }
   if (NUMBER_COLUMNS.has(column)) return cell.trim() !== "" && Number.isFinite(Number(cell)) ? Number(cell) : cell;
-  return cell;
+  return unguardCsvText(cell);
 }
 
 /** CSV text to row objects (empty cells omitted), or an error naming the header problem. */
@@ -46,9 +49,9 @@ export function csvToRows(text: string): { rows: Record<string, unknown>[] } | {
   const [header, ...body] = table;
   if (!header || body.length === 0) return { errors: [{ path: "csv", message: "Expected a header line and at least one row" }] };
   const columns = header.map((name) => name.trim());
-  const unknown = columns.filter((name) => !(CSV_COLUMNS as readonly string[]).includes(name));
+  const unknown = columns.filter((name) => !(QUESTION_CSV_COLUMNS as readonly string[]).includes(name));
   if (unknown.length > 0)
-    return { errors: [{ path: "csv", message: `Unknown columns: ${unknown.join(", ")}. Known: ${CSV_COLUMNS.join(", ")}` }] };
+    return { errors: [{ path: "csv", message: `Unknown columns: ${unknown.join(", ")}. Known: ${QUESTION_CSV_COLUMNS.join(", ")}` }] };
   const rows = body.map((cells, line) => {
     const row: Record<string, unknown> = {};
     if (cells.length !== columns.length) row.__cellCount = { expected: columns.length, got: cells.length, line: line + 2 };
