@@ -41,6 +41,9 @@ export type VerifiedEmailGate = (typeof VERIFIED_EMAIL_GATES)[number];
 /** Signs unsubscribe links outside staging and production, so local links survive restarts; never secret. */
 const DEVELOPMENT_EMAIL_LINK_SECRET = "proctor-development-email-links-not-a-secret";
 
+/** Signs export download links outside staging and production; never secret. */
+const DEVELOPMENT_EXPORT_LINK_SECRET = "proctor-development-export-links-not-a-secret";
+
 /** Shortest DEVICE_TOKEN_SECRET accepted: 32 characters of `openssl rand -base64 32` carry 192+ bits. */
 const MIN_DEVICE_TOKEN_SECRET_LENGTH = 32;
 
@@ -116,6 +119,11 @@ const configSchema = z
     EMAIL_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(32, "at least 32 characters").optional()),
     REQUIRE_VERIFIED_EMAIL: list.pipe(z.array(z.enum(VERIFIED_EMAIL_GATES))),
     EMAIL_RETENTION_DAYS: positiveInt(90),
+    EXPORT_LINK_SECRET: z.preprocess(
+      (value) => (value === "" ? undefined : value),
+      z.string().min(32, "at least 32 characters").optional(),
+    ),
+    EXPORT_RETENTION_DAYS: positiveInt(7),
     UPSTASH_REDIS_REST_URL: optionalUrl,
     UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
     HEALTH_CHECK_TOKEN: z.preprocess(
@@ -140,6 +148,9 @@ const configSchema = z
     }
     if (!s.EMAIL_LINK_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
       ctx.addIssue({ code: "custom", path: ["EMAIL_LINK_SECRET"], message: `required in ${s.ENVIRONMENT}` });
+    }
+    if (!s.EXPORT_LINK_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
+      ctx.addIssue({ code: "custom", path: ["EXPORT_LINK_SECRET"], message: `required in ${s.ENVIRONMENT}` });
     }
     if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
@@ -207,6 +218,14 @@ export type Config = {
     /** What an account with an unverified address may not do (empty by default: nothing is refused). */
     requireVerified: ReadonlySet<VerifiedEmailGate>;
     /** Messages are deleted this many days after they were queued. */
+    retentionDays: number;
+  };
+  exports: {
+    /** Signs download links (HMAC over the export id and the link's expiry). */
+    linkSecret: string;
+    /** This API as the outside world reaches it: download links point here. */
+    apiUrl: string;
+    /** A finished export's file is deleted this many days after it completed. */
     retentionDays: number;
   };
   webhooks: {
@@ -286,6 +305,11 @@ export function loadConfig(env: Env): Config {
       apiUrl: s.PUBLIC_API_URL.replace(/\/+$/, ""),
       requireVerified: new Set(s.REQUIRE_VERIFIED_EMAIL),
       retentionDays: s.EMAIL_RETENTION_DAYS,
+    },
+    exports: {
+      linkSecret: s.EXPORT_LINK_SECRET ?? DEVELOPMENT_EXPORT_LINK_SECRET,
+      apiUrl: s.PUBLIC_API_URL.replace(/\/+$/, ""),
+      retentionDays: s.EXPORT_RETENTION_DAYS,
     },
     webhooks: {
       secretKey: s.WEBHOOK_SECRET_KEY ?? null,

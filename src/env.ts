@@ -58,6 +58,7 @@ export interface Env {
   /** Comma-separated things an unverified account may not do: api_keys, webhooks, attempts, subscriptions. */
   REQUIRE_VERIFIED_EMAIL?: string;
   EMAIL_RETENTION_DAYS?: string;
+  EXPORT_RETENTION_DAYS?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
@@ -85,6 +86,8 @@ export interface Env {
   RESEND_WEBHOOK_SECRET?: string;
   /** Signs one-click unsubscribe links; required in staging and production. */
   EMAIL_LINK_SECRET?: string;
+  /** Signs export download links; required in staging and production. */
+  EXPORT_LINK_SECRET?: string;
   /** Base64 of 32 random bytes: encrypts webhook signing secrets at rest. Unset: webhooks are off. */
   WEBHOOK_SECRET_KEY?: string;
 }

@@ -25,6 +25,7 @@ import { redispatchEvents } from "./tasks/redispatch-events";
 import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 import { pruneEmailTask } from "./tasks/prune-email";
 import { queueWeeklySummaries } from "./tasks/queue-weekly-summaries";
+import { expireExports } from "./tasks/expire-exports";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -51,6 +52,7 @@ export const CRON_TASKS: Record<string, CronTask[]> = {
     rollUpMetricsTask,
     sealAuditLogTask,
     purgeSecuritySignals,
+    expireExports,
   ],
   [RETENTION_CRON]: [
     purgeExpiredSessions,

@@ -2,6 +2,7 @@ import type { JobType } from "../src/db/schema";
 import type { JobHandler } from "./job-handler";
 import { passwordResetJob, sendEmailBatchJob, sendEmailJob, weeklySummaryJob } from "./email";
 import { eventDispatchJob } from "./event-dispatch";
+import { exportJob } from "./exports";
 import { indexQuestionJob, indexTestJob, reindexJob } from "./indexing";
 import { scoreAttemptJob } from "./scoring";
 
@@ -16,6 +17,7 @@ export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
   "email.send_batch": sendEmailBatchJob,
   "email.password_reset": passwordResetJob,
   "email.weekly_summary": weeklySummaryJob,
+  "export.run": exportJob,
   "index.question": indexQuestionJob,
   "index.test": indexTestJob,
   "index.rebuild": reindexJob,

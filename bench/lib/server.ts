@@ -33,6 +33,8 @@ export async function startLocalServer(
     cwd?: string;
     /** Apply the D1 migrations first (default true; a Worker without D1, such as the bare one, has none). */
     migrate?: boolean;
+    /** Where the Worker's DevTools inspector listens (bench/lib/heap.ts reads the isolate's heap through it). */
+    inspectorPort?: number;
   } = {},
 ): Promise<LocalServer> {
   const state = mkdtempSync(join(tmpdir(), "proctor-bench-"));
@@ -45,7 +47,20 @@ export async function startLocalServer(
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   const child: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "error", ...varArgs],
+    [
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      state,
+      "--log-level",
+      "error",
+      ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
+      ...varArgs,
+    ],
     { env, cwd: options.cwd, stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   let runtimeErrors = 0;

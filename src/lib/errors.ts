@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   not_found: [404, "Not found"],
   method_not_allowed: [405, "Method not allowed"],
   conflict: [409, "Conflict"],
+  gone: [410, "Gone"],
   payload_too_large: [413, "Payload too large"],
   unsupported_media_type: [415, "Unsupported media type"],
   unsupported_file_type: [415, "Unsupported file type"],

@@ -31,6 +31,7 @@ export const ID_PREFIXES = {
   request: "req",
   email: "eml",
   emailToken: "etk",
+  export: "exp",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

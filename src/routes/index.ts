@@ -21,6 +21,7 @@ import { contractRoutes } from "./contract";
 import { couponRoutes } from "./coupons";
 import { devMailboxRoutes } from "./dev-mailbox";
 import { emailRoutes } from "./email";
+import { exportRoutes } from "./exports";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { meRoutes } from "./me";
@@ -62,6 +63,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/tests", analyticsRoutes)
     .route("/v1/attempts", attemptRoutes)
     .route("/v1/jobs", jobRoutes)
+    .route("/v1/exports", exportRoutes)
     .route("/v1/plans", planRoutes)
     .route("/v1/coupons", couponRoutes)
     .route("/v1/subscriptions", subscriptionRoutes)

@@ -57,6 +57,8 @@ export const attempts = sqliteTable(
   (t) => [
     index("attempts_user_id_created_at_idx").on(t.userId, t.createdAt),
     index("attempts_test_id_status_idx").on(t.testId, t.status),
+    // A test's attempts in id order, a page at a time (exports, analytics): no sort of the whole test per page.
+    index("attempts_test_id_id_idx").on(t.testId, t.id),
     index("attempts_status_deadline_at_idx").on(t.status, t.deadlineAt),
   ],
 );

@@ -23,6 +23,9 @@ export const EVENT_TYPES = [
   "question.deleted",
   "webhook.test",
   "webhook.disabled",
+  "export.created",
+  "export.completed",
+  "export.failed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -23,3 +23,4 @@ export * from "./planner";
 export * from "./email";
 export * from "./relations";
 export * from "./search";
+export * from "./exports";

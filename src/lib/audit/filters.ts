@@ -50,6 +50,9 @@ export const auditExportQuery = z
   .strictObject({ ...auditFilterShape, format: z.enum(EXPORT_FORMATS).default("csv") })
   .superRefine(checkRange);
 
+/** The same filters as a background export's parameters (POST /v1/exports, kind `audit_logs`). */
+export const auditExportParams = z.strictObject(auditFilterShape).superRefine(checkRange);
+
 export type AuditFilters = { [K in keyof typeof auditFilterShape]?: z.output<(typeof auditFilterShape)[K]> };
 
 const EQUALITY_COLUMNS = {

@@ -2,8 +2,7 @@ import type { Role } from "../../db/schema";
 
 /**
  * The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's.
- * `exports:create` and `ai:use` guard no route yet: the export and AI features will (keys may already
- * hold them).
+ * `ai:use` guards no route yet: the AI features will (keys may already hold it).
  */
 export const SCOPES = {
   "profile:read": "Read own profile and sessions",
@@ -23,7 +22,7 @@ export const SCOPES = {
   "billing:read": "Read plans, coupons and own subscriptions",
   "billing:write": "Create subscriptions and validate coupons",
   "jobs:read": "Read own background jobs",
-  "exports:create": "Start exports",
+  "exports:create": "Start exports, read and download your own, cancel and delete them",
   "ai:use": "Use AI features",
   "search:read": "Search",
   "webhooks:manage": "Manage webhooks",

@@ -16,6 +16,9 @@ const questionPayload = z.strictObject({
 /** What a test event says about the test: created and updated carry the same fields. */
 const testPayload = z.strictObject({ testId: id("tst"), authorId: id("usr"), title: z.string(), published: z.boolean() });
 
+/** What every export event says about the export. */
+const exportPayload = z.strictObject({ exportId: id("exp"), ownerId: id("usr"), kind: z.string(), format: z.string() });
+
 /**
  * Every event type: the version of its payload, the kind of resource it is about (`aggregate`) and
  * the payload's schema. Within a version, fields are only ever added; removing or changing a field
@@ -208,6 +211,24 @@ export const EVENT_CATALOGUE = {
       failingSince: instant.nullable(),
     }),
   },
+  "export.created": {
+    version: 1,
+    aggregate: "export",
+    description: "An export was requested; its file is produced in the background.",
+    schema: exportPayload,
+  },
+  "export.completed": {
+    version: 1,
+    aggregate: "export",
+    description: "An export's file is ready: its owner can get a download link until it expires.",
+    schema: exportPayload.extend({ sizeBytes: z.number().int(), rowCount: z.number().int(), expiresAt: instant }),
+  },
+  "export.failed": {
+    version: 1,
+    aggregate: "export",
+    description: "An export could not be produced (its error says why); nothing was stored.",
+    schema: exportPayload.extend({ error: z.string() }),
+  },
 } as const satisfies Record<
   EventType,
   { version: number; aggregate: string; description: string; schema: z.ZodType<Record<string, unknown>> }
@@ -224,4 +245,5 @@ export const AGGREGATE_PATHS: Record<string, string> = {
   coupon: "/v1/coupons/",
   question: "/v1/questions/",
   webhook: "/v1/webhooks/",
+  export: "/v1/exports/",
 };

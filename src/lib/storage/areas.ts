@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { uploads } from "../../db/schema";
+import { dataExports, uploads } from "../../db/schema";
 import type { Database } from "../../db";
+import { inList } from "../../db/in-list";
 
 /**
  * A part of the R2 bucket owned by one feature: every key it writes starts with `prefix`, and it
@@ -27,8 +28,18 @@ async function withoutUploadRow(db: Database, objects: R2Object[]): Promise<stri
   return keys.filter((key) => !referenced.has(key));
 }
 
-/**
- * Every declared area. A file kept for a fixed time (an export, say) declares its own prefix with an
- * `unneeded` that compares `object.uploaded` with its retention.
- */
-export const FILE_AREAS: FileArea[] = [{ prefix: UPLOADS_PREFIX, unneeded: withoutUploadRow }];
+export const EXPORTS_PREFIX = "exports/";
+
+/** Export files no completed export holds: left by a run that died between its upload and its record. */
+async function withoutCompletedExport(db: Database, objects: R2Object[]): Promise<string[]> {
+  const keys = objects.map((object) => object.key);
+  const rows = await db.select({ key: dataExports.fileKey }).from(dataExports).where(inList(dataExports.fileKey, keys));
+  const held = new Set(rows.map((row) => row.key));
+  return keys.filter((key) => !held.has(key));
+}
+
+/** Every declared area. */
+export const FILE_AREAS: FileArea[] = [
+  { prefix: UPLOADS_PREFIX, unneeded: withoutUploadRow },
+  { prefix: EXPORTS_PREFIX, unneeded: withoutCompletedExport },
+];
