@@ -26,6 +26,7 @@ import { sweepOrphanFilesTask } from "./tasks/sweep-orphan-files";
 import { pruneEmailTask } from "./tasks/prune-email";
 import { queueWeeklySummaries } from "./tasks/queue-weekly-summaries";
 import { expireExports } from "./tasks/expire-exports";
+import { failAbandonedExports } from "./tasks/fail-abandoned-exports";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
@@ -53,6 +54,7 @@ export const CRON_TASKS: Record<string, CronTask[]> = {
     sealAuditLogTask,
     purgeSecuritySignals,
     expireExports,
+    failAbandonedExports,
   ],
   [RETENTION_CRON]: [
     purgeExpiredSessions,

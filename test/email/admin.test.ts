@@ -117,6 +117,7 @@ describe("/dev/mailbox", () => {
       ENVIRONMENT: "production",
       DEVICE_TOKEN_SECRET: "x".repeat(40),
       EMAIL_LINK_SECRET: "y".repeat(40),
+      EXPORT_LINK_SECRET: "z".repeat(40),
       WEBHOOK_ALLOW_LOOPBACK: "false",
     });
     const res = await requestWith(production)("/dev/mailbox");

@@ -65,7 +65,13 @@ describe("configuration", () => {
   it("EMAIL_LINK_SECRET is required in staging and production; the provider settings are checked", async () => {
     const { loadConfig, ConfigError } = await import("../../src/config");
     const { env } = await import("cloudflare:workers");
-    const deployed = { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "d".repeat(32), WEBHOOK_ALLOW_LOOPBACK: "false" };
+    const deployed = {
+      ...env,
+      ENVIRONMENT: "production",
+      DEVICE_TOKEN_SECRET: "d".repeat(32),
+      EXPORT_LINK_SECRET: "x".repeat(32),
+      WEBHOOK_ALLOW_LOOPBACK: "false",
+    };
     expect(() => loadConfig({ ...deployed } as never)).toThrow(/EMAIL_LINK_SECRET/);
     expect(() => loadConfig({ ...deployed, EMAIL_LINK_SECRET: "short" } as never)).toThrow(ConfigError);
     const config = loadConfig({ ...deployed, EMAIL_LINK_SECRET: "e".repeat(32) } as never);

@@ -1,13 +1,15 @@
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { dataExports, jobs } from "../../src/db/schema";
+import { dataExports, events, jobs } from "../../src/db/schema";
+import { loadConfig } from "../../src/config";
 import { clock } from "../../src/lib/clock";
 import { createUser } from "../helpers/auth";
 import { problemOf } from "../helpers/http";
 import { createCast, createFullTest, startAttempt } from "../exam/fixtures";
 import { Logger } from "../../src/lib/logger";
 import { expireExports } from "../../workers/tasks/expire-exports";
+import { failAbandonedExports } from "../../workers/tasks/fail-abandoned-exports";
 import { exportJob } from "../../workers/exports";
 import { jsonInit } from "../email/helpers";
 import { db, exportHarness, exportRow } from "./helpers";
@@ -85,6 +87,19 @@ describe("object-level access", () => {
 });
 
 describe("signed download links", () => {
+  it("EXPORT_LINK_SECRET is required in staging and production, at least 32 characters", async () => {
+    const deployed = {
+      ...env,
+      ENVIRONMENT: "staging",
+      DEVICE_TOKEN_SECRET: "d".repeat(32),
+      EMAIL_LINK_SECRET: "e".repeat(32),
+      WEBHOOK_ALLOW_LOOPBACK: "false",
+    };
+    expect(() => loadConfig(deployed as never)).toThrow(/EXPORT_LINK_SECRET/);
+    expect(() => loadConfig({ ...deployed, EXPORT_LINK_SECRET: "short" } as never)).toThrow(/EXPORT_LINK_SECRET/);
+    expect(loadConfig({ ...deployed, EXPORT_LINK_SECRET: "s".repeat(32) } as never).exports.linkSecret).toBe("s".repeat(32));
+  });
+
   it("works without credentials, once per link's lifetime; a changed id, expiry or signature is refused", async () => {
     const { harness, link, row, owner } = await finishedExport();
     expect((await harness.request(link.pathname + link.search)).status).toBe(200);
@@ -181,6 +196,24 @@ describe("cancel, delete and expiry", () => {
     expect(await env.FILES.head(row.fileKey!)).toBeNull();
     expect((await harness.request(`/v1/exports/${row.id}`, { headers: owner.headers })).status).toBe(404);
     expect((await harness.request(link.pathname + link.search)).status).toBe(404);
+  });
+
+  it("an export whose job died without it (dead-lettered) is failed by the maintenance tick, with its event", async () => {
+    const harness = exportHarness();
+    const owner = await createUser({ role: "instructor" });
+    const { id } = (await (await harness.requestExport(owner, { kind: "question_bank", format: "csv" })).json()) as { id: string };
+    const queued = await exportRow(id);
+    await db.update(dataExports).set({ status: "RUNNING" }).where(eq(dataExports.id, id));
+    await db.update(jobs).set({ status: "FAILED", error: "dead-lettered" }).where(eq(jobs.id, queued.jobId));
+    expect(await failAbandonedExports.run({ env, db, logger: new Logger({}, "error"), now: Date.now() })).toEqual({ failed: 1 });
+    expect(await exportRow(id)).toMatchObject({ status: "FAILED", error: expect.stringContaining("stopped") });
+    const failed = await db
+      .select()
+      .from(events)
+      .where(and(eq(events.aggregateId, id), eq(events.type, "export.failed")))
+      .all();
+    expect(failed).toHaveLength(1);
+    expect((await harness.requestExport(owner, { kind: "question_bank", format: "csv" })).status).toBe(202);
   });
 
   it("the expiry task deletes files past their retention and marks them expired", async () => {

@@ -6,6 +6,7 @@ import { sweepArea } from "../../src/lib/storage/orphan-sweep";
 import { createUser } from "../helpers/auth";
 import { call } from "../helpers/http";
 import { png } from "../helpers/files";
+import { exportHarness } from "../exports/helpers";
 import { db, runRetention } from "./support";
 
 async function uploadPng(headers: Record<string, string>): Promise<{ id: string; key: string }> {
@@ -37,13 +38,26 @@ describe("orphan R2 objects (ORPHAN_FILE_GRACE_HOURS, default 24)", () => {
 
     clock.advance(2 * HOUR_MS);
     const outcome = await runRetention();
-    expect(outcome["sweep-orphan-files"]).toEqual({ "uploads/": { listed: 3, deleted: 2, complete: true } });
+    expect(outcome["sweep-orphan-files"]).toMatchObject({ "uploads/": { listed: 3, deleted: 2, complete: true } });
     expect(await exists(kept.key)).toBe(true);
     expect(await exists(dropped.key)).toBe(false);
     expect(await exists(stray)).toBe(false);
     expect(await exists(undeclared)).toBe(true);
     const content = await call(`/v1/uploads/${kept.id}/content`, { headers });
     expect(content.status).toBe(200);
+  });
+
+  it("exports/: a file no completed export holds is swept; a completed export's file stays until it expires", async () => {
+    const harness = exportHarness();
+    const owner = await createUser({ role: "instructor" });
+    const held = await harness.produce(owner, { kind: "question_bank", format: "csv" });
+    const leftover = `exports/${owner.user.id}/exp_${crypto.randomUUID()}/died-mid-way.csv`;
+    await env.FILES.put(leftover, "a,b\r\n");
+    clock.advance(25 * HOUR_MS);
+    const outcome = await runRetention();
+    expect(outcome["sweep-orphan-files"]).toMatchObject({ "exports/": { listed: 2, deleted: 1, complete: true } });
+    expect(await exists(held.fileKey!)).toBe(true);
+    expect(await exists(leftover)).toBe(false);
   });
 
   it("honours a shorter grace period from the setting", async () => {

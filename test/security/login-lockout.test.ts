@@ -189,6 +189,7 @@ describe("the signing secret", () => {
             ENVIRONMENT: "production",
             DEVICE_TOKEN_SECRET: "p".repeat(32),
             EMAIL_LINK_SECRET: "e".repeat(32),
+            EXPORT_LINK_SECRET: "x".repeat(32),
             WEBHOOK_ALLOW_LOOPBACK: "false",
           },
         )

@@ -73,7 +73,13 @@ describe("the SSRF guard", () => {
   it("WEBHOOK_ALLOW_LOOPBACK=true is refused in production", () => {
     const production = { ...env, ENVIRONMENT: "production", WEBHOOK_ALLOW_LOOPBACK: "true" } as Env;
     expect(() => loadConfig(production)).toThrow(ConfigError);
-    const deployable = { ...env, ENVIRONMENT: "production", DEVICE_TOKEN_SECRET: "x".repeat(32), EMAIL_LINK_SECRET: "e".repeat(32) };
+    const deployable = {
+      ...env,
+      ENVIRONMENT: "production",
+      DEVICE_TOKEN_SECRET: "x".repeat(32),
+      EMAIL_LINK_SECRET: "e".repeat(32),
+      EXPORT_LINK_SECRET: "x".repeat(32),
+    };
     expect(() => loadConfig({ ...deployable, WEBHOOK_ALLOW_LOOPBACK: "false" } as Env)).not.toThrow();
   });
 

@@ -149,6 +149,7 @@ export const testResultsExport = defineExportKind({
     const sectionHeaders = sections.flatMap(({ title }) => [`${title} score`, `${title} max`, `${title} accuracy`]);
     const passes = run.row.format === "xlsx" ? sections.length + 1 : 1;
     let done = 0;
+    let written = 0;
     const advance = async (rows: number) => {
       done += rows;
       await run.progress(done, total * passes);
@@ -161,10 +162,11 @@ export const testResultsExport = defineExportKind({
           const cells = [...attemptCells(attempt), ...sectionScores(attempt, sections.length)];
           await out.write(csvRow(cells.map((cell) => (cell instanceof Date ? cell.toISOString() : cell))));
         }
+        written += page.length;
         await advance(page.length);
       }
       await out.flush();
-      return total;
+      return written;
     }
 
     const workbook = new XlsxWriter((chunk) => run.write(chunk));
@@ -174,6 +176,7 @@ export const testResultsExport = defineExportKind({
     ]);
     for await (const page of finishedAttempts(run, params.testId)) {
       for (const attempt of page) await workbook.addRow([...attemptCells(attempt), ...sectionScores(attempt, sections.length)]);
+      written += page.length;
       await advance(page.length);
     }
     await workbook.endSheet();
@@ -198,6 +201,6 @@ export const testResultsExport = defineExportKind({
       await workbook.endSheet();
     }
     await workbook.finish();
-    return total;
+    return written;
   },
 });
