@@ -13,19 +13,24 @@ export async function inspectHeap(inspectorPort: number) {
     socket.addEventListener("error", () => reject(new Error(`no inspector on port ${inspectorPort}`)));
   });
   let nextId = 0;
-  const waiting = new Map<number, (result: { usedSize: number; backingStorageSize?: number }) => void>();
+  const waiting = new Map<number, (result: unknown) => void>();
   socket.addEventListener("message", (event: MessageEvent) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; backingStorageSize?: number } };
+    // Snapshot chunks and other events carry no id.
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
     if (message.id !== undefined && message.result) waiting.get(message.id)?.(message.result);
     if (message.id !== undefined) waiting.delete(message.id);
   });
-  /** MiB in use now. */
-  const read = () =>
-    new Promise<number>((resolve) => {
+  const send = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve) => {
       const id = ++nextId;
-      waiting.set(id, (result) => resolve((result.usedSize + (result.backingStorageSize ?? 0)) / 1024 / 1024));
-      socket.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+      waiting.set(id, (result) => resolve(result as T));
+      socket.send(JSON.stringify({ id, method, params }));
     });
+  /** MiB in use now, garbage not yet collected included. */
+  const read = async () => {
+    const usage = await send<{ usedSize: number; backingStorageSize?: number }>("Runtime.getHeapUsage");
+    return (usage.usedSize + (usage.backingStorageSize ?? 0)) / 1024 / 1024;
+  };
 
   return {
     read,
