@@ -23,6 +23,8 @@ export default defineConfig({
                 WEBHOOK_SECRET_KEY: "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0LWtleS0zMmI=",
                 // Local receiver standing in for Sentry ingest and the alert webhook (test/global/capture-server.ts).
                 CAPTURE_URL: inject<string>("captureServerUrl"),
+                // Scripted OpenAI-compatible provider for the AI client (test/global/ai-provider.ts).
+                AI_TEST_URL: inject<string>("aiProviderUrl"),
                 // Upstash REST bridge in front of a real redis-server (test/global/upstash-bridge.ts).
                 UPSTASH_TEST_URL: inject<string>("upstashUrl"),
                 UPSTASH_TEST_TOKEN: inject<string>("upstashToken"),
@@ -36,7 +38,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts", "src/**/*.test.ts"],
           exclude: ["test/node/**"],
           setupFiles: ["./test/setup.ts"],
-          globalSetup: ["./test/global/capture-server.ts", "./test/global/upstash-bridge.ts"],
+          globalSetup: ["./test/global/capture-server.ts", "./test/global/upstash-bridge.ts", "./test/global/ai-provider.ts"],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },

@@ -124,6 +124,18 @@ const configSchema = z
       z.string().min(32, "at least 32 characters").optional(),
     ),
     EXPORT_RETENTION_DAYS: positiveInt(7),
+    AI_BASE_URL: optionalUrl,
+    AI_API_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).optional()),
+    AI_MODEL: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).max(200).optional()),
+    AI_MODEL_GENERATION: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).max(200).optional()),
+    AI_MODEL_HINTS: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).max(200).optional()),
+    AI_MODEL_EVALUATION: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).max(200).optional()),
+    AI_MODEL_TUTOR: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).max(200).optional()),
+    AI_TIMEOUT_MS: positiveInt(30_000),
+    AI_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+    AI_PRICE_INPUT_PER_MTOK: z.coerce.number().min(0).default(0),
+    AI_PRICE_OUTPUT_PER_MTOK: z.coerce.number().min(0).default(0),
+    AI_FREE_MONTHLY_TOKENS: z.coerce.number().int().min(0).default(20_000),
     UPSTASH_REDIS_REST_URL: optionalUrl,
     UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
     HEALTH_CHECK_TOKEN: z.preprocess(
@@ -220,6 +232,23 @@ export type Config = {
     /** Messages are deleted this many days after they were queued. */
     retentionDays: number;
   };
+  /**
+   * An OpenAI-compatible provider (docs/ai.md); null while AI_BASE_URL, AI_API_KEY or AI_MODEL is
+   * unset: every AI route then answers 503 ai_unavailable.
+   */
+  ai: {
+    baseUrl: string;
+    apiKey: string;
+    /** The model of each feature (AI_MODEL unless AI_MODEL_<FEATURE> overrides it). */
+    models: Record<"generation" | "hints" | "evaluation" | "tutor", string>;
+    timeoutMs: number;
+    /** Retries of a 429, 5xx or timeout (honouring Retry-After) before a call fails. */
+    maxRetries: number;
+    /** US dollars per million prompt and completion tokens: the estimated cost of each call. */
+    pricing: { inputPerMillion: number; outputPerMillion: number };
+  } | null;
+  /** AI tokens a month for an account without an active subscription (plans set their own). */
+  aiFreeMonthlyTokens: number;
   exports: {
     /** Signs download links (HMAC over the export id and the link's expiry). */
     linkSecret: string;
@@ -306,6 +335,23 @@ export function loadConfig(env: Env): Config {
       requireVerified: new Set(s.REQUIRE_VERIFIED_EMAIL),
       retentionDays: s.EMAIL_RETENTION_DAYS,
     },
+    ai:
+      s.AI_BASE_URL && s.AI_API_KEY && s.AI_MODEL
+        ? {
+            baseUrl: s.AI_BASE_URL.replace(/\/+$/, ""),
+            apiKey: s.AI_API_KEY,
+            models: {
+              generation: s.AI_MODEL_GENERATION ?? s.AI_MODEL,
+              hints: s.AI_MODEL_HINTS ?? s.AI_MODEL,
+              evaluation: s.AI_MODEL_EVALUATION ?? s.AI_MODEL,
+              tutor: s.AI_MODEL_TUTOR ?? s.AI_MODEL,
+            },
+            timeoutMs: s.AI_TIMEOUT_MS,
+            maxRetries: s.AI_MAX_RETRIES,
+            pricing: { inputPerMillion: s.AI_PRICE_INPUT_PER_MTOK, outputPerMillion: s.AI_PRICE_OUTPUT_PER_MTOK },
+          }
+        : null,
+    aiFreeMonthlyTokens: s.AI_FREE_MONTHLY_TOKENS,
     exports: {
       linkSecret: s.EXPORT_LINK_SECRET ?? DEVELOPMENT_EXPORT_LINK_SECRET,
       apiUrl: s.PUBLIC_API_URL.replace(/\/+$/, ""),

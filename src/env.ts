@@ -59,6 +59,17 @@ export interface Env {
   REQUIRE_VERIFIED_EMAIL?: string;
   EMAIL_RETENTION_DAYS?: string;
   EXPORT_RETENTION_DAYS?: string;
+  AI_BASE_URL?: string;
+  AI_MODEL?: string;
+  AI_MODEL_GENERATION?: string;
+  AI_MODEL_HINTS?: string;
+  AI_MODEL_EVALUATION?: string;
+  AI_MODEL_TUTOR?: string;
+  AI_TIMEOUT_MS?: string;
+  AI_MAX_RETRIES?: string;
+  AI_PRICE_INPUT_PER_MTOK?: string;
+  AI_PRICE_OUTPUT_PER_MTOK?: string;
+  AI_FREE_MONTHLY_TOKENS?: string;
   /** `durable_object` (default) or `upstash`. */
   RATE_LIMIT_BACKEND?: string;
   /** JSON object of per-policy overrides, e.g. `{"auth":{"limit":5}}` (docs/rate-limiting.md). */
@@ -86,6 +97,8 @@ export interface Env {
   RESEND_WEBHOOK_SECRET?: string;
   /** Signs one-click unsubscribe links; required in staging and production. */
   EMAIL_LINK_SECRET?: string;
+  /** The AI provider's API key (docs/ai.md); unset: AI features answer 503. */
+  AI_API_KEY?: string;
   /** Signs export download links; required in staging and production. */
   EXPORT_LINK_SECRET?: string;
   /** Base64 of 32 random bytes: encrypts webhook signing secrets at rest. Unset: webhooks are off. */

@@ -1,5 +1,6 @@
 import type { JobType } from "../src/db/schema";
 import type { JobHandler } from "./job-handler";
+import { evaluateAttemptJob, generateQuestionsJob } from "./ai";
 import { passwordResetJob, sendEmailBatchJob, sendEmailJob, weeklySummaryJob } from "./email";
 import { eventDispatchJob } from "./event-dispatch";
 import { exportJob } from "./exports";
@@ -18,6 +19,8 @@ export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
   "email.password_reset": passwordResetJob,
   "email.weekly_summary": weeklySummaryJob,
   "export.run": exportJob,
+  "ai.generate_questions": generateQuestionsJob,
+  "ai.evaluate": evaluateAttemptJob,
   "index.question": indexQuestionJob,
   "index.test": indexTestJob,
   "index.rebuild": reindexJob,

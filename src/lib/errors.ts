@@ -30,9 +30,11 @@ export const ERROR_CODES = {
   malicious_file: [422, "Malicious file"],
   unprocessable: [422, "Unprocessable request"],
   rate_limited: [429, "Too many requests"],
+  quota_exceeded: [429, "Quota exceeded"],
   internal_error: [500, "Internal server error"],
   misconfigured: [500, "Server misconfigured"],
   service_unavailable: [503, "Service unavailable"],
+  ai_unavailable: [503, "AI unavailable"],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -32,6 +32,7 @@ export const ID_PREFIXES = {
   email: "eml",
   emailToken: "etk",
   export: "exp",
+  aiUsage: "aiu",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -7,16 +7,9 @@ import { clock, iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { eventStatements } from "../lib/events/emit";
 import { caller, canManage } from "../lib/exam/access";
-import {
-  acceptsAnswers,
-  changesOf,
-  presentAttempt,
-  presentAttemptSummary,
-  rescoreStatements,
-  stillInProgress,
-  submitStatements,
-} from "../lib/exam/attempts";
+import { acceptsAnswers, changesOf, presentAttempt, presentAttemptSummary, stillInProgress, submitStatements } from "../lib/exam/attempts";
 import { effectiveMarks } from "../lib/exam/questions";
+import { gradeStatements } from "../lib/exam/grading";
 import { findTestQuestion, loadSections } from "../lib/exam/tests";
 import { allowedSeconds, boundedSecondsSql } from "../lib/exam/time-spent";
 import { guardedInsert } from "../lib/guarded-insert";
@@ -402,57 +395,44 @@ export const attemptRoutes = new Hono<AppEnv>()
         );
       }
       const input = c.req.valid("json");
-      const feedback = input.feedback ? sanitizeRichText(input.feedback) || null : null;
       const max = effectiveMarks(found.question, found.section).marks;
-      if (input.marks > max) throw ApiError.validation([{ path: "marks", message: `At most ${max} marks for this question` }]);
       const existing = await db.query.answers.findFirst({
         where: and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)),
       });
       if (!existing || existing.answer == null) throw new ApiError("conflict", "The question was not answered; there is nothing to grade.");
+      let marks: number;
+      let feedback: string | null;
+      if ("acceptSuggestion" in input) {
+        if (existing.aiSuggestedMarks === null) throw new ApiError("conflict", "There is no AI suggestion for this answer to accept.");
+        // Clamped again: the question's marks may have changed since the suggestion was made.
+        marks = Math.min(max, Math.max(0, existing.aiSuggestedMarks));
+        feedback = existing.aiFeedback;
+      } else {
+        if (input.marks > max) throw ApiError.validation([{ path: "marks", message: `At most ${max} marks for this question` }]);
+        marks = input.marks;
+        feedback = input.feedback ? sanitizeRichText(input.feedback) || null : null;
+      }
       const now = clock.now();
       const auth = caller(c);
-      const rescore = rescoreStatements(db, attempt);
-      const graded = eventStatements(
-        db,
-        auth.userId,
-        {
-          type: "attempt.graded",
-          aggregateId: attempt.id,
-          ownerId: test.authorId,
-          data: {
-            attemptId: attempt.id,
-            testId: test.id,
-            userId: attempt.userId,
-            questionId: found.question.id,
-            gradedMarks: input.marks,
-            gradedBy: auth.userId,
-          },
-        },
-        now,
-      );
+      const grade = gradeStatements(db, { attempt, test, questionId: found.question.id, marks, feedback, gradedBy: auth.userId, now });
       await db.batch([
-        db
-          .update(answers)
-          .set({ gradedMarks: input.marks, feedback, gradedBy: auth.userId, gradedAt: now })
-          .where(and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id))),
-        ...rescore.statements,
+        ...grade.statements,
         auditInsert(c, {
           action: "attempt.graded",
           target: { type: "attempt", id: attempt.id },
           before: { gradedMarks: existing.gradedMarks, feedback: existing.feedback },
-          after: { gradedMarks: input.marks, feedback },
-          metadata: { questionId: found.question.id },
+          after: { gradedMarks: marks, feedback },
+          metadata: { questionId: found.question.id, ...("acceptSuggestion" in input ? { acceptedAiSuggestion: existing.aiModel } : {}) },
         }),
-        ...graded.statements,
       ]);
-      c.executionCtx.waitUntil(Promise.all([rescore.send(c.env), graded.send(c.env)]));
+      c.executionCtx.waitUntil(grade.send(c.env));
       return c.json({
         attemptId: attempt.id,
         questionId: found.question.id,
-        gradedMarks: input.marks,
+        gradedMarks: marks,
         feedback,
         gradedAt: iso(now),
-        scoringJobId: await rescore.carrierId(),
+        scoringJobId: await grade.rescoreJobId(),
       });
     },
   );

@@ -1,6 +1,8 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { adminAuditLogRoutes } from "./admin-audit-logs";
+import { aiRoutes } from "./ai";
+import { adminAiUsageRoutes, myAiUsageRoutes } from "./ai-usage";
 import { accountEmailRoutes, myEmailRoutes } from "./account-email";
 import { adminCacheRoutes } from "./admin-cache";
 import { adminEmailTemplateRoutes, adminMailboxRoutes, adminSuppressionRoutes } from "./admin-email";
@@ -54,6 +56,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/me", myAttemptRoutes)
     .route("/v1/me", myEmailRoutes)
     .route("/v1/me/notifications", notificationRoutes)
+    .route("/v1/me/ai-usage", myAiUsageRoutes)
     .route("/v1/email", emailRoutes)
     .route("/v1/api-keys", apiKeyRoutes)
     .route("/v1/questions", questionRoutes)
@@ -64,6 +67,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/attempts", attemptRoutes)
     .route("/v1/jobs", jobRoutes)
     .route("/v1/exports", exportRoutes)
+    .route("/v1/ai", aiRoutes)
     .route("/v1/plans", planRoutes)
     .route("/v1/coupons", couponRoutes)
     .route("/v1/subscriptions", subscriptionRoutes)
@@ -72,6 +76,7 @@ export function registerRoutes(app: Hono<AppEnv>) {
     .route("/v1/webhooks", webhookRoutes)
     .route("/v1/admin/users", adminUserRoutes)
     .route("/v1/admin/audit-logs", adminAuditLogRoutes)
+    .route("/v1/admin/ai-usage", adminAiUsageRoutes)
     .route("/v1/admin/errors", adminErrorRoutes)
     .route("/v1/admin/metrics", adminMetricRoutes)
     .route("/v1/admin/rate-limits", adminRateLimitRoutes)

@@ -144,6 +144,7 @@ export const questionRoutes = new Hono<AppEnv>()
         if (query.topic) filters.push(eq(questions.topic, query.topic));
         if (query.type) filters.push(eq(questions.type, query.type));
         if (query.difficulty) filters.push(eq(questions.difficulty, query.difficulty));
+        if (query.status) filters.push(eq(questions.status, query.status));
         if (query.q) filters.push(containsText(questions.body, query.q));
         if (after) filters.push(lt(questions.id, after));
         const rows = await c.var.db
@@ -156,9 +157,9 @@ export const questionRoutes = new Hono<AppEnv>()
       };
       // Free-text search is not cached: nearly every search is new, so it would only fill D1 with rows read once.
       if (query.q) return c.json(await load());
-      const { subject, topic, type, difficulty, limit } = query;
+      const { subject, topic, type, difficulty, status, limit } = query;
       const [bank, tag] = isAdmin(auth) ? ["*", ALL_QUESTIONS_TAG] : [auth.userId, questionBankTag(auth.userId)];
-      const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, after, limit });
+      const key = cacheKey("questions:list", { bank, subject, topic, type, difficulty, status, after, limit });
       return c.json(await cache.getOrSet(cacheContext(c), key, { ttlMs: EXAM_CACHE_TTL_MS, tags: [tag] }, load));
     },
   )
@@ -216,6 +217,39 @@ export const questionRoutes = new Hono<AppEnv>()
       if (!updated) throw ApiError.notFound("question");
       c.executionCtx.waitUntil(event.send(c.env));
       return c.json(presentQuestion(updated));
+    },
+  )
+  .post(
+    "/:id/publish",
+    describe({
+      summary: "Publish a draft question",
+      description: "AI-generated questions are saved as drafts; once reviewed (and edited if need be), publishing lets tests use them.",
+      responses: { 200: ["The question", questionSchema] },
+      errors: ["not_found", "conflict"],
+    }),
+    ...manageQuestions,
+    async (c) => {
+      const existing = await findManagedQuestion(c, c.req.param("id"));
+      if (existing.status === "published") throw new ApiError("conflict", "The question is already published.");
+      const now = clock.now();
+      const db = c.var.db;
+      const isDraft = and(eq(questions.id, existing.id), eq(questions.status, "draft"), isNull(questions.deletedAt));
+      const event = questionEvent(c, "question.updated", existing, now, sql`exists (select 1 from ${questions} where ${isDraft})`);
+      const [bumped, [published]] = await db.batch([
+        invalidationStatement(db, questionWriteTags(existing.id, existing.authorId)),
+        db.update(questions).set({ status: "published", updatedAt: now }).where(isDraft).returning(),
+        auditInsert(c, {
+          action: "question.updated",
+          target: { type: "question", id: existing.id },
+          before: { status: existing.status },
+          after: { status: "published" },
+        }),
+        ...event.statements,
+      ]);
+      cache.tagsInvalidated(bumped);
+      if (!published) throw new ApiError("conflict", "The question is no longer a draft.");
+      c.executionCtx.waitUntil(event.send(c.env));
+      return c.json(presentQuestion(published));
     },
   )
   .delete(

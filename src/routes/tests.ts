@@ -109,6 +109,7 @@ export const testRoutes = new Hono<AppEnv>()
         description: cleanDescription(input.description),
         durationMinutes: input.durationMinutes,
         msqScoring: input.msqScoring,
+        autoAcceptAiGrades: input.autoAcceptAiGrades,
         published: input.published,
         publishedAt: input.published ? now : null,
         createdAt: now,
@@ -203,6 +204,7 @@ export const testRoutes = new Hono<AppEnv>()
       if (patch.description !== undefined) changes.description = cleanDescription(patch.description);
       if (patch.durationMinutes !== undefined) changes.durationMinutes = patch.durationMinutes;
       if (patch.msqScoring !== undefined) changes.msqScoring = patch.msqScoring;
+      if (patch.autoAcceptAiGrades !== undefined) changes.autoAcceptAiGrades = patch.autoAcceptAiGrades;
       if (patch.published !== undefined) {
         changes.published = patch.published;
         changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;

@@ -87,6 +87,11 @@ export const answers = sqliteTable(
     feedback: text("feedback"),
     gradedBy: text("graded_by"),
     gradedAt: integer("graded_at"),
+    /** An AI-suggested grade (SUBJECTIVE): advice to the grader until accepted through the grading route. */
+    aiSuggestedMarks: real("ai_suggested_marks"),
+    aiFeedback: text("ai_feedback"),
+    aiModel: text("ai_model"),
+    aiSuggestedAt: integer("ai_suggested_at"),
   },
   (t) => [primaryKey({ columns: [t.attemptId, t.questionId] }), index("answers_question_id_idx").on(t.questionId)],
 );

@@ -10,6 +10,8 @@ export const plans = sqliteTable("plans", {
   currency: text("currency").notNull().default("USD"),
   intervalMonths: integer("interval_months").notNull(),
   features: text("features", { mode: "json" }).$type<string[]>().notNull().default([]),
+  /** AI tokens a subscriber may use per calendar month (UTC); null: no limit. */
+  aiMonthlyTokens: integer("ai_monthly_tokens"),
   /** Plans are deactivated, never deleted: subscriptions reference them. */
   active: integer("active", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),

@@ -24,3 +24,4 @@ export * from "./email";
 export * from "./relations";
 export * from "./search";
 export * from "./exports";
+export * from "./ai-usage";

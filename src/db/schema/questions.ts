@@ -6,6 +6,10 @@ export const QUESTION_TYPES = ["MCQ", "MSQ", "INTEGER", "RANGE", "SUBJECTIVE"] a
 export type QuestionType = (typeof QUESTION_TYPES)[number];
 
 export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
+
+/** A draft (an AI-generated question awaiting its author's review) joins no test and is not searchable. */
+export const QUESTION_STATUSES = ["published", "draft"] as const;
+export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
 export type Difficulty = (typeof DIFFICULTIES)[number];
 
 /** MCQ: index into `options`. */
@@ -40,6 +44,9 @@ export const questions = sqliteTable(
     topic: text("topic"),
     explanation: text("explanation"),
     imageUploadId: text("image_upload_id").references(() => uploads.id, { onDelete: "set null" }),
+    status: text("status", { enum: QUESTION_STATUSES }).notNull().default("published"),
+    /** The model that wrote the question, when AI generated it; null for a person's. */
+    generatedBy: text("generated_by"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** Soft delete: tests and past attempts still reference the row. */

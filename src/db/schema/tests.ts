@@ -18,6 +18,8 @@ export const tests = sqliteTable(
     durationMinutes: integer("duration_minutes").notNull(),
     msqScoring: text("msq_scoring", { enum: MSQ_SCORING_MODES }).notNull().default("all_or_nothing"),
     published: integer("published", { mode: "boolean" }).notNull().default(false),
+    /** AI-suggested grades of written answers are applied as they arrive, without the author's review. */
+    autoAcceptAiGrades: integer("auto_accept_ai_grades", { mode: "boolean" }).notNull().default(false),
     publishedAt: integer("published_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

@@ -1,9 +1,6 @@
 import type { Role } from "../../db/schema";
 
-/**
- * The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's.
- * `ai:use` guards no route yet: the AI features will (keys may already hold it).
- */
+/** The one catalogue of scopes. A route names the scope it needs; an API key holds a subset of its owner's. */
 export const SCOPES = {
   "profile:read": "Read own profile and sessions",
   "profile:write": "Edit own profile",

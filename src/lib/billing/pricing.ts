@@ -62,6 +62,7 @@ export function presentPlan(plan: Plan) {
     currency: plan.currency,
     intervalMonths: plan.intervalMonths,
     features: plan.features,
+    aiMonthlyTokens: plan.aiMonthlyTokens,
     active: plan.active,
     createdAt: iso(plan.createdAt),
     updatedAt: iso(plan.updatedAt),

@@ -127,6 +127,8 @@ export function presentQuestion(question: Question) {
     id: question.id,
     authorId: question.authorId,
     ...questionAsInput(question),
+    status: question.status,
+    generatedBy: question.generatedBy,
     createdAt: iso(question.createdAt),
     updatedAt: iso(question.updatedAt),
     deletedAt: isoOrNull(question.deletedAt),

@@ -58,11 +58,11 @@ export async function findTestQuestion(
  */
 export async function checkQuestionRefs(db: Database, auth: AuthContext, sections: SectionInput[]): Promise<FieldError[]> {
   const ids = [...new Set(sections.flatMap((section) => section.questionIds))];
-  const found = new Map<string, { authorId: string }>();
+  const found = new Map<string, { authorId: string; status: string }>();
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
     const rows = await db
-      .select({ id: questions.id, authorId: questions.authorId })
+      .select({ id: questions.id, authorId: questions.authorId, status: questions.status })
       .from(questions)
       .where(and(inArray(questions.id, chunk), isNull(questions.deletedAt)));
     for (const row of rows) found.set(row.id, row);
@@ -73,6 +73,8 @@ export async function checkQuestionRefs(db: Database, auth: AuthContext, section
       const row = found.get(id);
       if (!row || (!isAdmin(auth) && row.authorId !== auth.userId)) {
         errors.push({ path: `sections.${s}.questionIds.${q}`, message: "No such question in your question bank" });
+      } else if (row.status === "draft") {
+        errors.push({ path: `sections.${s}.questionIds.${q}`, message: "A draft question: review and publish it first" });
       }
     }
   }
@@ -158,6 +160,7 @@ export function presentTestSummary(test: Test) {
     description: test.description,
     durationMinutes: test.durationMinutes,
     msqScoring: test.msqScoring,
+    autoAcceptAiGrades: test.autoAcceptAiGrades,
     published: test.published,
     publishedAt: isoOrNull(test.publishedAt),
     createdAt: iso(test.createdAt),

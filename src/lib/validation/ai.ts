@@ -8,10 +8,14 @@ const MAX_GENERATED_QUESTIONS = 20;
 
 const questionId = z.string().regex(/^qst_[0-9A-Z]{26}$/, "Invalid question id");
 const attemptId = z.string().regex(/^att_[0-9A-Z]{26}$/, "Invalid attempt id");
-const testId = z.string().regex(/^tst_[0-9A-Z]{26}$/, "Invalid test id");
 
-/** The conversation so far; a client cannot send `system` turns, only the server writes those. */
+/**
+ * A tutor conversation about one question of a scored attempt: the conversation so far; a client
+ * cannot send `system` turns, only the server writes those.
+ */
 export const aiChatBody = z.strictObject({
+  attemptId,
+  questionId,
   messages: z
     .array(
       z.strictObject({
@@ -22,7 +26,6 @@ export const aiChatBody = z.strictObject({
     .min(1)
     .max(MAX_CHAT_MESSAGES)
     .refine((messages) => messages.at(-1)?.role === "user", "The last message must be the user's"),
-  context: z.strictObject({ questionId: questionId.optional(), testId: testId.optional() }).optional(),
 });
 export type AiChatBody = z.infer<typeof aiChatBody>;
 
@@ -36,14 +39,21 @@ export type AiHintBody = z.infer<typeof aiHintBody>;
 
 export const aiQuestionGenerationBody = z.strictObject({
   subject: plainText({ max: 100 }),
-  topic: plainText({ max: 100 }).optional(),
+  topic: plainText({ max: 100 }).nullish(),
   type: z.enum(QUESTION_TYPES).default("MCQ"),
   difficulty: z.enum(DIFFICULTIES).default("medium"),
   count: z.number().int().min(1).max(MAX_GENERATED_QUESTIONS).default(5),
-  instructions: plainText({ max: 2_000, min: 0, multiline: true }).optional(),
+  instructions: plainText({ max: 2_000, min: 0, multiline: true }).nullish(),
   language: z
     .string()
     .regex(/^[a-z]{2}(-[A-Z]{2})?$/, "Use a language tag like en or en-GB")
     .default("en"),
 });
 export type AiQuestionGenerationBody = z.infer<typeof aiQuestionGenerationBody>;
+
+export const attemptParam = z.object({ id: attemptId });
+
+export const aiUsageQuery = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});

@@ -61,8 +61,12 @@ export function checkAnswer(question: QuestionShape, answer: unknown): { value: 
 }
 
 /** PUT /v1/attempts/:id/answers/:questionId/grade */
-export const gradeInput = z.strictObject({
-  marks: z.number().finite().min(0).max(1000),
-  feedback: richText({ max: 5_000, min: 0 }).nullish(),
-});
+/** A grader's own marks and feedback, or the AI suggestion stored on the answer, accepted as it is. */
+export const gradeInput = z.union([
+  z.strictObject({
+    marks: z.number().finite().min(0).max(1000),
+    feedback: richText({ max: 5_000, min: 0 }).nullish(),
+  }),
+  z.strictObject({ acceptSuggestion: z.literal(true) }),
+]);
 export type GradeInput = z.infer<typeof gradeInput>;

@@ -11,11 +11,14 @@ const planFields = {
   currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code such as USD"),
   intervalMonths: z.number().int().min(1).max(36),
   features: z.array(plainText({ max: 200 })).max(30),
+  /** AI tokens a subscriber may use per month; null: no limit. */
+  aiMonthlyTokens: z.number().int().min(0).max(1_000_000_000).nullable(),
   active: z.boolean(),
 };
 
 export const planInput = z.strictObject({
   ...planFields,
+  aiMonthlyTokens: planFields.aiMonthlyTokens.default(null),
   currency: planFields.currency.default("USD"),
   features: planFields.features.default([]),
   active: planFields.active.default(true),

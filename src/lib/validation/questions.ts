@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
+import { DIFFICULTIES, QUESTION_STATUSES, QUESTION_TYPES } from "../../db/schema";
 import { plainText, richText } from "./text";
 
 const MAX_OPTIONS = 10;
@@ -123,6 +123,7 @@ export const questionListQuery = z.object({
   topic: plainText({ max: 100 }).optional(),
   type: z.enum(QUESTION_TYPES).optional(),
   difficulty: z.enum(DIFFICULTIES).optional(),
+  status: z.enum(QUESTION_STATUSES).optional(),
   q: plainText({ max: 200 }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(512).optional(),

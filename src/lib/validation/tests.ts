@@ -53,6 +53,7 @@ export const testInput = z.strictObject({
   durationMinutes,
   sections,
   msqScoring: z.enum(MSQ_SCORING_MODES).default("all_or_nothing"),
+  autoAcceptAiGrades: z.boolean().default(false),
   published: z.boolean().default(false),
 });
 export type TestInput = z.infer<typeof testInput>;
@@ -64,6 +65,7 @@ export const testPatch = z
     durationMinutes,
     sections,
     msqScoring: z.enum(MSQ_SCORING_MODES),
+    autoAcceptAiGrades: z.boolean(),
     published: z.boolean(),
   })
   .partial()

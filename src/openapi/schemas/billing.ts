@@ -13,6 +13,11 @@ export const planSchema = z
     currency: z.string().meta({ examples: ["USD"] }),
     intervalMonths: z.number().int(),
     features: z.array(z.string()),
+    aiMonthlyTokens: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "AI tokens a subscriber may use per calendar month (UTC); null: no limit (docs/ai.md)." }),
     active: z.boolean(),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DIFFICULTIES, QUESTION_TYPES } from "../../db/schema";
+import { DIFFICULTIES, QUESTION_STATUSES, QUESTION_TYPES } from "../../db/schema";
 import { isoDateTime, prefixedId } from "./primitives";
 
 /** Answer fields by type: MCQ `options` + `correctOption`, MSQ `options` + `correctOptions`, INTEGER `answer`, RANGE `min`/`max`, SUBJECTIVE `rubric`. */
@@ -32,6 +32,8 @@ export const questionSchema = z
     ...questionFields,
     explanation: z.string().nullable(),
     ...answerFields,
+    status: z.enum(QUESTION_STATUSES).meta({ description: "A draft (AI-generated, awaiting review) joins no test until published." }),
+    generatedBy: z.string().nullable().meta({ description: "The model that wrote the question, when AI generated it." }),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
     deletedAt: isoDateTime.nullable(),

@@ -11,6 +11,7 @@ export const testSummarySchema = z
     description: z.string().nullable(),
     durationMinutes: z.number().int(),
     msqScoring: z.enum(MSQ_SCORING_MODES),
+    autoAcceptAiGrades: z.boolean().meta({ description: "AI-suggested grades of written answers apply without review (docs/ai.md)." }),
     published: z.boolean(),
     publishedAt: isoDateTime.nullable(),
     createdAt: isoDateTime,

@@ -6,7 +6,8 @@ import { effectiveMarks } from "../../exam/questions";
 import { loadSections } from "../../exam/tests";
 import { defineExportKind } from "../kind";
 import { ReportDocument } from "../pdf/document";
-import { describeAnswer, describeKey, formatDateTime, formatDuration, percent, plain, score } from "../report-text";
+import { formatDateTime, formatDuration, percent, score } from "../report-text";
+import { describeAnswer, describeKey, plain } from "../../exam/answer-text";
 import { attemptIdParam, finishedOwnAttempt } from "./access";
 
 /** A scored answer's outcome in words. */

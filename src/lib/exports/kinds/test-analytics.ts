@@ -5,7 +5,8 @@ import { effectiveMarks } from "../../exam/questions";
 import { loadSections } from "../../exam/tests";
 import { defineExportKind } from "../kind";
 import { ReportDocument } from "../pdf/document";
-import { formatDuration, optionLetter, percent, plain, score } from "../report-text";
+import { formatDuration, percent, score } from "../report-text";
+import { optionLetter, plain } from "../../exam/answer-text";
 import type { ExportRun } from "../run";
 import { managedTest, testIdParam } from "./access";
 
