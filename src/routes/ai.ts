@@ -22,8 +22,6 @@ import { jobSchema } from "../openapi/schemas/job";
 
 const describe = operationsOf("AI");
 
-const useAi = requireScope("ai:use");
-
 /**
  * AI features (docs/ai.md): question generation and the evaluation of written answers as background
  * jobs, and a tutor that explains a question of a scored attempt to its taker. Every route checks
@@ -41,8 +39,7 @@ export const aiRoutes = new Hono<AppEnv>()
       responses: { 202: ["The queued job (its result lists the drafts)", jobSchema] },
       errors: ["ai_unavailable", "quota_exceeded"],
     }),
-    useAi,
-    requireScope("questions:write"),
+    requireScope("ai:use", "questions:write"),
     requireRole("instructor", "admin"),
     validate("json", aiQuestionGenerationBody),
     async (c) => {
@@ -86,8 +83,7 @@ export const aiRoutes = new Hono<AppEnv>()
       responses: { 202: ["The queued job", jobSchema] },
       errors: ["not_found", "conflict", "ai_unavailable", "quota_exceeded"],
     }),
-    useAi,
-    requireScope("attempts:grade"),
+    requireScope("ai:use", "attempts:grade"),
     validate("param", attemptParam),
     async (c) => {
       const auth = caller(c);
@@ -130,7 +126,7 @@ export const aiRoutes = new Hono<AppEnv>()
       responses: { 200: { description: "An event stream", content: { "text/event-stream": {} } } },
       errors: ["not_found", "conflict", "ai_unavailable", "quota_exceeded"],
     }),
-    useAi,
+    requireScope("ai:use"),
     validate("json", aiChatBody),
     async (c) => {
       const input = c.req.valid("json");
