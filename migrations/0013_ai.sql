@@ -16,7 +16,12 @@ CREATE INDEX `ai_usage_user_id_created_at_idx` ON `ai_usage` (`user_id`,`created
 CREATE INDEX `ai_usage_created_at_idx` ON `ai_usage` (`created_at`);--> statement-breakpoint
 ALTER TABLE `questions` ADD `status` text DEFAULT 'published' NOT NULL;--> statement-breakpoint
 ALTER TABLE `questions` ADD `generated_by` text;--> statement-breakpoint
+ALTER TABLE `questions` ADD `hint` text;--> statement-breakpoint
+ALTER TABLE `questions` ADD `hint_generated_by` text;--> statement-breakpoint
 ALTER TABLE `tests` ADD `auto_accept_ai_grades` integer DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE `tests` ADD `allow_hints` integer DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE `tests` ADD `hint_penalty` real DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `answers` ADD `hint_used_at` integer;--> statement-breakpoint
 ALTER TABLE `answers` ADD `ai_suggested_marks` real;--> statement-breakpoint
 ALTER TABLE `answers` ADD `ai_feedback` text;--> statement-breakpoint
 ALTER TABLE `answers` ADD `ai_model` text;--> statement-breakpoint

@@ -3,8 +3,10 @@ import type { Database } from "../src/db";
 import { answers, attempts, auditLogs, questions, tests, users, type NewQuestion, type Role } from "../src/db/schema";
 import { aiProblem, openAi } from "../src/lib/ai/gate";
 import { AiInvalidOutputError } from "../src/lib/ai/errors";
+import type { AiUsage } from "../src/lib/ai/usage-meter";
 import { generationPrompt, generationSchema, NEAR_DUPLICATE, shingles, similarity, toQuestion } from "../src/lib/ai/generation";
 import { evaluationRequest, evaluationSchema } from "../src/lib/ai/evaluation";
+import { hintRequest, hintSchema } from "../src/lib/ai/hints";
 import { aiUsageInsert } from "../src/lib/ai/usage";
 import { systemAuditEntry } from "../src/lib/audit/writer";
 import { cache, invalidationStatement } from "../src/lib/cache";
@@ -29,18 +31,16 @@ async function requester(db: Database, id: string): Promise<{ id: string; role: 
 }
 
 /**
- * Provider trouble retries the job (with backoff); what retrying cannot fix (no allowance left, an
- * answer that never passed validation) fails it at once with the reason.
+ * A failed AI call as the job runner should take it: provider trouble retries the job (with backoff);
+ * what retrying cannot fix (no allowance left, an answer that never passed validation) fails it at
+ * once with the reason.
  */
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const problem = aiProblem(error);
-    if (error instanceof AiInvalidOutputError) throw new PermanentJobError(error.message);
-    if (problem instanceof ApiError && problem.code !== "ai_unavailable") throw new PermanentJobError(problem.message);
-    throw problem instanceof ApiError ? new Error(problem.message) : error;
-  }
+function jobError(error: unknown): Error {
+  if (error instanceof AiInvalidOutputError) return new PermanentJobError(error.message);
+  const problem = aiProblem(error);
+  if (problem instanceof ApiError)
+    return problem.code === "ai_unavailable" ? new Error(problem.message) : new PermanentJobError(problem.message);
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Records the usage of a call whose answer failed validation: the tokens were spent all the same. */
@@ -57,20 +57,19 @@ export const generateQuestionsJob: JobHandler<JobPayload<"ai.generate_questions"
   const user = await requester(db, payload.requestedBy);
   const prompt = generationPrompt(payload);
   await progress(10, "asking the model");
-  const { value, usage } = await guarded(async () => {
-    const client = await openAi(env, db, user);
-    try {
-      return await client.structured("generation", {
-        system: prompt.system,
-        messages: [{ role: "user", content: prompt.user }],
-        schema: generationSchema(payload.type, payload.count),
-        schemaName: "generated_questions",
-      });
-    } catch (error) {
-      await recordInvalid(db, user.id, error);
-      throw error;
-    }
-  });
+  let reply: { value: { questions: unknown[] }; usage: AiUsage };
+  try {
+    reply = await (await openAi(env, db, user)).structured("generation", {
+      system: prompt.system,
+      messages: [{ role: "user", content: prompt.user }],
+      schema: generationSchema(payload.type, payload.count),
+      schemaName: "generated_questions",
+    });
+  } catch (error) {
+    await recordInvalid(db, user.id, error);
+    throw jobError(error);
+  }
+  const { value, usage } = reply;
   await progress(70, "checking the questions");
 
   const bank = await db
@@ -84,8 +83,8 @@ export const generateQuestionsJob: JobHandler<JobPayload<"ai.generate_questions"
   const drafts: NewQuestion[] = [];
   const rejected: { index: number; problems: string[] }[] = [];
   const duplicates: { index: number; similarTo: string; similarity: number }[] = [];
-  (value.questions as Record<string, unknown>[]).forEach((item, index) => {
-    const prepared = toQuestion(payload, item);
+  value.questions.forEach((item, index) => {
+    const prepared = toQuestion(payload, item as Record<string, unknown>);
     if ("errors" in prepared) {
       rejected.push({ index, problems: prepared.errors.map((e) => `${e.path}: ${e.message}`) });
       return;
@@ -167,15 +166,18 @@ export const evaluateAttemptJob: JobHandler<JobPayload<"ai.evaluate">> = async (
   for (const [i, { question, max, answer }] of written.entries()) {
     await progress(Math.floor((i / written.length) * 100), `answer ${i + 1} of ${written.length}`);
     const request = evaluationRequest(question, max, answer.answer as string);
-    const { value, usage } = await guarded(async () => {
-      const client = await openAi(env, db, user);
-      try {
-        return await client.structured("evaluation", { ...request, schema: evaluationSchema, schemaName: "answer_evaluation" });
-      } catch (error) {
-        await recordInvalid(db, user.id, error);
-        throw error;
-      }
-    });
+    let reply: { value: { marks: number; feedback: string }; usage: AiUsage };
+    try {
+      reply = await (await openAi(env, db, user)).structured("evaluation", {
+        ...request,
+        schema: evaluationSchema,
+        schemaName: "answer_evaluation",
+      });
+    } catch (error) {
+      await recordInvalid(db, user.id, error);
+      throw jobError(error);
+    }
+    const { value, usage } = reply;
     const marks = Math.min(max, Math.max(0, value.marks));
     const now = clock.now();
     const apply = test.autoAcceptAiGrades && answer.gradedAt === null;
@@ -206,4 +208,48 @@ export const evaluateAttemptJob: JobHandler<JobPayload<"ai.evaluate">> = async (
     suggested.push({ questionId: question.id, marks, applied: apply });
   }
   return { suggested };
+};
+
+/**
+ * `ai.hints`: a hint for each question of the test that has none (or every one, with `overwrite`),
+ * stored on the question with the model. A hint that states the answer fails validation and is asked
+ * again; one that never passes leaves its question without a hint (reported), and the job goes on.
+ */
+export const generateHintsJob: JobHandler<JobPayload<"ai.hints">> = async ({ env, db, payload, progress }) => {
+  const user = await requester(db, payload.requestedBy);
+  const sections = await loadSections(db, payload.testId);
+  const pending = [...new Map(sections.flatMap(({ questions: list }) => list.map((q) => [q.id, q]))).values()].filter(
+    (question) => question.deletedAt === null && (payload.overwrite || !question.hint),
+  );
+  const written: string[] = [];
+  const failed: { questionId: string; problems: string[] }[] = [];
+  for (const [i, question] of pending.entries()) {
+    await progress(Math.floor((i / pending.length) * 100), `question ${i + 1} of ${pending.length}`);
+    let reply: { value: { hint: string }; usage: AiUsage };
+    try {
+      reply = await (await openAi(env, db, user)).structured("hints", {
+        ...hintRequest(question),
+        schema: hintSchema(question),
+        schemaName: "question_hint",
+      });
+    } catch (error) {
+      await recordInvalid(db, user.id, error);
+      // One question the model cannot hint well does not stop the others.
+      if (error instanceof AiInvalidOutputError) {
+        failed.push({ questionId: question.id, problems: error.problems });
+        continue;
+      }
+      throw jobError(error);
+    }
+    const now = clock.now();
+    await db.batch([
+      aiUsageInsert(db, user.id, reply.usage, "ok", now),
+      db
+        .update(questions)
+        .set({ hint: reply.value.hint, hintGeneratedBy: reply.usage.model, updatedAt: now })
+        .where(eq(questions.id, question.id)),
+    ]);
+    written.push(question.id);
+  }
+  return { written, failed };
 };

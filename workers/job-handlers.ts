@@ -1,6 +1,6 @@
 import type { JobType } from "../src/db/schema";
 import type { JobHandler } from "./job-handler";
-import { evaluateAttemptJob, generateQuestionsJob } from "./ai";
+import { evaluateAttemptJob, generateHintsJob, generateQuestionsJob } from "./ai";
 import { passwordResetJob, sendEmailBatchJob, sendEmailJob, weeklySummaryJob } from "./email";
 import { eventDispatchJob } from "./event-dispatch";
 import { exportJob } from "./exports";
@@ -21,6 +21,7 @@ export const JOB_HANDLERS: Partial<Record<JobType, JobHandler<never>>> = {
   "export.run": exportJob,
   "ai.generate_questions": generateQuestionsJob,
   "ai.evaluate": evaluateAttemptJob,
+  "ai.hints": generateHintsJob,
   "index.question": indexQuestionJob,
   "index.test": indexTestJob,
   "index.rebuild": reindexJob,

@@ -32,6 +32,7 @@ import { JobConflictError, PermanentJobError, type JobHandler } from "./job-hand
 interface ScoringData {
   attempt: Attempt;
   msqScoring: "all_or_nothing" | "partial";
+  hintPenalty: number;
   testAuthorId: string;
   sections: ScorableSection[];
   answers: Map<string, SubmittedAnswer & { marksAwarded: number | null; isCorrect: boolean | null }>;
@@ -42,7 +43,7 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
   const [attemptRows, testRows, sectionRows, questionRows, answerRows] = await db.batch([
     db.select().from(attempts).where(eq(attempts.id, attemptId)),
     db
-      .select({ msqScoring: tests.msqScoring, authorId: tests.authorId })
+      .select({ msqScoring: tests.msqScoring, hintPenalty: tests.hintPenalty, authorId: tests.authorId })
       .from(tests)
       .innerJoin(attempts, eq(attempts.testId, tests.id))
       .where(eq(attempts.id, attemptId)),
@@ -79,6 +80,7 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
         answer: answers.answer,
         timeSpentSeconds: answers.timeSpentSeconds,
         gradedMarks: answers.gradedMarks,
+        hintUsedAt: answers.hintUsedAt,
         marksAwarded: answers.marksAwarded,
         isCorrect: answers.isCorrect,
       })
@@ -103,9 +105,10 @@ async function loadScoringData(db: Database, attemptId: string): Promise<Scoring
   return {
     attempt,
     msqScoring: test.msqScoring,
+    hintPenalty: test.hintPenalty,
     testAuthorId: test.authorId,
     sections: [...bySection.values()],
-    answers: new Map(answerRows.map((a) => [a.questionId, a])),
+    answers: new Map(answerRows.map(({ hintUsedAt, ...a }) => [a.questionId, { ...a, hintUsed: hintUsedAt !== null }])),
   };
 }
 
@@ -209,6 +212,7 @@ async function scoreOnce(env: Env, db: Database, attemptId: string): Promise<Sco
   const now = clock.now();
   const output = scoreAttempt({
     msqScoring: data.msqScoring,
+    hintPenalty: data.hintPenalty,
     sections: data.sections,
     answers: data.answers,
     timeTakenSeconds: timeTakenSeconds(attempt, now),

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { answers, attempts, tests } from "../db/schema";
@@ -13,7 +13,7 @@ import { caller, canManage } from "../lib/exam/access";
 import { findTestQuestion } from "../lib/exam/tests";
 import { enqueueStatements } from "../lib/queue";
 import { presentJob } from "../lib/queue/present";
-import { aiChatBody, aiQuestionGenerationBody, attemptParam } from "../lib/validation/ai";
+import { aiChatBody, aiHintsBody, aiQuestionGenerationBody, attemptParam, testParam } from "../lib/validation/ai";
 import { validate } from "../lib/validation/validate";
 import { requireRole, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -111,6 +111,39 @@ export const aiRoutes = new Hono<AppEnv>()
       await db.batch([
         ...job.statements,
         auditInsert(c, { action: "ai.requested", target: { type: "attempt", id: row.attempt.id }, metadata: { feature: "evaluation" } }),
+      ]);
+      c.executionCtx.waitUntil(job.send(c.env));
+      const carrier = await job.carrierId();
+      return c.json(presentJob({ ...job.job, id: carrier }), 202, { Location: `/v1/jobs/${carrier}` });
+    },
+  )
+  .post(
+    "/tests/:id/hints",
+    describe({
+      summary: "Write hints for a test's questions with AI",
+      description:
+        "Queues a job that writes a hint for each question of the test without one (every one with `overwrite: true`), stored on the question. A hint that states the answer is refused and asked again. Candidates see hints only where the test sets `allowHints`, and a hint taken costs the test's `hintPenalty` share of that answer's marks.",
+      responses: { 202: ["The queued job", jobSchema] },
+      errors: ["not_found", "ai_unavailable", "quota_exceeded"],
+    }),
+    requireScope("ai:use", "tests:write"),
+    validate("param", testParam),
+    validate("json", aiHintsBody),
+    async (c) => {
+      const auth = caller(c);
+      const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, c.req.valid("param").id), isNull(tests.deletedAt)) });
+      if (!test || !canManage(auth, test.authorId)) throw ApiError.notFound("test");
+      await openAiFor(c, { id: auth.userId, role: auth.role });
+      const db = c.var.db;
+      const job = enqueueStatements(
+        db,
+        "ai.hints",
+        { requestedBy: auth.userId, testId: test.id, overwrite: c.req.valid("json").overwrite },
+        { ownerId: auth.userId, coalesceKey: `hints:${test.id}` },
+      );
+      await db.batch([
+        ...job.statements,
+        auditInsert(c, { action: "ai.requested", target: { type: "test", id: test.id }, metadata: { feature: "hints" } }),
       ]);
       c.executionCtx.waitUntil(job.send(c.env));
       const carrier = await job.carrierId();

@@ -275,6 +275,53 @@ export const attemptRoutes = new Hono<AppEnv>()
       });
     },
   )
+  .post(
+    "/:id/questions/:questionId/hint",
+    describe({
+      summary: "Take a question's hint",
+      description:
+        "Where the test allows hints, during the attempt: the hint, and the penalty its use costs (the share of the answer's marks, applied by scoring). Asking again shows it again at no further cost.",
+      responses: { 200: ["The hint", z.object({ questionId: z.string(), hint: z.string(), penalty: z.number() })] },
+      errors: ["not_found", "conflict"],
+    }),
+    requireScope("attempts:write"),
+    async (c) => {
+      const attempt = await findOwnAttempt(c, c.req.param("id"));
+      const now = clock.now();
+      if (!acceptsAnswers(attempt, now)) throw closedProblem(attempt, now);
+      const db = c.var.db;
+      const test = (await db.query.tests.findFirst({ where: eq(tests.id, attempt.testId) }))!;
+      if (!test.allowHints) throw new ApiError("conflict", "This test does not allow hints.");
+      const found = await findTestQuestion(db, attempt.testId, c.req.param("questionId"));
+      if (!found?.question.hint) throw ApiError.notFound("hint");
+      const open = sql`exists (select 1 from ${attempts} where ${and(stillInProgress(attempt.id), gt(attempts.deadlineAt, now))})`;
+      // The first request records the use; the row may not exist yet (no answer saved so far).
+      const [[taken]] = await db.batch([
+        guardedInsert(db, answers, { attemptId: attempt.id, questionId: found.question.id, answer: null, hintUsedAt: now }, open)
+          .onConflictDoUpdate({
+            target: [answers.attemptId, answers.questionId],
+            set: { hintUsedAt: sql`coalesce(${answers.hintUsedAt}, excluded.hint_used_at)` },
+          })
+          .returning({ hintUsedAt: answers.hintUsedAt }),
+        guardedInsert(
+          db,
+          auditLogs,
+          auditEntry(c, {
+            action: "attempt.answered",
+            target: { type: "attempt", id: attempt.id },
+            metadata: { questionId: found.question.id, hint: true },
+          }),
+          open,
+        ),
+      ]);
+      if (!taken) {
+        const current = (await db.query.attempts.findFirst({ where: eq(attempts.id, attempt.id) }))!;
+        throw closedProblem(current, now);
+      }
+      c.header("Cache-Control", "no-store");
+      return c.json({ questionId: found.question.id, hint: found.question.hint, penalty: test.hintPenalty });
+    },
+  )
   .put(
     "/:id/answers/:questionId",
     describe({

@@ -110,6 +110,8 @@ export const testRoutes = new Hono<AppEnv>()
         durationMinutes: input.durationMinutes,
         msqScoring: input.msqScoring,
         autoAcceptAiGrades: input.autoAcceptAiGrades,
+        allowHints: input.allowHints,
+        hintPenalty: input.hintPenalty,
         published: input.published,
         publishedAt: input.published ? now : null,
         createdAt: now,
@@ -205,6 +207,8 @@ export const testRoutes = new Hono<AppEnv>()
       if (patch.durationMinutes !== undefined) changes.durationMinutes = patch.durationMinutes;
       if (patch.msqScoring !== undefined) changes.msqScoring = patch.msqScoring;
       if (patch.autoAcceptAiGrades !== undefined) changes.autoAcceptAiGrades = patch.autoAcceptAiGrades;
+      if (patch.allowHints !== undefined) changes.allowHints = patch.allowHints;
+      if (patch.hintPenalty !== undefined) changes.hintPenalty = patch.hintPenalty;
       if (patch.published !== undefined) {
         changes.published = patch.published;
         changes.publishedAt = patch.published ? (existing.publishedAt ?? now) : null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { adminUserListQuery, roleChangeBody } from "../../src/lib/validation/admin";
-import { aiChatBody, aiHintBody, aiQuestionGenerationBody } from "../../src/lib/validation/ai";
+import { aiChatBody, aiHintsBody, aiQuestionGenerationBody } from "../../src/lib/validation/ai";
 import { apiKeyCreateBody, apiKeyRotateBody } from "../../src/lib/validation/api-keys";
 import { searchQuery } from "../../src/lib/validation/search";
 import { passwordPolicyViolations, profileUpdateBody, registerBody } from "../../src/lib/validation/users";
@@ -99,9 +99,9 @@ describe("AI requests", () => {
     bad(aiChatBody, { ...about, messages: Array.from({ length: 41 }, () => ({ role: "user", content: "x" })) });
     bad(aiChatBody, { ...about, messages: [{ role: "user", content: "x".repeat(8001) }] });
   });
-  it("hints and generation have bounded levels and counts", () => {
-    expect(aiHintBody.parse({ questionId: `qst_${ID}` }).level).toBe(1);
-    bad(aiHintBody, { questionId: `qst_${ID}`, level: 4 });
+  it("hints take only `overwrite`; generation has bounded counts", () => {
+    expect(aiHintsBody.parse({})).toEqual({ overwrite: false });
+    bad(aiHintsBody, { overwrite: "yes" });
     expect(aiQuestionGenerationBody.parse({ subject: "Physics" })).toMatchObject({ count: 5, type: "MCQ", difficulty: "medium" });
     bad(aiQuestionGenerationBody, { subject: "Physics", count: 21 });
   });

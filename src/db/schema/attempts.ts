@@ -87,6 +87,8 @@ export const answers = sqliteTable(
     feedback: text("feedback"),
     gradedBy: text("graded_by"),
     gradedAt: integer("graded_at"),
+    /** When the candidate asked for the question's hint (the scoring rules apply the test's penalty). */
+    hintUsedAt: integer("hint_used_at"),
     /** An AI-suggested grade (SUBJECTIVE): advice to the grader until accepted through the grading route. */
     aiSuggestedMarks: real("ai_suggested_marks"),
     aiFeedback: text("ai_feedback"),

@@ -47,6 +47,10 @@ export const questions = sqliteTable(
     status: text("status", { enum: QUESTION_STATUSES }).notNull().default("published"),
     /** The model that wrote the question, when AI generated it; null for a person's. */
     generatedBy: text("generated_by"),
+    /** A nudge towards the method, never the answer; shown during an attempt only where the test allows hints. */
+    hint: text("hint"),
+    /** The model that wrote the hint. */
+    hintGeneratedBy: text("hint_generated_by"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** Soft delete: tests and past attempts still reference the row. */

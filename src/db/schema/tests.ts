@@ -20,6 +20,10 @@ export const tests = sqliteTable(
     published: integer("published", { mode: "boolean" }).notNull().default(false),
     /** AI-suggested grades of written answers are applied as they arrive, without the author's review. */
     autoAcceptAiGrades: integer("auto_accept_ai_grades", { mode: "boolean" }).notNull().default(false),
+    /** Candidates may ask for a question's hint during an attempt. */
+    allowHints: integer("allow_hints", { mode: "boolean" }).notNull().default(false),
+    /** The share (0–1) of an answer's marks lost when its hint was used; wrong answers lose nothing more. */
+    hintPenalty: real("hint_penalty").notNull().default(0),
     publishedAt: integer("published_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

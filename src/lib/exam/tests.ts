@@ -161,6 +161,8 @@ export function presentTestSummary(test: Test) {
     durationMinutes: test.durationMinutes,
     msqScoring: test.msqScoring,
     autoAcceptAiGrades: test.autoAcceptAiGrades,
+    allowHints: test.allowHints,
+    hintPenalty: test.hintPenalty,
     published: test.published,
     publishedAt: isoOrNull(test.publishedAt),
     createdAt: iso(test.createdAt),

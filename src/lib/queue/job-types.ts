@@ -30,7 +30,7 @@ export const JOB_PAYLOADS = {
     instructions: z.string().max(2000).nullable(),
     language: z.string().max(10),
   }),
-  "ai.hints": z.strictObject({ requestedBy: id("usr"), testId: id("tst") }),
+  "ai.hints": z.strictObject({ requestedBy: id("usr"), testId: id("tst"), overwrite: z.boolean() }),
   // requestedBy: whose AI allowance pays (the grader who asked, or the test's author for automatic runs).
   "ai.evaluate": z.strictObject({ requestedBy: id("usr"), attemptId: id("att") }),
   "index.question": z.strictObject({ questionId: id("qst") }),

@@ -43,6 +43,12 @@ function judge(input: ScoringInput, question: ScorableQuestion, submitted: Submi
   }
 }
 
+/** A hint costs its share of the marks an answer earned; a wrong answer's negative marks stay as they are. */
+function withHintPenalty(verdict: Judgement, submitted: SubmittedAnswer | undefined, penalty = 0): Judgement {
+  if (!submitted?.hintUsed || verdict.marks <= 0) return verdict;
+  return { ...verdict, marks: verdict.marks * (1 - Math.min(1, Math.max(0, penalty))) };
+}
+
 /**
  * Scores a whole attempt. Pure and synchronous: no I/O, no clock. A question listed twice in a test is
  * scored once (its first occurrence). A partial MSQ answer counts as `correct` in the section counts
@@ -68,7 +74,8 @@ export function scoreAttempt(input: ScoringInput): ScoringOutput {
       if (seen.has(question.id)) continue;
       seen.add(question.id);
       const m = effectiveMarks(section, question);
-      const verdict = judge(input, question, answerOf(input.answers, question.id), m);
+      const submitted = answerOf(input.answers, question.id);
+      const verdict = withHintPenalty(judge(input, question, submitted, m), submitted, input.hintPenalty);
       sMax += m.marks;
       sScore += verdict.marks;
       switch (verdict.outcome) {

@@ -26,10 +26,14 @@ export interface SubmittedAnswer {
   timeSpentSeconds?: number;
   /** Marks a grader gave a SUBJECTIVE answer; null/absent = not graded yet. */
   gradedMarks?: number | null;
+  /** The candidate asked for the question's hint. */
+  hintUsed?: boolean;
 }
 
 export interface ScoringInput {
   msqScoring: MsqScoringMode;
+  /** The share (0–1) of the marks an answer earns that its hint costs; absent: 0. */
+  hintPenalty?: number;
   sections: readonly ScorableSection[];
   /** Keyed by question id; a missing entry is an unattempted question. */
   answers: ReadonlyMap<string, SubmittedAnswer> | Readonly<Record<string, SubmittedAnswer>>;

@@ -29,14 +29,6 @@ export const aiChatBody = z.strictObject({
 });
 export type AiChatBody = z.infer<typeof aiChatBody>;
 
-/** A hint for a question, graded from a nudge (1) to nearly the method (3); never the answer itself. */
-export const aiHintBody = z.strictObject({
-  questionId,
-  attemptId: attemptId.optional(),
-  level: z.number().int().min(1).max(3).default(1),
-});
-export type AiHintBody = z.infer<typeof aiHintBody>;
-
 export const aiQuestionGenerationBody = z.strictObject({
   subject: plainText({ max: 100 }),
   topic: plainText({ max: 100 }).nullish(),
@@ -52,6 +44,10 @@ export const aiQuestionGenerationBody = z.strictObject({
 export type AiQuestionGenerationBody = z.infer<typeof aiQuestionGenerationBody>;
 
 export const attemptParam = z.object({ id: attemptId });
+export const testParam = z.object({ id: z.string().regex(/^tst_[0-9A-Z]{26}$/, "Invalid test id") });
+
+/** Bulk hints for a test: by default only its questions without one. */
+export const aiHintsBody = z.strictObject({ overwrite: z.boolean().default(false) });
 
 export const aiUsageQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),

@@ -47,6 +47,9 @@ const durationMinutes = z
   .min(1)
   .max(24 * 60);
 
+/** The share of an answer's marks its hint costs: 0 (free) to 1 (the marks are lost). */
+const hintPenalty = z.number().min(0).max(1);
+
 export const testInput = z.strictObject({
   title,
   description,
@@ -54,6 +57,8 @@ export const testInput = z.strictObject({
   sections,
   msqScoring: z.enum(MSQ_SCORING_MODES).default("all_or_nothing"),
   autoAcceptAiGrades: z.boolean().default(false),
+  allowHints: z.boolean().default(false),
+  hintPenalty: hintPenalty.default(0),
   published: z.boolean().default(false),
 });
 export type TestInput = z.infer<typeof testInput>;
@@ -66,6 +71,8 @@ export const testPatch = z
     sections,
     msqScoring: z.enum(MSQ_SCORING_MODES),
     autoAcceptAiGrades: z.boolean(),
+    allowHints: z.boolean(),
+    hintPenalty,
     published: z.boolean(),
   })
   .partial()

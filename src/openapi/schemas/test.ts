@@ -12,6 +12,8 @@ export const testSummarySchema = z
     durationMinutes: z.number().int(),
     msqScoring: z.enum(MSQ_SCORING_MODES),
     autoAcceptAiGrades: z.boolean().meta({ description: "AI-suggested grades of written answers apply without review (docs/ai.md)." }),
+    allowHints: z.boolean().meta({ description: "Candidates may ask for a question's hint during an attempt." }),
+    hintPenalty: z.number().meta({ description: "The share (0–1) of an answer's marks its hint costs." }),
     published: z.boolean(),
     publishedAt: isoDateTime.nullable(),
     createdAt: isoDateTime,
