@@ -15,7 +15,7 @@ import { ApiError } from "../src/lib/errors";
 import { eventStatements } from "../src/lib/events/emit";
 import { ALL_QUESTIONS_TAG, questionBankTag } from "../src/lib/exam/cache-keys";
 import { gradeStatements } from "../src/lib/exam/grading";
-import { effectiveMarks, toQuestionContent } from "../src/lib/exam/questions";
+import { effectiveMarks, questionEventData, toQuestionContent } from "../src/lib/exam/questions";
 import { loadSections } from "../src/lib/exam/tests";
 import { newId } from "../src/lib/ids";
 import type { JobPayload } from "../src/lib/queue/job-types";
@@ -118,14 +118,7 @@ export const generateQuestionsJob: JobHandler<JobPayload<"ai.generate_questions"
         type: "question.created",
         aggregateId: draft.id,
         ownerId: user.id,
-        data: {
-          questionId: draft.id,
-          authorId: user.id,
-          type: draft.type,
-          subject: draft.subject,
-          topic: draft.topic ?? null,
-          difficulty: draft.difficulty ?? "medium",
-        },
+        data: questionEventData({ ...draft, authorId: user.id }),
       },
       now,
     ),

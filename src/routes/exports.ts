@@ -33,18 +33,20 @@ const exportParam = z.object({ id: z.string().regex(/^exp_[0-9A-HJKMNP-TV-Z]{26}
 
 const useExports = requireScope("exports:create");
 
+/** Exports with their job's progress (the job row may be pruned: then none). */
+const exportsWithProgress = (c: Context<AppEnv>) =>
+  c.var.db
+    .select({ row: dataExports, progress: { progress: jobs.progress, progressMessage: jobs.progressMessage } })
+    .from(dataExports)
+    .leftJoin(jobs, eq(jobs.id, dataExports.jobId));
+
 /** The export with its job's progress, if the caller owns it (or is an admin); 404 otherwise. */
 async function visibleExport(
   c: Context<AppEnv>,
   id: string,
 ): Promise<{ row: Export; progress: { progress: number; progressMessage: string | null } | null }> {
   const auth = authOf(c);
-  const found = await c.var.db
-    .select({ row: dataExports, progress: { progress: jobs.progress, progressMessage: jobs.progressMessage } })
-    .from(dataExports)
-    .leftJoin(jobs, eq(jobs.id, dataExports.jobId))
-    .where(eq(dataExports.id, id))
-    .get();
+  const found = await exportsWithProgress(c).where(eq(dataExports.id, id)).get();
   if (!found || (found.row.ownerId !== auth.userId && auth.role !== "admin")) throw ApiError.notFound("export");
   return found;
 }
@@ -64,10 +66,7 @@ function idempotencyKeyOf(c: Context<AppEnv>): string | null {
  * for another request is a client bug, answered 409 rather than guessed at.
  */
 async function replayed(c: Context<AppEnv>, key: string, request: Pick<Export, "kind" | "format" | "params" | "byteOrderMark">) {
-  const found = await c.var.db
-    .select({ row: dataExports, progress: { progress: jobs.progress, progressMessage: jobs.progressMessage } })
-    .from(dataExports)
-    .leftJoin(jobs, eq(jobs.id, dataExports.jobId))
+  const found = await exportsWithProgress(c)
     .where(and(eq(dataExports.ownerId, authOf(c).userId), eq(dataExports.idempotencyKey, key)))
     .get();
   if (!found) return null;
@@ -194,10 +193,7 @@ export const exportRoutes = new Hono<AppEnv>()
     validate("query", paginationQuery),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const rows = await c.var.db
-        .select({ row: dataExports, progress: { progress: jobs.progress, progressMessage: jobs.progressMessage } })
-        .from(dataExports)
-        .leftJoin(jobs, eq(jobs.id, dataExports.jobId))
+      const rows = await exportsWithProgress(c)
         .where(and(eq(dataExports.ownerId, authOf(c).userId), cursor ? lt(dataExports.id, decodeCursor(cursor, idCursor).id) : undefined))
         .orderBy(desc(dataExports.id))
         .limit(limit + 1);

@@ -15,7 +15,7 @@ import {
   testsHoldingQuestion,
 } from "../lib/exam/cache-keys";
 import { findOwnUpload } from "../lib/exam/uploads";
-import { prepareQuestion, presentQuestion, questionAsInput, toQuestionContent } from "../lib/exam/questions";
+import { prepareQuestion, presentQuestion, questionAsInput, questionEventData, toQuestionContent } from "../lib/exam/questions";
 import { newId } from "../lib/ids";
 import { decodeCursor, idCursor, toPage } from "../lib/validation/pagination";
 import { questionInput, questionListQuery, questionPatch, type QuestionInput } from "../lib/validation/questions";
@@ -79,14 +79,7 @@ function questionEvent(
       type,
       aggregateId: row.id,
       ownerId: row.authorId,
-      data: {
-        questionId: row.id,
-        authorId: row.authorId,
-        type: row.type,
-        subject: row.subject,
-        topic: row.topic ?? null,
-        difficulty: row.difficulty ?? "medium",
-      },
+      data: questionEventData(row),
       when,
     },
     now,

@@ -105,6 +105,20 @@ function answerFields(question: Pick<Question, "type" | "options" | "answerKey">
   }
 }
 
+/** What a `question.created` / `question.updated` event says about the question. */
+export function questionEventData(
+  row: Pick<Question, "id" | "authorId" | "type" | "subject"> & { topic?: string | null; difficulty?: Question["difficulty"] },
+) {
+  return {
+    questionId: row.id,
+    authorId: row.authorId,
+    type: row.type,
+    subject: row.subject,
+    topic: row.topic ?? null,
+    difficulty: row.difficulty ?? "medium",
+  };
+}
+
 /** A stored question back in the dialect clients send (the base a PATCH is merged onto). */
 export function questionAsInput(question: Question): Record<string, unknown> {
   return {
