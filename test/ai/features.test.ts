@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { answers, attempts, questions } from "../../src/db/schema";
+import { answers, attempts, plans, questions, subscriptions } from "../../src/db/schema";
 import { aiProvider } from "../helpers/ai";
 import { createUser, type TestUser } from "../helpers/auth";
 import { problemOf } from "../helpers/http";
@@ -275,6 +275,50 @@ describe("quotas and accounting", () => {
     const admin = await createUser({ role: "admin" });
     const report = (await (await harness.request("/v1/admin/ai-usage", { headers: admin.headers })).json()) as any;
     expect(report.byUser).toEqual(expect.arrayContaining([expect.objectContaining({ userId: instructor.user.id, promptTokens: 80 })]));
+  });
+
+  it("a subscriber's plan sets the allowance (null: no limit); an ended subscription falls back to the free one", async () => {
+    const harness = aiHarness({ AI_FREE_MONTHLY_TOKENS: "100" });
+    const student = await createUser();
+    const allowance = async () =>
+      ((await (await harness.request("/v1/me/ai-usage", { headers: student.headers })).json()) as any).allowance;
+    const now = Date.now();
+    const plan = (limit: number | null) => ({
+      id: `pln_${crypto.randomUUID().replace(/-/g, "").slice(0, 26).toUpperCase()}`,
+      name: "Plan",
+      priceCents: 100,
+      intervalMonths: 1,
+      aiMonthlyTokens: limit,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const subscribe = (planId: string, endsAt: number) => ({
+      id: `sub_${crypto.randomUUID().replace(/-/g, "").slice(0, 26).toUpperCase()}`,
+      userId: student.user.id,
+      planId,
+      status: "ACTIVE" as const,
+      priceCents: 100,
+      amountCents: 100,
+      currency: "USD",
+      startsAt: now - 1000,
+      endsAt,
+      createdAt: now,
+      updatedAt: now,
+    });
+    expect(await allowance()).toEqual({ usedTokens: 0, limitTokens: 100, source: "free" });
+    const generous = plan(50_000);
+    await db.insert(plans).values(generous);
+    await db.insert(subscriptions).values(subscribe(generous.id, now + 86_400_000));
+    expect(await allowance()).toEqual({ usedTokens: 0, limitTokens: 50_000, source: "plan" });
+    await db
+      .update(subscriptions)
+      .set({ endsAt: now - 1 })
+      .where(eq(subscriptions.userId, student.user.id));
+    expect((await allowance()).source).toBe("free");
+    const unlimited = plan(null);
+    await db.insert(plans).values(unlimited);
+    await db.insert(subscriptions).values(subscribe(unlimited.id, now + 86_400_000));
+    expect(await allowance()).toEqual({ usedTokens: 0, limitTokens: null, source: "plan" });
   });
 
   it("the breaker opens after repeated provider failures and answers 503 at once", async () => {
