@@ -76,6 +76,8 @@ export const adminMailboxRoutes = new Hono<AppEnv>()
   );
 
 const suppressionCursor = z.object({ email: z.string().max(320) });
+/** The path's address, already percent-decoded by the router (decoding it again would misread a literal `%`). */
+const suppressionParam = z.object({ email: z.string().trim().toLowerCase().pipe(z.email().max(320)) });
 
 /** Addresses no mail goes to. Bounces and complaints add themselves; admins add and lift them by hand. */
 export const adminSuppressionRoutes = new Hono<AppEnv>()
@@ -133,8 +135,9 @@ export const adminSuppressionRoutes = new Hono<AppEnv>()
       errors: ["not_found"],
     }),
     requireScope("admin:write"),
+    validate("param", suppressionParam),
     async (c) => {
-      const email = decodeURIComponent(c.req.param("email")).trim().toLowerCase();
+      const { email } = c.req.valid("param");
       const db = c.var.db;
       const existing = await db.select().from(emailSuppressions).where(eq(emailSuppressions.email, email)).get();
       if (!existing) throw ApiError.notFound("suppression");

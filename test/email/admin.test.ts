@@ -97,6 +97,11 @@ describe("suppressions", () => {
     expect(
       (await call(`/v1/admin/email-suppressions/${encodeURIComponent(email)}`, { method: "DELETE", headers: admin.headers })).status,
     ).toBe(404);
+    // A literal `%` (found by the fuzzer: it was decoded twice) and other non-addresses are 400s.
+    for (const raw of ["SP1ZcW8GRs_oR%25sunwlLKtD", "not-an-address", "%E0%A4%A"]) {
+      const res = await call(`/v1/admin/email-suppressions/${raw}`, { method: "DELETE", headers: admin.headers });
+      expect(res.status, raw).toBe(400);
+    }
   });
 });
 
