@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalServer, type LocalServer } from "../bench/lib/server";
+import { startAiStub } from "./fuzz/ai-stub";
 import { snapshotProject } from "../bench/lib/snapshot";
 import { describeRequest, fuzz, type Caller, type Failure } from "./fuzz/core";
 import { selfCheck } from "./fuzz/self-check";
@@ -98,10 +99,13 @@ async function runFuzz(): Promise<number> {
     `fuzz: seed ${seed}, budget ${budgetSeconds}s${args.runs ? `, at most ${args.runs} requests` : ""} (replay: npm run fuzz -- --seed ${seed})`,
   );
   const snapshot = snapshotProject();
+  const ai = await startAiStub();
   let server: LocalServer | undefined;
   try {
     const t0 = Date.now();
-    server = await startLocalServer(Number(args.port), SERVER_VARS, { cwd: snapshot, beforeStart: seedWorld });
+    // AI routes are fuzzed configured, against a local stub (unconfigured they answer 503 by design).
+    const vars = { ...SERVER_VARS, AI_BASE_URL: ai.url, AI_API_KEY: "sk-fuzz", AI_MODEL: "fuzz-model" };
+    server = await startLocalServer(Number(args.port), vars, { cwd: snapshot, beforeStart: seedWorld });
     // A fuzz that overruns its budget by minutes is a fuzzer bug: end it, and the server with it.
     const stuck = server;
     setTimeout(
@@ -200,6 +204,7 @@ async function runFuzz(): Promise<number> {
     return 0;
   } finally {
     await server?.stop();
+    await ai.close();
     rmSync(snapshot, { recursive: true, force: true });
   }
 }

@@ -77,7 +77,7 @@ export const adminMailboxRoutes = new Hono<AppEnv>()
 
 const suppressionCursor = z.object({ email: z.string().max(320) });
 /** The path's address, already percent-decoded by the router (decoding it again would misread a literal `%`). */
-const suppressionParam = z.object({ email: z.string().trim().toLowerCase().pipe(z.email().max(320)) });
+const suppressionParam = z.object({ email: z.email().max(320) });
 
 /** Addresses no mail goes to. Bounces and complaints add themselves; admins add and lift them by hand. */
 export const adminSuppressionRoutes = new Hono<AppEnv>()
@@ -137,7 +137,7 @@ export const adminSuppressionRoutes = new Hono<AppEnv>()
     requireScope("admin:write"),
     validate("param", suppressionParam),
     async (c) => {
-      const { email } = c.req.valid("param");
+      const email = c.req.valid("param").email.toLowerCase();
       const db = c.var.db;
       const existing = await db.select().from(emailSuppressions).where(eq(emailSuppressions.email, email)).get();
       if (!existing) throw ApiError.notFound("suppression");
