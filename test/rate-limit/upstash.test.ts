@@ -78,21 +78,27 @@ describe("Upstash backend against a real redis-server", () => {
     // Documents why the Durable Object is the default: @upstash/ratelimit weights the previous fixed
     // window, so a burst at the end of one window plus one mid-way through the next exceed the limit.
     const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
-    const key = uniqueKey();
     const windowMs = 2000;
-    const input = { policy: "api" as const, key, now: 0, limit: 10, windowMs, cost: 1, block: null };
     const waitForPhase = async (from: number, to: number) => {
       while (!(Date.now() % windowMs >= from && Date.now() % windowMs < to)) await new Promise((resolve) => setTimeout(resolve, 10));
     };
-    await waitForPhase(1700, 1800);
-    const admittedAt: number[] = [];
-    for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
-    await waitForPhase(800, 900); // 40 % into the next window: 60 % of the first burst still weighs
-    for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
-    const span = admittedAt.at(-1)! - admittedAt[0]!;
-    expect(span).toBeLessThan(windowMs);
-    expect(admittedAt.length).toBeGreaterThan(10);
-  });
+    // Two bursts of ten: at the end of one window, and 40 % into the next (60 % of the first still weighs).
+    const scenario = async () => {
+      const input = { policy: "api" as const, key: uniqueKey(), now: 0, limit: 10, windowMs, cost: 1, block: null };
+      await waitForPhase(1700, 1800);
+      const admittedAt: number[] = [];
+      for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
+      await waitForPhase(800, 900);
+      for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
+      return { span: admittedAt.at(-1)! - admittedAt[0]!, admitted: admittedAt.length };
+    };
+    // The bursts must each fit their phase: on a loaded machine a slow one spills over, so the
+    // scenario is run again (up to three times) rather than measured across the wrong windows.
+    let outcome = await scenario();
+    for (let retry = 0; retry < 2 && outcome.span >= windowMs; retry++) outcome = await scenario();
+    expect(outcome.span).toBeLessThan(windowMs);
+    expect(outcome.admitted).toBeGreaterThan(10);
+  }, 30_000);
 
   it("charges costs", async () => {
     const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
