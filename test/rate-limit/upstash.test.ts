@@ -83,22 +83,29 @@ describe("Upstash backend against a real redis-server", () => {
       while (!(Date.now() % windowMs >= from && Date.now() % windowMs < to)) await new Promise((resolve) => setTimeout(resolve, 10));
     };
     // Two bursts of ten: at the end of one window, and 40 % into the next (60 % of the first still weighs).
+    // Each burst is sent at once, so it fits its phase even on a loaded machine.
+    const burst = async (input: Parameters<typeof backend.decide>[0]) => {
+      const verdicts = await Promise.all(Array.from({ length: 10 }, () => backend.decide(input)));
+      const at = Date.now();
+      return verdicts.filter((verdict) => verdict.allowed).map(() => at);
+    };
     const scenario = async () => {
       const input = { policy: "api" as const, key: uniqueKey(), now: 0, limit: 10, windowMs, cost: 1, block: null };
       await waitForPhase(1700, 1800);
-      const admittedAt: number[] = [];
-      for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
+      const started = Date.now();
+      const admittedAt = await burst(input);
       await waitForPhase(800, 900);
-      for (let i = 0; i < 10; i++) if ((await backend.decide(input)).allowed) admittedAt.push(Date.now());
-      return { span: admittedAt.at(-1)! - admittedAt[0]!, admitted: admittedAt.length };
+      admittedAt.push(...(await burst(input)));
+      return { span: (admittedAt.at(-1) ?? started) - started, admitted: admittedAt.length };
     };
-    // The bursts must each fit their phase: on a loaded machine a slow one spills over, so the
-    // scenario is run again (up to three times) rather than measured across the wrong windows.
+    const holds = (outcome: { span: number; admitted: number }) => outcome.span < windowMs && outcome.admitted > 10;
+    // A scheduler stall can still push a burst into the wrong window: then the scenario runs again
+    // (up to four times) rather than being measured across the wrong windows.
     let outcome = await scenario();
-    for (let retry = 0; retry < 2 && outcome.span >= windowMs; retry++) outcome = await scenario();
+    for (let retry = 0; retry < 3 && !holds(outcome); retry++) outcome = await scenario();
     expect(outcome.span).toBeLessThan(windowMs);
     expect(outcome.admitted).toBeGreaterThan(10);
-  }, 30_000);
+  }, 40_000);
 
   it("charges costs", async () => {
     const backend = new UpstashBackend({ url: env.UPSTASH_TEST_URL, token: env.UPSTASH_TEST_TOKEN, prefix: `t:${crypto.randomUUID()}` });
