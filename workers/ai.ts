@@ -3,7 +3,9 @@ import type { Database } from "../src/db";
 import { answers, attempts, auditLogs, questions, tests, users, type NewQuestion, type Role } from "../src/db/schema";
 import { aiProblem, openAi } from "../src/lib/ai/gate";
 import { AiInvalidOutputError } from "../src/lib/ai/errors";
-import type { AiUsage } from "../src/lib/ai/usage-meter";
+import type { StructuredRequest } from "../src/lib/ai/client";
+import type { AiFeature, AiUsage } from "../src/lib/ai/usage-meter";
+import type { Env } from "../src/env";
 import { generationPrompt, generationSchema, NEAR_DUPLICATE, shingles, similarity, toQuestion } from "../src/lib/ai/generation";
 import { evaluationRequest, evaluationSchema } from "../src/lib/ai/evaluation";
 import { hintRequest, hintSchema } from "../src/lib/ai/hints";
@@ -36,16 +38,24 @@ async function requester(db: Database, id: string): Promise<{ id: string; role: 
  * once with the reason.
  */
 function jobError(error: unknown): Error {
-  if (error instanceof AiInvalidOutputError) return new PermanentJobError(error.message);
+  if (error instanceof AiInvalidOutputError) return new PermanentJobError(error.message, { cause: error });
   const problem = aiProblem(error);
   if (problem instanceof ApiError)
     return problem.code === "ai_unavailable" ? new Error(problem.message) : new PermanentJobError(problem.message);
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Records the usage of a call whose answer failed validation: the tokens were spent all the same. */
-async function recordInvalid(db: Database, userId: string, error: unknown) {
-  if (error instanceof AiInvalidOutputError) await aiUsageInsert(db, userId, error.usage, "invalid_output", clock.now());
+/**
+ * One structured call for a job, after the configuration and allowance checks; failures leave as job
+ * errors (see above). An answer that never passed validation is still accounted: its tokens were spent.
+ */
+async function ask<T>(env: Env, db: Database, user: { id: string; role: Role }, feature: AiFeature, request: StructuredRequest<T>) {
+  try {
+    return await (await openAi(env, db, user)).structured(feature, request);
+  } catch (error) {
+    if (error instanceof AiInvalidOutputError) await aiUsageInsert(db, user.id, error.usage, "invalid_output", clock.now());
+    throw jobError(error);
+  }
 }
 
 /**
@@ -57,19 +67,12 @@ export const generateQuestionsJob: JobHandler<JobPayload<"ai.generate_questions"
   const user = await requester(db, payload.requestedBy);
   const prompt = generationPrompt(payload);
   await progress(10, "asking the model");
-  let reply: { value: { questions: unknown[] }; usage: AiUsage };
-  try {
-    reply = await (await openAi(env, db, user)).structured("generation", {
-      system: prompt.system,
-      messages: [{ role: "user", content: prompt.user }],
-      schema: generationSchema(payload.type, payload.count),
-      schemaName: "generated_questions",
-    });
-  } catch (error) {
-    await recordInvalid(db, user.id, error);
-    throw jobError(error);
-  }
-  const { value, usage } = reply;
+  const { value, usage } = await ask(env, db, user, "generation", {
+    system: prompt.system,
+    messages: [{ role: "user", content: prompt.user }],
+    schema: generationSchema(payload.type, payload.count),
+    schemaName: "generated_questions",
+  });
   await progress(70, "checking the questions");
 
   const bank = await db
@@ -159,18 +162,11 @@ export const evaluateAttemptJob: JobHandler<JobPayload<"ai.evaluate">> = async (
   for (const [i, { question, max, answer }] of written.entries()) {
     await progress(Math.floor((i / written.length) * 100), `answer ${i + 1} of ${written.length}`);
     const request = evaluationRequest(question, max, answer.answer as string);
-    let reply: { value: { marks: number; feedback: string }; usage: AiUsage };
-    try {
-      reply = await (await openAi(env, db, user)).structured("evaluation", {
-        ...request,
-        schema: evaluationSchema,
-        schemaName: "answer_evaluation",
-      });
-    } catch (error) {
-      await recordInvalid(db, user.id, error);
-      throw jobError(error);
-    }
-    const { value, usage } = reply;
+    const { value, usage } = await ask(env, db, user, "evaluation", {
+      ...request,
+      schema: evaluationSchema,
+      schemaName: "answer_evaluation",
+    });
     const marks = Math.min(max, Math.max(0, value.marks));
     const now = clock.now();
     const apply = test.autoAcceptAiGrades && answer.gradedAt === null;
@@ -220,19 +216,12 @@ export const generateHintsJob: JobHandler<JobPayload<"ai.hints">> = async ({ env
     await progress(Math.floor((i / pending.length) * 100), `question ${i + 1} of ${pending.length}`);
     let reply: { value: { hint: string }; usage: AiUsage };
     try {
-      reply = await (await openAi(env, db, user)).structured("hints", {
-        ...hintRequest(question),
-        schema: hintSchema(question),
-        schemaName: "question_hint",
-      });
+      reply = await ask(env, db, user, "hints", { ...hintRequest(question), schema: hintSchema(question), schemaName: "question_hint" });
     } catch (error) {
-      await recordInvalid(db, user.id, error);
       // One question the model cannot hint well does not stop the others.
-      if (error instanceof AiInvalidOutputError) {
-        failed.push({ questionId: question.id, problems: error.problems });
-        continue;
-      }
-      throw jobError(error);
+      if (!(error instanceof Error && error.cause instanceof AiInvalidOutputError)) throw error;
+      failed.push({ questionId: question.id, problems: error.cause.problems });
+      continue;
     }
     const now = clock.now();
     await db.batch([

@@ -12,25 +12,23 @@ export async function inspectHeap(inspectorPort: number) {
     socket.addEventListener("open", () => resolve());
     socket.addEventListener("error", () => reject(new Error(`no inspector on port ${inspectorPort}`)));
   });
+  type HeapUsage = { usedSize: number; backingStorageSize?: number };
   let nextId = 0;
-  const waiting = new Map<number, (result: unknown) => void>();
+  const waiting = new Map<number, (usage: HeapUsage) => void>();
   socket.addEventListener("message", (event: MessageEvent) => {
-    // Snapshot chunks and other events carry no id.
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-    if (message.id !== undefined && message.result) waiting.get(message.id)?.(message.result);
-    if (message.id !== undefined) waiting.delete(message.id);
+    // Events the inspector pushes carry no id.
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: HeapUsage };
+    if (message.id === undefined) return;
+    if (message.result) waiting.get(message.id)?.(message.result);
+    waiting.delete(message.id);
   });
-  const send = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve) => {
-      const id = ++nextId;
-      waiting.set(id, (result) => resolve(result as T));
-      socket.send(JSON.stringify({ id, method, params }));
-    });
   /** MiB in use now, garbage not yet collected included. */
-  const read = async () => {
-    const usage = await send<{ usedSize: number; backingStorageSize?: number }>("Runtime.getHeapUsage");
-    return (usage.usedSize + (usage.backingStorageSize ?? 0)) / 1024 / 1024;
-  };
+  const read = () =>
+    new Promise<number>((resolve) => {
+      const id = ++nextId;
+      waiting.set(id, (usage) => resolve((usage.usedSize + (usage.backingStorageSize ?? 0)) / 1024 / 1024));
+      socket.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+    });
 
   return {
     read,

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { inspectHeap } from "../lib/heap";
+import { apiClient, registerAndSignIn, type Json } from "../lib/api";
 import { seedLocalD1 } from "../lib/seed";
 import { startLocalServer } from "../lib/server";
 import { snapshotProject } from "../lib/snapshot";
@@ -19,9 +20,6 @@ const TIMEOUT_MS = 600_000;
 
 const RESULTS_TEST = `tst_${"1".padStart(26, "0")}`;
 const ANALYTICS_TEST = `tst_${"2".padStart(26, "0")}`;
-
-// biome-ignore lint/suspicious/noExplicitAny: the bench reads a few fields of the API's answers.
-type Json = any;
 
 /**
  * The data, generated inside SQLite by recursive queries (a few statements instead of half a million
@@ -121,17 +119,8 @@ export async function run(): Promise<void> {
   );
   const heap = await inspectHeap(INSPECTOR_PORT);
   try {
-    const request = async (path: string, init: RequestInit = {}) => {
-      const res = await fetch(`${server.url}${path}`, {
-        ...init,
-        headers: { "Content-Type": "application/json", ...(init.headers ?? {}) },
-      });
-      if (res.status >= 400) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res.json() as Promise<Json>;
-    };
-    await request("/v1/auth/register", { method: "POST", body: JSON.stringify({ email: ADMIN_EMAIL, password: PASSWORD, name: "Admin" }) });
-    const { token } = await request("/v1/auth/login", { method: "POST", body: JSON.stringify({ email: ADMIN_EMAIL, password: PASSWORD }) });
-    const auth = { Authorization: `Bearer ${token}` };
+    const request = apiClient(server.url);
+    const auth = await registerAndSignIn(request, ADMIN_EMAIL, PASSWORD);
 
     const results = { kind: "test_results", params: { testId: RESULTS_TEST } };
     const analytics = { kind: "test_analytics", format: "pdf", params: { testId: ANALYTICS_TEST } };

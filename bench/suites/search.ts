@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { newId } from "../../src/lib/ids";
+import { apiClient, registerAndSignIn } from "../lib/api";
 import { seedLocalD1 } from "../lib/seed";
 import { startLocalServer } from "../lib/server";
 import { snapshotProject } from "../lib/snapshot";
@@ -66,9 +67,6 @@ function bankSql(next: () => number, words: string[], now: number): { sql: strin
   return { sql: lines.join("\n"), authorId };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the bench reads a few fields of several answer shapes.
-type Json = any;
-
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
@@ -100,17 +98,8 @@ export async function run(): Promise<void> {
     },
   );
   try {
-    const request = async (path: string, init: RequestInit = {}) => {
-      const res = await fetch(`${server.url}${path}`, {
-        ...init,
-        headers: { "Content-Type": "application/json", ...(init.headers ?? {}) },
-      });
-      if (res.status >= 400) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res.json() as Promise<Json>;
-    };
-    await request("/v1/auth/register", { method: "POST", body: JSON.stringify({ email: ADMIN_EMAIL, password: PASSWORD, name: "Admin" }) });
-    const { token } = await request("/v1/auth/login", { method: "POST", body: JSON.stringify({ email: ADMIN_EMAIL, password: PASSWORD }) });
-    const auth = { Authorization: `Bearer ${token}` };
+    const request = apiClient(server.url);
+    const auth = await registerAndSignIn(request, ADMIN_EMAIL, PASSWORD);
 
     // Bulk reindex of the whole bank (it was written straight into D1, so the index is empty).
     const reindex = await timed(async () => {

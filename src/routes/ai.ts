@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { answers, attempts, tests } from "../db/schema";
 import type { AppEnv } from "../env";
-import { aiProblem, openAiFor } from "../lib/ai/gate";
+import { aiProblem, aiUser, openAi, requireAi } from "../lib/ai/gate";
 import { tutorConversation } from "../lib/ai/tutor";
 import { aiUsageInsert } from "../lib/ai/usage";
 import { auditInsert } from "../lib/audit/writer";
@@ -45,7 +45,7 @@ export const aiRoutes = new Hono<AppEnv>()
     async (c) => {
       const input = c.req.valid("json");
       const auth = caller(c);
-      await openAiFor(c, { id: auth.userId, role: auth.role });
+      await requireAi(c.env, c.var.db, aiUser(c));
       const db = c.var.db;
       const job = enqueueStatements(
         db,
@@ -96,7 +96,7 @@ export const aiRoutes = new Hono<AppEnv>()
       if (!row || !canManage(auth, row.authorId)) throw ApiError.notFound("attempt");
       if (row.attempt.status === "IN_PROGRESS")
         throw new ApiError("conflict", "The attempt is still in progress; evaluate it after submission.");
-      await openAiFor(c, { id: auth.userId, role: auth.role });
+      await requireAi(c.env, c.var.db, aiUser(c));
       const db = c.var.db;
       // While one evaluation of the attempt waits, asking again adds nothing.
       const job = enqueueStatements(
@@ -133,7 +133,7 @@ export const aiRoutes = new Hono<AppEnv>()
       const auth = caller(c);
       const test = await c.var.db.query.tests.findFirst({ where: and(eq(tests.id, c.req.valid("param").id), isNull(tests.deletedAt)) });
       if (!test || !canManage(auth, test.authorId)) throw ApiError.notFound("test");
-      await openAiFor(c, { id: auth.userId, role: auth.role });
+      await requireAi(c.env, c.var.db, aiUser(c));
       const db = c.var.db;
       const job = enqueueStatements(
         db,
@@ -178,7 +178,7 @@ export const aiRoutes = new Hono<AppEnv>()
         .from(answers)
         .where(and(eq(answers.attemptId, attempt.id), eq(answers.questionId, found.question.id)))
         .get();
-      const client = await openAiFor(c, { id: auth.userId, role: auth.role });
+      const client = await openAi(c.env, db, aiUser(c));
       let opened: Awaited<ReturnType<typeof client.stream>>;
       try {
         opened = await client.stream("tutor", tutorConversation(found.question, answer, input.messages));

@@ -17,6 +17,7 @@ import { enqueueStatements } from "../lib/queue";
 import { SERVED_FILE_HEADERS } from "../lib/uploads/served-file";
 import { decodeCursor, idCursor, paginationQuery, toPage } from "../lib/validation/pagination";
 import { downloadQuery, exportRequest } from "../lib/validation/exports";
+import { idInput } from "../lib/validation/ids";
 import { validate } from "../lib/validation/validate";
 import { authOf, requireScope } from "../middleware/auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -29,7 +30,7 @@ const describe = operationsOf("Exports");
 /** Exports one account may have waiting or running at once. */
 const MAX_ACTIVE_EXPORTS = 3;
 const ACTIVE = ["QUEUED", "RUNNING"] as const;
-const exportParam = z.object({ id: z.string().regex(/^exp_[0-9A-HJKMNP-TV-Z]{26}$/, "Not an export id") });
+const exportParam = z.object({ id: idInput("export") });
 
 const useExports = requireScope("exports:create");
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { TestProject } from "vitest/node";
+import { readBody } from "./read-body";
 
 /**
  * A scripted OpenAI-compatible provider for the AI client's tests. Each test works in its own
@@ -33,15 +34,6 @@ interface RecordedRequest {
 }
 
 const DEFAULT_USAGE: Usage = { prompt_tokens: 10, completion_tokens: 5 };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 function parsed(text: string): unknown {
   try {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
+import { readBody } from "./read-body";
 
 /**
  * A local HTTP receiver standing in for outside services (Sentry ingest, the alert webhook, webhook
@@ -18,15 +19,6 @@ export interface CapturedRequest {
   headers: Record<string, string>;
   body: string;
   receivedAt: number;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 /** Resend's success bodies: an id per message. */

@@ -1,13 +1,12 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
 import type { Database } from "../../../db";
 import { attempts, tests, type Attempt, type Test } from "../../../db/schema";
 import { ApiError } from "../../errors";
+import { idInput } from "../../validation/ids";
 import type { Requester } from "../run";
 
-const prefixed = (prefix: string, what: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `Not ${what} id`);
-export const testIdParam = prefixed("tst", "a test");
-export const attemptIdParam = prefixed("att", "an attempt");
+export const testIdParam = idInput("test");
+export const attemptIdParam = idInput("attempt");
 
 /** A test its author or an admin exports; anyone else is told it does not exist. */
 export async function managedTest(db: Database, requester: Requester, testId: string): Promise<Test> {

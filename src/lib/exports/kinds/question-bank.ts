@@ -4,6 +4,7 @@ import { csvRow } from "../../csv";
 import { ApiError } from "../../errors";
 import { QUESTION_CSV_COLUMNS } from "../../exam/question-import";
 import { questionAsInput } from "../../exam/questions";
+import { idInput } from "../../validation/ids";
 import { plainText } from "../../validation/text";
 import { questions, type Question } from "../../../db/schema";
 import { defineExportKind } from "../kind";
@@ -41,10 +42,7 @@ export const questionBankExport = defineExportKind({
   roles: ["instructor", "admin"],
   params: z.strictObject({
     subject: plainText({ max: 100 }).optional(),
-    authorId: z
-      .string()
-      .regex(/^usr_[0-9A-HJKMNP-TV-Z]{26}$/, "Not a user id")
-      .optional(),
+    authorId: idInput("user").optional(),
   }),
   async authorize(_db, requester, params) {
     if (params.authorId && requester.role !== "admin" && params.authorId !== requester.id) {
