@@ -12,6 +12,7 @@ import { requestContext, SERVER_REQUEST_ID_HEADER } from "./middleware/request-c
 import { services } from "./middleware/services";
 import { threatDetection } from "./middleware/threat-detection";
 import { registerRoutes } from "./routes";
+import { CONSOLE_PATH, createConsole } from "./console";
 import type { AppEnv } from "./env";
 
 /** Headers a browser client may read from our responses. */
@@ -83,7 +84,9 @@ export function createApp() {
   app.onError(errorHandler());
   app.notFound(notFoundHandler());
 
-  return registerRoutes(app);
+  const api = registerRoutes(app);
+  app.route(CONSOLE_PATH, createConsole((request, c) => app.fetch(request, c.env, c.executionCtx) as Promise<Response>));
+  return api;
 }
 
 /** @public The app's route types, for typed clients (`hc<App>(url)` from hono/client). */

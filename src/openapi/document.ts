@@ -10,6 +10,9 @@ import type { OperationSpec } from "./describe";
 import { article } from "./schemas/primitives";
 import { problemSchema } from "./schemas/problem";
 import { webhookOperations } from "./webhooks";
+import { CONSOLE_PATH } from "../console";
+
+export const CONSOLE_ROUTES = new RegExp(`^${CONSOLE_PATH}(?:/|$)`);
 
 type Document = OpenAPIV3_1.Document;
 type Operation = OpenAPIV3_1.OperationObject & OperationSpec;
@@ -122,6 +125,8 @@ export async function buildOpenApiDocument(app: Hono<any, any, any>, version: st
     excludeStaticFile: false,
     defaultValidationErrorResponse: false,
     excludeMethods: ["OPTIONS", "HEAD"],
+    // The admin console's pages are HTML for browsers, built on the operations documented here.
+    exclude: CONSOLE_ROUTES,
   })) as Document;
   const tags = new Set<string>();
   for (const [path, item] of Object.entries(document.paths ?? {})) {

@@ -7,7 +7,7 @@ import type { AppEnv } from "../../env";
  * client sees only the problem body. Before the error-tracking middleware has run (e.g. the
  * configuration itself is broken) only the log line is written.
  */
-export function reportError(c: Context<AppEnv>, error: unknown, severity: "error" | "critical"): void {
+export function reportError<E extends AppEnv>(c: Context<E>, error: unknown, severity: "error" | "critical"): void {
   const tracker = c.get("errorTracker");
   if (tracker) {
     tracker.capture(error, severity);
