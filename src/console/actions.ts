@@ -21,18 +21,19 @@ function consolePath(back: string | undefined, fallback: string): string {
 
 /**
  * Runs a page's action against the API and redirects back (post/redirect/get) with its outcome as
- * a flash message: the API's problem detail when it refused, so the admin sees exactly why.
+ * a flash message: `success` (phrased from the API's answer when a function), or the API's problem
+ * detail when it refused, so the admin sees exactly why.
  */
-export async function runAction(
+export async function runAction<T>(
   c: Context<ConsoleEnv>,
-  options: { back: string; success: string },
-  action: (form: Form, csrfToken: string) => Promise<unknown>,
+  options: { back: string; success: string | ((result: T) => string) },
+  action: (form: Form, csrfToken: string) => Promise<T>,
 ): Promise<Response> {
   const form = await readForm(c);
   const back = consolePath(form._back, options.back);
   try {
-    await action(form, form._csrf ?? "");
-    setFlash(c, { kind: "success", text: options.success });
+    const result = await action(form, form._csrf ?? "");
+    setFlash(c, { kind: "success", text: typeof options.success === "string" ? options.success : options.success(result) });
   } catch (error) {
     if (!(error instanceof ConsoleApiError)) throw error;
     setFlash(c, { kind: "error", text: error.message });

@@ -77,12 +77,24 @@ export class ConsoleApi {
       throw new ConsoleApiError(
         response.status,
         (payload.code as ErrorCode | undefined) ?? "unknown",
-        typeof payload.detail === "string" ? payload.detail : `The API answered ${response.status}.`,
+        problemText(payload, response.status),
         typeof payload.requestId === "string" ? payload.requestId : null,
       );
     }
     return payload as T;
   }
+}
+
+/** The problem's detail, with the fields validation named (`from: Invalid ISO datetime`), so a page can say what to fix. */
+export function problemText(payload: Record<string, unknown>, status: number): string {
+  const detail = typeof payload.detail === "string" ? payload.detail : `The API answered ${status}.`;
+  const errors = Array.isArray(payload.errors) ? (payload.errors as Array<{ path?: unknown; message?: unknown }>) : [];
+  const fields = errors
+    .filter((error) => typeof error.message === "string")
+    .map((error) =>
+      typeof error.path === "string" && error.path !== "(root)" ? `${error.path}: ${error.message}` : String(error.message),
+    );
+  return fields.length > 0 ? `${detail} ${fields.join("; ")}` : detail;
 }
 
 export function withQuery(path: string, query: Query): string {

@@ -4,9 +4,17 @@ import { ConsoleApiError, type Dispatch } from "./api";
 import type { ConsoleEnv } from "./env";
 import { consoleApi, requireConsoleAdmin } from "./gate";
 import { consoleHeaders } from "./headers";
+import { auditPage } from "./pages/audit";
+import { cachePage } from "./pages/cache";
 import { errorsPage } from "./pages/errors";
+import { eventsPage } from "./pages/events";
+import { mailboxPage } from "./pages/mailbox";
 import { overviewPage } from "./pages/overview";
+import { queuesPage } from "./pages/queues";
+import { securityPage } from "./pages/security";
 import { signInRoutes } from "./pages/sign-in";
+import { usersPage } from "./pages/users";
+import { webhooksPage } from "./pages/webhooks";
 import { problemPage } from "./ui/problem-page";
 
 /** Where the console lives; the API's OpenAPI document leaves this prefix out (it is HTML, not API). */
@@ -25,6 +33,14 @@ export function createConsole(dispatch: Dispatch) {
   app.use(requireConsoleAdmin());
   app.route("/", overviewPage);
   app.route("/", errorsPage);
+  app.route("/", auditPage);
+  app.route("/", usersPage);
+  app.route("/", webhooksPage);
+  app.route("/", eventsPage);
+  app.route("/", mailboxPage);
+  app.route("/", cachePage);
+  app.route("/", queuesPage);
+  app.route("/", securityPage);
 
   app.all("*", (c) => c.html(problemPage("Not found", "There is no such console page.", c.var.requestId), 404));
   app.onError((error, c) => {
