@@ -73,6 +73,7 @@ const configSchema = z
     EVENT_RETENTION_DAYS: positiveInt(30),
     ORPHAN_FILE_GRACE_HOURS: positiveInt(24),
     D1_READ_REPLICATION: z.enum(["off", "on"]).default("off"),
+    LOCAL_RUNTIME_STARTED_AT: z.preprocess((value) => (value === "" ? undefined : value), z.coerce.number().int().positive().optional()),
     WEBHOOK_SECRET_KEY: z.preprocess(
       (value) => (value === "" ? undefined : value),
       z.string().refine(isWebhookEncryptionKey, "must be base64 of 32 bytes").optional(),
@@ -164,6 +165,9 @@ const configSchema = z
     if (!s.EXPORT_LINK_SECRET && DEPLOYED.has(s.ENVIRONMENT)) {
       ctx.addIssue({ code: "custom", path: ["EXPORT_LINK_SECRET"], message: `required in ${s.ENVIRONMENT}` });
     }
+    if (s.LOCAL_RUNTIME_STARTED_AT !== undefined && DEPLOYED.has(s.ENVIRONMENT)) {
+      ctx.addIssue({ code: "custom", path: ["LOCAL_RUNTIME_STARTED_AT"], message: `only for a local runtime, not ${s.ENVIRONMENT}` });
+    }
     if (s.WEBHOOK_ALLOW_LOOPBACK === "true" && s.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_ALLOW_LOOPBACK"], message: "must not be true in production" });
     }
@@ -207,6 +211,11 @@ export type Config = {
   orphanFileGraceHours: number;
   /** Requests query D1 through a Sessions API session, bookmarks in X-D1-Bookmark. */
   d1ReadReplication: boolean;
+  /**
+   * When this local runtime (`wrangler dev`, whose queues live in memory) started: queue messages sent
+   * and job runs begun before it died with the previous runtime. Null on the edge (docs/jobs.md).
+   */
+  localRuntimeStartedAt: number | null;
   /** Whether `CF-Connecting-IP` names the client (true on Cloudflare's edge; see docs/security.md). */
   trustCfConnectingIp: boolean;
   /**
@@ -323,6 +332,7 @@ export function loadConfig(env: Env): Config {
     eventRetentionDays: s.EVENT_RETENTION_DAYS,
     orphanFileGraceHours: s.ORPHAN_FILE_GRACE_HOURS,
     d1ReadReplication: s.D1_READ_REPLICATION === "on",
+    localRuntimeStartedAt: s.LOCAL_RUNTIME_STARTED_AT ?? null,
     trustCfConnectingIp: s.TRUST_CF_CONNECTING_IP,
     deviceTokenSecret: s.DEVICE_TOKEN_SECRET ?? null,
     email: {

@@ -44,6 +44,8 @@ export interface Env {
   ORPHAN_FILE_GRACE_HOURS?: string;
   /** `off` (default) or `on`: requests query D1 through a Sessions API session (docs/scaling.md). */
   D1_READ_REPLICATION?: string;
+  /** Set by the local launchers (`npm start`, the bench server): when this wrangler dev runtime started. */
+  LOCAL_RUNTIME_STARTED_AT?: string;
   /** Webhooks (docs/webhooks.md): `true` admits http and loopback targets (refused in production). */
   WEBHOOK_ALLOW_LOOPBACK?: string;
   WEBHOOK_TIMEOUT_MS?: string;

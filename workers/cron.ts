@@ -10,6 +10,7 @@ import { purgeExpiredSessions } from "./tasks/purge-expired-sessions";
 import { purgeExpiredCache } from "./tasks/purge-expired-cache";
 import { releaseDelayedJobs } from "./tasks/release-delayed-jobs";
 import { recoverStuckJobs } from "./tasks/recover-stuck-jobs";
+import { recoverAfterRestart } from "./tasks/recover-after-restart";
 import { resendUnsentJobs } from "./tasks/resend-unsent-jobs";
 import { autoSubmitAttempts } from "./tasks/auto-submit-attempts";
 import { rollUpMetricsTask } from "./tasks/roll-up-metrics";
@@ -30,7 +31,8 @@ import { failAbandonedExports } from "./tasks/fail-abandoned-exports";
 
 export const MAINTENANCE_CRON = "* * * * *";
 export const RETENTION_CRON = "17 3 * * *";
-export const WEEKLY_CRON = "0 8 * * 1";
+/** Mondays 08:00 UTC: Cloudflare counts weekdays 1–7 from Sunday, so Monday is 2 (not 1 as in Unix cron). */
+export const WEEKLY_CRON = "0 8 * * 2";
 
 interface TaskContext {
   env: Env;
@@ -44,6 +46,7 @@ export type CronTask = { name: string; run: (ctx: TaskContext) => Promise<Record
 /** What each Cron Trigger runs, in order. Later features append their tasks here. */
 export const CRON_TASKS: Record<string, CronTask[]> = {
   [MAINTENANCE_CRON]: [
+    recoverAfterRestart,
     autoSubmitAttempts,
     purgeExpiredCache,
     recoverStuckJobs,

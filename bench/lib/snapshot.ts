@@ -9,7 +9,7 @@ import { join } from "node:path";
  */
 export function snapshotProject(root = process.cwd()): string {
   const dir = mkdtempSync(join(tmpdir(), "proctor-snapshot-"));
-  for (const entry of ["src", "workers", "migrations", "docs", "wrangler.toml", "package.json", "tsconfig.json"]) {
+  for (const entry of ["src", "workers", "migrations", "docs", "public", "wrangler.toml", "package.json", "tsconfig.json"]) {
     if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));

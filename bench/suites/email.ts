@@ -15,7 +15,7 @@ const REGISTRATIONS = Number(process.env.BENCH_EMAIL_SINGLE ?? 200);
 const SUMMARY_RECIPIENTS = Number(process.env.BENCH_EMAIL_BATCH ?? 1000);
 const CONCURRENCY = 8;
 const TIMEOUT_MS = 180_000;
-const WEEKLY_CRON = "0 8 * * 1";
+const WEEKLY_CRON = "0 8 * * 2";
 
 /** A local stand-in for Resend: answers like it (an id per message) and notes when each recipient's mail arrived. */
 async function startResend() {
