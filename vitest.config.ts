@@ -36,7 +36,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-          exclude: ["test/node/**"],
+          exclude: ["test/node/**", "test/**/*.browser.test.ts"],
           setupFiles: ["./test/setup.ts"],
           globalSetup: ["./test/global/capture-server.ts", "./test/global/upstash-bridge.ts", "./test/global/ai-provider.ts"],
           testTimeout: 20_000,
@@ -44,10 +44,11 @@ export default defineConfig({
         },
       },
       {
-        // Node-side tests of the project's scripts (npm start's first-start seeding), driving wrangler.
+        // Node-side tests of the project's scripts (npm start's first-start seeding), driving wrangler,
+        // and the admin console's tests in a real browser (Debian's Chromium through playwright-core).
         test: {
           name: "node",
-          include: ["test/node/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts", "test/**/*.browser.test.ts"],
           environment: "node",
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -31,7 +31,7 @@ function literal(value: Row[string]): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-function insert(table: string, row: Row): string {
+export function insert(table: string, row: Row): string {
   const columns = Object.keys(row);
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => literal(row[c]!)).join(", ")});`;
 }

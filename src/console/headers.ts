@@ -5,7 +5,7 @@ import type { ConsoleEnv } from "./env";
  * The console's own policy, stricter where it can be: scripts and styles only from this origin (no
  * inline script or style at all, so an injected string cannot run), forms only back to it, never framed.
  */
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

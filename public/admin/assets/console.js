@@ -42,6 +42,7 @@ function liveRegion(region) {
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById(region.id);
       if (fresh) region.replaceChildren(...fresh.childNodes);
+      scrollableRegions();
       status.textContent = `Live: updated ${new Date().toLocaleTimeString()}`;
     } catch {
       status.textContent = "Live updates: the server did not answer; retrying";
@@ -50,4 +51,24 @@ function liveRegion(region) {
   window.setInterval(refresh, seconds * 1000);
 }
 
+/**
+ * A table wider than a narrow screen scrolls sideways (console.css), a long mail or body scrolls
+ * within its box: one that scrolls is made focusable so it can be scrolled from the keyboard too, and
+ * plain again when it fits. Elements the page already made focusable are left as they are.
+ */
+function scrollableRegions() {
+  for (const box of document.querySelectorAll("main table, main pre")) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.tabIndex = 0;
+      box.dataset.scrolls = "";
+    } else if (!scrolls && box.dataset.scrolls !== undefined) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrolls;
+    }
+  }
+}
+
 for (const region of document.querySelectorAll("[data-refresh]")) liveRegion(region);
+scrollableRegions();
+window.addEventListener("resize", scrollableRegions);

@@ -55,6 +55,24 @@ function ErrorRows({ errors }: { errors: ErrorLog[] }) {
   );
 }
 
+/**
+ * The body as the request sent it: recorded as (redacted) text, so shown as text, pretty-printed when
+ * it is JSON, rather than as a JSON string literal with every quote escaped.
+ */
+function RequestBody({ body }: { body: unknown }) {
+  if (body === null || body === undefined || body === "") return <Empty text="No body was recorded." />;
+  if (typeof body !== "string") return <Json value={body} />;
+  let text = body;
+  try {
+    text = JSON.stringify(JSON.parse(body), null, 2);
+  } catch {}
+  return (
+    <pre class="json" tabindex={0}>
+      {text}
+    </pre>
+  );
+}
+
 function ErrorDetailView({ error, csrfToken, back }: { error: ErrorDetail; csrfToken: string; back: string }) {
   return (
     <>
@@ -98,7 +116,7 @@ function ErrorDetailView({ error, csrfToken, back }: { error: ErrorDetail; csrfT
       <h2>Request headers</h2>
       <Json value={error.headers} />
       <h2>Request body</h2>
-      <Json value={error.body} />
+      <RequestBody body={error.body} />
     </>
   );
 }

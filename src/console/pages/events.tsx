@@ -152,9 +152,21 @@ function WebhookAttempts({ attempts }: { attempts: WebhookAttempt[] }) {
                   Request and response<span class="visually-hidden"> of attempt {attempt.attempt}</span>
                 </summary>
                 <h3>Request body</h3>
-                {attempt.request.body === null ? <Empty text="Not recorded." /> : <pre class="json">{attempt.request.body}</pre>}
+                {attempt.request.body === null ? (
+                  <Empty text="Not recorded." />
+                ) : (
+                  <pre class="json" tabindex={0}>
+                    {attempt.request.body}
+                  </pre>
+                )}
                 <h3>Response body</h3>
-                {attempt.response.body === null ? <Empty text="No response body." /> : <pre class="json">{attempt.response.body}</pre>}
+                {attempt.response.body === null ? (
+                  <Empty text="No response body." />
+                ) : (
+                  <pre class="json" tabindex={0}>
+                    {attempt.response.body}
+                  </pre>
+                )}
               </details>
             </td>
           </tr>

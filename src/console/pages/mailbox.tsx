@@ -109,7 +109,9 @@ function MessageView({ message }: { message: MessageDetail }) {
       {message.text === null ? (
         <Empty text="No text part (or wiped after sending: it carried a secret link)." />
       ) : (
-        <pre class="mail">{message.text}</pre>
+        <pre class="mail" tabindex={0}>
+          {message.text}
+        </pre>
       )}
       <h2>HTML part (source, not rendered)</h2>
       {message.html === null ? (
@@ -117,7 +119,9 @@ function MessageView({ message }: { message: MessageDetail }) {
       ) : (
         <details>
           <summary>Show the HTML source</summary>
-          <pre class="mail">{message.html}</pre>
+          <pre class="mail" tabindex={0}>
+            {message.html}
+          </pre>
         </details>
       )}
     </>

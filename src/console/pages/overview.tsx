@@ -129,10 +129,14 @@ export const overviewPage = new Hono<ConsoleEnv>().get("/", async (c) => {
   const period: Period = requested && requested in PERIODS ? (requested as Period) : "1h";
   const { bucket, ms } = PERIODS[period];
   const api = c.var.api;
-  const from = new Date(clock.now() - ms).toISOString();
+  // Whole buckets only: the one still filling would draw as a drop at the right edge and read as "Latest".
+  const bucketMs = BUCKET_MINUTES[bucket] * 60_000;
+  const end = Math.floor(clock.now() / bucketMs) * bucketMs;
+  const from = new Date(end - ms).toISOString();
+  const to = new Date(end).toISOString();
   const [all, failed, queues, events, errors] = await Promise.all([
-    api.get<Series>("/v1/admin/metrics", { name: "http.request", bucket, from }),
-    api.get<Series>("/v1/admin/metrics", { name: "http.request", bucket, from, "tag.status": "5xx" }),
+    api.get<Series>("/v1/admin/metrics", { name: "http.request", bucket, from, to }),
+    api.get<Series>("/v1/admin/metrics", { name: "http.request", bucket, from, to, "tag.status": "5xx" }),
     api.get<{ data: QueueStats[] }>("/v1/admin/queues"),
     api.get<ApiPage<SecurityEvent>>("/v1/admin/security-events", { status: "OPEN", limit: OPEN_EVENTS_SCAN }),
     api.get<ApiPage<ErrorLog>>("/v1/admin/errors", { severity: "critical", resolved: false, limit: 5 }),

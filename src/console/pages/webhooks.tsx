@@ -110,9 +110,21 @@ function Exchange({ delivery }: { delivery: Delivery }) {
         <Empty text="Not recorded." />
       )}
       <h3>Request body</h3>
-      {delivery.request.body === null ? <Empty text="Not recorded." /> : <pre class="json">{delivery.request.body}</pre>}
+      {delivery.request.body === null ? (
+        <Empty text="Not recorded." />
+      ) : (
+        <pre class="json" tabindex={0}>
+          {delivery.request.body}
+        </pre>
+      )}
       <h3>Response {delivery.response.status === null ? "" : delivery.response.status}</h3>
-      {delivery.response.body === null ? <Empty text="No response body." /> : <pre class="json">{delivery.response.body}</pre>}
+      {delivery.response.body === null ? (
+        <Empty text="No response body." />
+      ) : (
+        <pre class="json" tabindex={0}>
+          {delivery.response.body}
+        </pre>
+      )}
     </details>
   );
 }

@@ -6,7 +6,8 @@ export interface ChartPoint {
 
 const WIDTH = 600;
 const HEIGHT = 160;
-const PAD = { left: 48, right: 8, top: 10, bottom: 22 };
+/** Room on the left for the top value's label ("1000 ms", "12.5%") at the tick's font size. */
+const PAD = { left: 60, right: 8, top: 10, bottom: 22 };
 
 function niceCeiling(value: number): number {
   if (value <= 0) return 1;

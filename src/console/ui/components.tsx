@@ -2,7 +2,7 @@ import type { Child } from "hono/jsx";
 import { withQuery } from "../api";
 
 /** The fields every console form posts: the CSRF token the API checks, and where to come back to. */
-export function FormContext({ csrfToken, back }: { csrfToken: string; back: string }) {
+function FormContext({ csrfToken, back }: { csrfToken: string; back: string }) {
   return (
     <>
       <input type="hidden" name="_csrf" value={csrfToken} />

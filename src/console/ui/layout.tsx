@@ -2,7 +2,7 @@ import type { Child } from "hono/jsx";
 import type { Flash } from "../flash";
 
 /** The console's sections, in the order of the navigation. */
-export const SECTIONS = [
+const SECTIONS = [
   ["overview", "Overview", "/admin"],
   ["errors", "Errors", "/admin/errors"],
   ["queues", "Queues", "/admin/queues"],
@@ -15,7 +15,7 @@ export const SECTIONS = [
   ["cache", "Cache", "/admin/cache"],
 ] as const;
 
-export type Section = (typeof SECTIONS)[number][0];
+type Section = (typeof SECTIONS)[number][0];
 
 interface PageProps {
   title: string;
@@ -35,6 +35,7 @@ export function Page({ title, section, admin, csrfToken, flash, children }: Page
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · Proctor console`}</title>
+        <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/admin/assets/console.css" />
         <script src="/admin/assets/console.js" defer></script>
       </head>
