@@ -97,6 +97,9 @@ async function fire(
   }
 }
 
+/** How long `stop()` waits for runs already fired to answer. */
+const STOP_GRACE_MS = 2_000;
+
 export function startLocalScheduler(options: LocalSchedulerOptions): LocalScheduler {
   const clock = options.clock ?? systemClock;
   const fetcher = options.fetch ?? fetch;
@@ -139,7 +142,11 @@ export function startLocalScheduler(options: LocalSchedulerOptions): LocalSchedu
       stopped = true;
       clock.clearTimeout(timer);
       aborter.abort();
-      await Promise.allSettled([...inFlight]);
+      // Bounded: a run cut off mid-body by a runtime going down may never settle (seen under load),
+      // and an await on it alone would leave the caller hanging with nothing left to wake it.
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS)))]);
+      clearTimeout(grace);
     },
   };
 }
