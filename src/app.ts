@@ -85,7 +85,10 @@ export function createApp() {
   app.notFound(notFoundHandler());
 
   const api = registerRoutes(app);
-  app.route(CONSOLE_PATH, createConsole((request, c) => app.fetch(request, c.env, c.executionCtx) as Promise<Response>));
+  app.route(
+    CONSOLE_PATH,
+    createConsole((request, c) => app.fetch(request, c.env, c.executionCtx) as Promise<Response>),
+  );
   return api;
 }
 
