@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody } from "../../test/global/read-body";
+import { readBody } from "../../test/global/receiver";
 
 /**
  * The outside world of the crash test: a webhook endpoint and a stand-in for Resend, each recording

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { TestProject } from "vitest/node";
-import { readBody } from "./read-body";
+import { IDLE_KEEP_ALIVE_MS, readBody } from "./receiver";
 
 /**
  * A scripted OpenAI-compatible provider for the AI client's tests. Each test works in its own
@@ -119,6 +119,9 @@ export default async function setup(project: TestProject) {
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (!res.destroyed) play(reply, request, res);
   });
+  // Node closes an idle keep-alive connection after 5 s; workerd may send on it in that very moment
+  // and get "Network connection lost" (seen on a loaded CI run). Idle connections stay open instead.
+  server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 
-/** A request's body as text (the local receivers' one need of node:http beyond writing answers). */
+/** A request's body as text. */
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -9,3 +9,6 @@ export function readBody(req: IncomingMessage): Promise<string> {
     req.on("error", reject);
   });
 }
+
+/** How long a receiver keeps an idle keep-alive connection open: longer than any test file runs. */
+export const IDLE_KEEP_ALIVE_MS = 10 * 60_000;
